@@ -1,0 +1,12 @@
+# Every third-party library comes from Debian 12 (see scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(tl-expected CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(nlohmann_json 3.11 CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)
+if(BUILD_TESTING)
+  find_package(GTest CONFIG REQUIRED)
+endif()

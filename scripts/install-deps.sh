@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package comet needs to build, test and benchmark.
+# Idempotent; run as root (or through sudo). Nothing is fetched from outside Debian's mirror.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+  exec sudo --preserve-env=DEBIAN_FRONTEND "$0" "$@"
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang-14 clang-tidy-14 clang-format-14 libclang-rt-14-dev
+  # libraries
+  libexpected-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libseccomp-dev libcap-dev libsystemd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # runtime helpers and the in-container test payload
+  busybox-static uidmap iproute2 util-linux procps passwd
+  # peers used by tests and benchmarks
+  crun runc podman conmon hyperfine skopeo
+)
+
+# apt lists may be missing on a fresh machine; update at most once an hour.
+stamp=/var/lib/apt/periodic/update-success-stamp
+if [[ ! -d /var/lib/apt/lists/partial ]] || [[ -z $(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -60 2>/dev/null | head -1) ]]; then
+  apt-get update -qq
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+: "${stamp}"

@@ -1,0 +1,30 @@
+// Small string and time helpers with no OS or domain knowledge. Thread-safe (pure functions).
+#ifndef COMET_BASE_STRINGS_H_
+#define COMET_BASE_STRINGS_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace comet {
+
+std::vector<std::string> Split(std::string_view text, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+bool StartsWith(std::string_view text, std::string_view prefix);
+std::string_view TrimSpace(std::string_view text);
+
+// Parses a whole decimal integer; nullopt on any junk or overflow.
+std::optional<long long> ParseInt(std::string_view text);
+std::optional<unsigned long long> ParseUint(std::string_view text);
+
+// A JSON string literal, quotes included.
+std::string JsonQuote(std::string_view text);
+
+// "2006-01-02T15:04:05.999999999Z" in UTC, as Go's time.RFC3339Nano prints it.
+std::string FormatRfc3339Nano(std::chrono::system_clock::time_point when);
+
+}  // namespace comet
+
+#endif  // COMET_BASE_STRINGS_H_

@@ -1,0 +1,94 @@
+// The OCI runtime verbs (runc's command set) over containers kept in a state root.
+// Each call is one short-lived operation; state lives on disk under `root`, so calls from
+// different processes cooperate through the container's lock file. Not thread-safe.
+#ifndef COMET_RUNTIME_RUNTIME_H_
+#define COMET_RUNTIME_RUNTIME_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "oci/spec.h"
+
+namespace comet::runtime {
+
+struct GlobalOptions {
+  std::string root;            // state root; empty = default (/run/comet-runtime or rootless dir)
+  bool systemd_cgroup = false;  // accepted; the systemd driver is not implemented (see docs)
+  std::optional<bool> rootless;  // nullopt = auto (euid != 0)
+  bool debug = false;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  int preserve_fds = 0;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+};
+
+struct RunOptions {
+  CreateOptions create;
+  bool detach = false;
+  bool keep = false;  // keep the container's state after it exits (runc run --keep)
+};
+
+struct ExecOptions {
+  std::string id;
+  std::string process_path;  // --process: a JSON file holding an oci Process
+  std::vector<std::string> args;  // used when process_path is empty
+  bool tty = false;
+  std::vector<std::string> env;  // KEY=VALUE, added to the container's env
+  std::string cwd;
+  std::string user;  // "uid[:gid]"
+  std::vector<uint32_t> additional_gids;
+  std::vector<std::string> caps;  // added capabilities
+  bool no_new_privs = false;
+  bool detach = false;
+  std::string pid_file;
+  std::string console_socket;
+  int preserve_fds = 0;
+};
+
+struct KillOptions {
+  std::string id;
+  int signal = 15;
+  bool all = false;  // every process in the container's cgroup
+};
+
+struct ContainerInfo {
+  std::string id;
+  pid_t pid = 0;
+  std::string status;
+  std::string bundle;
+  std::string created;  // RFC 3339
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+};
+
+[[nodiscard]] Status Create(const GlobalOptions& global, const CreateOptions& options);
+[[nodiscard]] Status Start(const GlobalOptions& global, const std::string& id);
+// Creates and starts; unless detached, waits and returns the container process's exit code
+// (128+signal when killed), then deletes the container unless `keep`.
+[[nodiscard]] Result<int> Run(const GlobalOptions& global, const RunOptions& options);
+[[nodiscard]] Result<oci::State> GetState(const GlobalOptions& global, const std::string& id);
+[[nodiscard]] Status Kill(const GlobalOptions& global, const KillOptions& options);
+[[nodiscard]] Status Delete(const GlobalOptions& global, const std::string& id, bool force);
+// Unless detached, returns the exec'd process's exit code.
+[[nodiscard]] Result<int> Exec(const GlobalOptions& global, const ExecOptions& options);
+[[nodiscard]] Result<std::vector<ContainerInfo>> List(const GlobalOptions& global);
+[[nodiscard]] Result<std::vector<pid_t>> Pids(const GlobalOptions& global, const std::string& id);
+[[nodiscard]] Status Pause(const GlobalOptions& global, const std::string& id);
+[[nodiscard]] Status Resume(const GlobalOptions& global, const std::string& id);
+[[nodiscard]] Status Update(const GlobalOptions& global, const std::string& id,
+                            const oci::Resources& resources);
+
+}  // namespace comet::runtime
+
+#endif  // COMET_RUNTIME_RUNTIME_H_
