@@ -23,9 +23,13 @@ Error Error::FromCode(int code, std::string_view op, std::string_view subject) {
   return {code, std::move(message), true};
 }
 
-Error Error::Invalid(std::string message) { return {EINVAL, std::move(message)}; }
+Error Error::Invalid(std::string message) {
+  return {EINVAL, std::move(message)};
+}
 
-Error Error::NotFound(std::string message) { return {ENOENT, std::move(message)}; }
+Error Error::NotFound(std::string message) {
+  return {ENOENT, std::move(message)};
+}
 
 Error& Error::AddContext(std::string context) & {
   context_.push_back(std::move(context));

@@ -34,9 +34,13 @@ std::string_view LevelName(Level level) {
 
 }  // namespace
 
-void Configure(Options options) { Mutable() = std::move(options); }
+void Configure(Options options) {
+  Mutable() = std::move(options);
+}
 
-const Options& Current() { return Mutable(); }
+const Options& Current() {
+  return Mutable();
+}
 
 void Write(Level level, std::string_view message) {
   const Options& options = Current();
@@ -48,8 +52,9 @@ void Write(Level level, std::string_view message) {
     line = fmt::format(R"({{"level":"{}","msg":{},"time":"{}"}})", LevelName(level),
                        JsonQuote(message), FormatRfc3339Nano(std::chrono::system_clock::now()));
   } else {
-    line = fmt::format("{}: {}{}", options.program,
-                       level == Level::kError ? "" : fmt::format("{}: ", LevelName(level)), message);
+    line =
+        fmt::format("{}: {}{}", options.program,
+                    level == Level::kError ? "" : fmt::format("{}: ", LevelName(level)), message);
   }
   line += '\n';
   // A failed log write has nowhere to be reported; dropping the record is the only option.

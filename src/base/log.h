@@ -3,10 +3,10 @@
 #ifndef COMET_BASE_LOG_H_
 #define COMET_BASE_LOG_H_
 
-#include <fmt/format.h>
-
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 namespace comet::log {
 

@@ -3,8 +3,9 @@
 #ifndef COMET_BASE_RESULT_H_
 #define COMET_BASE_RESULT_H_
 
-#include <tl/expected.hpp>
 #include <utility>
+
+#include <tl/expected.hpp>
 
 #include "base/error.h"
 
@@ -15,9 +16,13 @@ using Result = tl::expected<T, Error>;
 using Status = Result<void>;
 
 // `return Err(Error::Invalid("..."));`
-inline tl::unexpected<Error> Err(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> Err(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
-inline Status Ok() { return {}; }
+inline Status Ok() {
+  return {};
+}
 
 }  // namespace comet
 
@@ -25,12 +30,12 @@ inline Status Ok() { return {}; }
 #define COMET_CONCAT_(a, b) COMET_CONCAT_INNER_(a, b)
 
 // Returns the error of a Result/Status expression from the enclosing function.
-#define RETURN_IF_ERROR(expr)                                          \
-  do {                                                                 \
-    auto comet_status_ = (expr);                                       \
-    if (!comet_status_) {                                              \
-      return ::comet::Err(std::move(comet_status_).error());           \
-    }                                                                  \
+#define RETURN_IF_ERROR(expr)                                \
+  do {                                                       \
+    auto comet_status_ = (expr);                             \
+    if (!comet_status_) {                                    \
+      return ::comet::Err(std::move(comet_status_).error()); \
+    }                                                        \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, F());` declares x from a Result or returns its error.
@@ -44,12 +49,12 @@ inline Status Ok() { return {}; }
   decl = std::move(*tmp)
 
 // Like RETURN_IF_ERROR, adding context to the error on its way out.
-#define RETURN_IF_ERROR_CTX(expr, ctx)                                    \
-  do {                                                                    \
-    auto comet_status_ = (expr);                                          \
-    if (!comet_status_) {                                                 \
+#define RETURN_IF_ERROR_CTX(expr, ctx)                                       \
+  do {                                                                       \
+    auto comet_status_ = (expr);                                             \
+    if (!comet_status_) {                                                    \
       return ::comet::Err(std::move(comet_status_).error().AddContext(ctx)); \
-    }                                                                     \
+    }                                                                        \
   } while (false)
 
 #endif  // COMET_BASE_RESULT_H_

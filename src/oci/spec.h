@@ -108,7 +108,7 @@ struct Device {
 
 struct DeviceCgroup {
   bool allow = false;
-  std::string type;  // a c b; empty = all
+  std::string type;              // a c b; empty = all
   std::optional<int64_t> major;  // absent = all ("*")
   std::optional<int64_t> minor;
   std::string access;  // rwm

@@ -164,7 +164,9 @@ Status RemoveAt(int dirfd, const char* name, const std::string& shown) {
 
 }  // namespace
 
-Status RemoveAll(const std::string& path) { return RemoveAt(AT_FDCWD, path.c_str(), path); }
+Status RemoveAll(const std::string& path) {
+  return RemoveAt(AT_FDCWD, path.c_str(), path);
+}
 
 bool Exists(const std::string& path) {
   struct stat st {};

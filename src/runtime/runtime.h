@@ -17,8 +17,8 @@
 namespace comet::runtime {
 
 struct GlobalOptions {
-  std::string root;            // state root; empty = default (/run/comet-runtime or rootless dir)
-  bool systemd_cgroup = false;  // accepted; the systemd driver is not implemented (see docs)
+  std::string root;              // state root; empty = default (/run/comet-runtime or rootless dir)
+  bool systemd_cgroup = false;   // accepted; the systemd driver is not implemented (see docs)
   std::optional<bool> rootless;  // nullopt = auto (euid != 0)
   bool debug = false;
 };
@@ -41,7 +41,7 @@ struct RunOptions {
 
 struct ExecOptions {
   std::string id;
-  std::string process_path;  // --process: a JSON file holding an oci Process
+  std::string process_path;       // --process: a JSON file holding an oci Process
   std::vector<std::string> args;  // used when process_path is empty
   bool tty = false;
   std::vector<std::string> env;  // KEY=VALUE, added to the container's env

@@ -39,6 +39,8 @@ ChildOutcome RunInChild(const std::function<int()>& body) {
   return outcome;
 }
 
-bool IsRoot() { return ::geteuid() == 0; }
+bool IsRoot() {
+  return ::geteuid() == 0;
+}
 
 }  // namespace comet::testing

@@ -9,9 +9,9 @@
 namespace comet::testing {
 
 struct ChildOutcome {
-  int exit_code = -1;   // -1 when killed
+  int exit_code = -1;  // -1 when killed
   int signal = 0;
-  std::string output;   // what the child wrote to its stdout and stderr
+  std::string output;  // what the child wrote to its stdout and stderr
 };
 
 // The child runs `body`; its return value is the exit code (0 = pass). Output is captured.

@@ -10,9 +10,9 @@
 namespace comet::runtime {
 
 struct ChildReport {
-  int err = 0;              // errno of the failed step, 0 = success
-  char stage[64] = {};      // "mount", "pivot_root", "setns" ...
-  char detail[4096] = {};   // a path or field, NUL-terminated, truncated when longer
+  int err = 0;             // errno of the failed step, 0 = success
+  char stage[64] = {};     // "mount", "pivot_root", "setns" ...
+  char detail[4096] = {};  // a path or field, NUL-terminated, truncated when longer
 
   // Async-signal-safe setters (bounded copies, no allocation).
   void Set(int error, const char* stage_name, const char* detail_text) noexcept {

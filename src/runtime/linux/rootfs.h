@@ -22,10 +22,10 @@ namespace comet::runtime {
 struct RootfsPlan;  // defined in rootfs_plan.h; opaque to callers
 
 struct RootfsContext {
-  std::string bundle;       // absolute bundle dir
-  std::string rootfs;       // absolute root.path
-  bool rootless = false;    // euid != 0 or --rootless: devices are bind-mounted, not mknod'ed
-  bool new_user_ns = false; // the container has its own user namespace
+  std::string bundle;        // absolute bundle dir
+  std::string rootfs;        // absolute root.path
+  bool rootless = false;     // euid != 0 or --rootless: devices are bind-mounted, not mknod'ed
+  bool new_user_ns = false;  // the container has its own user namespace
   bool new_mount_ns = true;
   bool new_cgroup_ns = false;
   bool no_pivot = false;
