@@ -78,6 +78,8 @@ struct ContainerInfo {
 // (128+signal when killed), then deletes the container unless `keep`.
 [[nodiscard]] Result<int> Run(const GlobalOptions& global, const RunOptions& options);
 [[nodiscard]] Result<oci::State> GetState(const GlobalOptions& global, const std::string& id);
+// The `state` document in runc's shape (adds rootfs, created, owner), which podman and conmon read.
+[[nodiscard]] Result<std::string> StateJson(const GlobalOptions& global, const std::string& id);
 [[nodiscard]] Status Kill(const GlobalOptions& global, const KillOptions& options);
 [[nodiscard]] Status Delete(const GlobalOptions& global, const std::string& id, bool force);
 // Unless detached, returns the exec'd process's exit code.

@@ -1,0 +1,60 @@
+// Internals shared by the runtime verbs: the context a command runs in, status derivation,
+// creation, start, cleanup and foreground supervision. Not part of the runtime's public API
+// (runtime.h); not thread-safe.
+#ifndef COMET_RUNTIME_CONTAINER_OPS_H_
+#define COMET_RUNTIME_CONTAINER_OPS_H_
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "cgroup/manager.h"
+#include "oci/spec.h"
+#include "os/unique_fd.h"
+#include "runtime/container_store.h"
+#include "runtime/runtime.h"
+
+namespace comet::runtime {
+
+struct RuntimeContext {
+  bool rootless = false;
+  bool systemd_cgroup = false;
+  ContainerStore store{""};
+};
+
+[[nodiscard]] RuntimeContext MakeContext(const GlobalOptions& global);
+
+// creating, created, running, paused or stopped.
+[[nodiscard]] std::string ComputeStatus(const RuntimeContext& context,
+                                        const ContainerRecord& record);
+[[nodiscard]] oci::State MakeState(const ContainerRecord& record, const std::string& status);
+// The container's saved config.json.
+[[nodiscard]] Result<oci::Spec> LoadSavedSpec(const RuntimeContext& context,
+                                              const std::string& id);
+// Null when the container runs without cgroups (rootless, not delegated).
+[[nodiscard]] Result<std::unique_ptr<cgroup::Manager>> OpenCgroups(const ContainerRecord& record);
+
+struct Created {
+  ContainerRecord record;
+  oci::Spec spec;
+  os::UniqueFd console;  // the pty master, when kept for a foreground `run`
+};
+
+// `keep_console`: a terminal container without --console-socket keeps its pty master in the
+// result (foreground run) instead of failing.
+[[nodiscard]] Result<Created> CreateContainer(const RuntimeContext& context,
+                                              const CreateOptions& options, bool keep_console);
+[[nodiscard]] Status StartContainer(const RuntimeContext& context, ContainerRecord& record);
+// For a container whose processes are gone (or to be killed): kills what is left, removes its
+// cgroups, runs the poststop hooks (failures are warnings) and removes its state.
+[[nodiscard]] Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record);
+
+// Waits for `pid` (a child of this process) while forwarding signals and, with a console,
+// copying between this process's stdio and the pty. Returns the exit code (128+n when killed).
+[[nodiscard]] Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console);
+
+[[nodiscard]] Status WritePidFile(const std::string& path, pid_t pid);
+
+}  // namespace comet::runtime
+
+#endif  // COMET_RUNTIME_CONTAINER_OPS_H_

@@ -1,0 +1,326 @@
+// `create`: from a bundle to a container whose init waits on the exec fifo. Builds every plan in
+// this process first (so the setup processes never allocate), then launches, and on any failure
+// undoes what was made: init killed, cgroups removed, state directory gone.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/scope_exit.h"
+#include "base/strings.h"
+#include "oci/spec_json.h"
+#include "oci/validate.h"
+#include "os/file.h"
+#include "runtime/console.h"
+#include "runtime/container_ops.h"
+#include "runtime/hooks.h"
+#include "runtime/id_map.h"
+#include "runtime/launcher.h"
+#include "runtime/linux/rootfs.h"
+#include "runtime/namespaces.h"
+#include "runtime/process_plan.h"
+
+namespace comet::runtime {
+namespace {
+
+Result<std::vector<SysctlPlan>> BuildSysctls(const std::map<std::string, std::string>& sysctl) {
+  std::vector<SysctlPlan> plans;
+  for (const auto& [key, value] : sysctl) {
+    if (key.empty() || key.find("..") != std::string::npos || key.front() == '/' ||
+        key.front() == '.') {
+      return Err(Error::Invalid(fmt::format("linux.sysctl: invalid key \"{}\"", key)));
+    }
+    std::string path = key;
+    for (char& c : path) {
+      if (c == '.') {
+        c = '/';
+      }
+    }
+    plans.push_back({"/proc/sys/" + path, value});
+  }
+  return plans;
+}
+
+std::string TimensOffsets(const std::map<std::string, int64_t>& offsets) {
+  std::string text;
+  for (const auto& [clock, seconds] : offsets) {
+    text += fmt::format("{} {} 0\n", clock, seconds);
+  }
+  return text;
+}
+
+Result<std::optional<unsigned long>> BuildPersonality(const oci::Linux& linux_config) {
+  if (!linux_config.personality) {
+    return std::optional<unsigned long>();
+  }
+  const std::string& domain = linux_config.personality->domain;
+  if (domain == "LINUX") {
+    return std::optional<unsigned long>(PER_LINUX);
+  }
+  if (domain == "LINUX32") {
+    return std::optional<unsigned long>(PER_LINUX32);
+  }
+  return Err(Error::Invalid("linux.personality.domain: unknown domain \"" + domain + "\""));
+}
+
+// Everything about a create that must outlive the launch and be undone on failure.
+class CreateJob {
+ public:
+  CreateJob(const RuntimeContext& context, const CreateOptions& options, bool keep_console)
+      : context_(context), options_(options), keep_console_(keep_console) {}
+
+  Result<Created> Run();
+
+ private:
+  Status LoadBundle();
+  Status PrepareCgroups();
+  Status BuildPlan();
+  LaunchCallbacks Callbacks();
+  std::string StateJson(const std::string& status) const {
+    return oci::StateToJson(MakeState(created_.record, status));
+  }
+  void Undo();
+
+  const RuntimeContext& context_;
+  const CreateOptions& options_;
+  bool keep_console_;
+  Created created_;
+  NamespaceSetup namespaces_;
+  std::unique_ptr<cgroup::Manager> cgroups_;
+  InitPlan plan_;
+  os::UniqueFd fifo_;
+  bool dir_made_ = false;
+};
+
+Status CreateJob::LoadBundle() {
+  char* resolved = ::realpath(options_.bundle.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return Err(Error::FromErrno("bundle", options_.bundle));
+  }
+  std::string bundle = resolved;
+  std::free(resolved);  // NOLINT(cppcoreguidelines-no-malloc): realpath's contract
+  auto spec = oci::LoadSpec(bundle);
+  if (!spec) {
+    return Err(std::move(spec).error());
+  }
+  oci::ValidateOptions validate;
+  validate.rootless = context_.rootless;
+  auto valid = oci::Validate(*spec, validate);
+  if (!valid) {
+    return Err(std::move(valid).error().AddContext("bundle " + bundle + ": config.json"));
+  }
+  created_.spec = std::move(*spec);
+  ContainerRecord& record = created_.record;
+  record.id = options_.id;
+  record.bundle = bundle;
+  const std::string& root_path = created_.spec.root.path;
+  record.rootfs = root_path.front() == '/' ? root_path : os::JoinPath(bundle, root_path);
+  record.created = FormatRfc3339Nano(std::chrono::system_clock::now());
+  record.owner_uid = ::geteuid();
+  record.rootless = context_.rootless;
+  record.annotations = created_.spec.annotations;
+  return Ok();
+}
+
+Status CreateJob::PrepareCgroups() {
+  const oci::Linux& linux_config = *created_.spec.linux_config;
+  const std::string& path = linux_config.cgroups_path;
+  if (context_.systemd_cgroup) {
+    if (std::count(path.begin(), path.end(), ':') == 2) {
+      return Err(Error(ENOTSUP, "linux.cgroupsPath \"" + path +
+                                    "\": the systemd cgroup driver is not supported yet; "
+                                    "use a cgroupfs path and no --systemd-cgroup"));
+    }
+    log::Warning("--systemd-cgroup: the systemd cgroup driver is not supported; using cgroupfs");
+  }
+  ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());
+  if (context_.rootless && !cgroup::CanWrite(layout, path, options_.id)) {
+    if (linux_config.resources) {
+      log::Warning("cgroups are not delegated to this user: linux.resources are not applied");
+    }
+    return Ok();
+  }
+  auto manager = cgroup::Manager::Create(layout, path, options_.id);
+  if (!manager) {
+    return Err(std::move(manager).error().AddContext("linux.cgroupsPath"));
+  }
+  cgroups_ = std::move(*manager);
+  if (linux_config.resources) {
+    RETURN_IF_ERROR_CTX(cgroups_->Apply(*linux_config.resources), "linux.resources");
+  }
+  created_.record.cgroup_paths = cgroups_->Paths();
+  return Ok();
+}
+
+Status CreateJob::BuildPlan() {
+  const oci::Spec& spec = created_.spec;
+  const oci::Linux& linux_config = *spec.linux_config;
+  ASSIGN_OR_RETURN(namespaces_, PrepareNamespaces(linux_config.namespaces));
+  if (!namespaces_.has_mount_ns) {
+    return Err(Error::Invalid("linux.namespaces: a mount namespace is required"));
+  }
+  if (context_.rootless && !namespaces_.new_user_ns &&
+      std::none_of(linux_config.namespaces.begin(), linux_config.namespaces.end(),
+                   [](const oci::Namespace& ns) { return ns.type == "user"; })) {
+    return Err(Error::Invalid("linux.namespaces: a rootless container needs a user namespace"));
+  }
+  plan_.joins = namespaces_.joins;
+  plan_.new_user_ns = namespaces_.new_user_ns;
+  plan_.unshare_flags = namespaces_.unshare_flags;
+  plan_.timens_offsets = TimensOffsets(linux_config.time_offsets);
+  if (!spec.hostname.empty()) {
+    plan_.hostname = spec.hostname;
+  }
+  if (!spec.domainname.empty()) {
+    plan_.domainname = spec.domainname;
+  }
+  if (namespaces_.new_mount_ns) {
+    RootfsContext rootfs;
+    rootfs.bundle = created_.record.bundle;
+    rootfs.rootfs = created_.record.rootfs;
+    rootfs.rootless = context_.rootless;
+    rootfs.new_user_ns = namespaces_.new_user_ns;
+    rootfs.new_mount_ns = true;
+    rootfs.new_cgroup_ns = namespaces_.new_cgroup_ns;
+    rootfs.no_pivot = options_.no_pivot;
+    ASSIGN_OR_RETURN(plan_.rootfs, PlanRootfs(spec, rootfs));
+  }
+  ASSIGN_OR_RETURN(plan_.sysctls, BuildSysctls(linux_config.sysctl));
+  if (spec.hooks) {
+    plan_.create_container_hooks = BuildHookPlans(spec.hooks->create_container);
+    plan_.start_container_hooks = BuildHookPlans(spec.hooks->start_container);
+  }
+  ProcessPlanOptions process;
+  process.seccomp = linux_config.seccomp ? &*linux_config.seccomp : nullptr;
+  process.set_groups = !(namespaces_.new_user_ns &&
+                         MappingDeniesSetgroups(linux_config.uid_mappings,
+                                                linux_config.gid_mappings));
+  process.preserve_fds = options_.preserve_fds;
+  if (!options_.no_new_keyring) {
+    process.session_keyring = "_ses." + options_.id;
+  }
+  process.create_cwd = namespaces_.new_mount_ns;
+  ASSIGN_OR_RETURN(plan_.process, BuildProcessPlan(*spec.process, process));
+  ASSIGN_OR_RETURN(plan_.process.personality, BuildPersonality(linux_config));
+  if (plan_.process.terminal && options_.console_socket.empty() && !keep_console_) {
+    return Err(Error::Invalid(
+        "process.terminal is true: --console-socket is required to receive the terminal"));
+  }
+  return Ok();
+}
+
+LaunchCallbacks CreateJob::Callbacks() {
+  LaunchCallbacks callbacks;
+  const oci::Spec& spec = created_.spec;
+  callbacks.on_namespaces_ready = [this, &spec](pid_t intermediate) -> Status {
+    if (plan_.new_user_ns) {
+      RETURN_IF_ERROR(WriteIdMappings(intermediate, spec.linux_config->uid_mappings,
+                                      spec.linux_config->gid_mappings));
+    }
+    if (cgroups_) {
+      RETURN_IF_ERROR(cgroups_->AddProcess(intermediate));
+    }
+    return Ok();
+  };
+  callbacks.on_init_pid = [this](pid_t init) -> Status {
+    created_.record.pid = init;
+    created_.record.pid_start_time = ProcessStartTime(init);
+    return context_.store.Save(created_.record);
+  };
+  callbacks.on_runtime_hooks = [this, &spec](pid_t /*init*/) -> Result<std::string> {
+    std::string state = StateJson("creating");
+    if (spec.hooks) {
+      RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, state, "prestart"));
+      RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, state, "createRuntime"));
+    }
+    return state;
+  };
+  callbacks.on_console = [this](os::UniqueFd master) -> Status {
+    if (!options_.console_socket.empty()) {
+      return SendFdToSocket(options_.console_socket, master.get(), "/dev/ptmx");
+    }
+    created_.console = std::move(master);
+    return Ok();
+  };
+  callbacks.on_listener = [this, &spec](os::UniqueFd listener) -> Status {
+    const oci::Seccomp& profile = *spec.linux_config->seccomp;
+    if (profile.listener_path.empty()) {
+      return Err(Error::Invalid(
+          "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
+    }
+    std::string message = fmt::format(
+        R"({{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":{},"metadata":{},"state":{}}})",
+        created_.record.pid, JsonQuote(profile.listener_metadata), StateJson("creating"));
+    return SendFdToSocket(profile.listener_path, listener.get(), message);
+  };
+  return callbacks;
+}
+
+void CreateJob::Undo() {
+  if (created_.record.pid > 0) {
+    ::kill(created_.record.pid, SIGKILL);
+  }
+  if (cgroups_) {
+    if (auto st = cgroups_->Destroy(); !st) {
+      log::Warning("removing cgroups: {}", st.error().ToString());
+    }
+  }
+  if (dir_made_) {
+    (void)context_.store.Remove(options_.id);
+  }
+}
+
+Result<Created> CreateJob::Run() {
+  RETURN_IF_ERROR(context_.store.CreateDir(options_.id));
+  dir_made_ = true;
+  ScopeExit undo([this] { Undo(); });
+  RETURN_IF_ERROR(LoadBundle());
+  RETURN_IF_ERROR(BuildPlan());
+  RETURN_IF_ERROR(os::WriteFileAtomic(context_.store.ConfigPath(options_.id),
+                                      oci::SpecToJson(created_.spec), 0600));
+  RETURN_IF_ERROR(PrepareCgroups());
+  RETURN_IF_ERROR(context_.store.Save(created_.record));
+  std::string fifo = context_.store.FifoPath(options_.id);
+  if (::mkfifo(fifo.c_str(), 0622) != 0) {
+    return Err(Error::FromErrno("mkfifo", fifo));
+  }
+  fifo_.Reset(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo_) {
+    return Err(Error::FromErrno("open", fifo));
+  }
+  plan_.exec_fifo_fd = fifo_.get();
+  ASSIGN_OR_RETURN(pid_t init, Launch(plan_, Callbacks(), LaunchUntil::kCreated));
+  created_.record.pid = init;
+  RETURN_IF_ERROR(context_.store.Save(created_.record));
+  if (!options_.pid_file.empty()) {
+    RETURN_IF_ERROR(WritePidFile(options_.pid_file, init));
+  }
+  undo.Dismiss();
+  return std::move(created_);
+}
+
+}  // namespace
+
+Result<Created> CreateContainer(const RuntimeContext& context, const CreateOptions& options,
+                                bool keep_console) {
+  CreateJob job(context, options, keep_console);
+  auto created = job.Run();
+  if (!created) {
+    return Err(std::move(created).error().AddContext("creating container " + options.id));
+  }
+  return created;
+}
+
+Status WritePidFile(const std::string& path, pid_t pid) {
+  return os::WriteFileAtomic(path, std::to_string(pid), 0644);
+}
+
+}  // namespace comet::runtime

@@ -1,0 +1,173 @@
+// The parent's side of the setup conversation (see runtime/linux/sync.h for the messages).
+#include "runtime/launcher.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "runtime/hooks.h"
+#include "runtime/linux/init.h"
+#include "runtime/linux/sync.h"
+
+namespace comet::runtime {
+namespace {
+
+void Reap(pid_t pid) {
+  if (pid <= 0) {
+    return;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Error FromReport(const ChildReport& report) {
+  std::string what = report.stage;
+  if (report.detail[0] != '\0') {
+    what += ' ';
+    what += report.detail;
+  }
+  return Error::FromCode(report.err, what);
+}
+
+class Conversation {
+ public:
+  Conversation(int sock, const LaunchCallbacks& callbacks) : sock_(sock), callbacks_(callbacks) {}
+
+  // Handles one message. Returns true when `until` is reached.
+  Result<bool> Step(LaunchUntil until);
+  [[nodiscard]] pid_t init() const { return init_; }
+  void set_intermediate(pid_t pid) { intermediate_ = pid; }
+
+  void Abort() {
+    if (init_ > 0) {
+      ::kill(init_, SIGKILL);
+    }
+    if (intermediate_ > 0) {
+      ::kill(intermediate_, SIGKILL);
+      Reap(intermediate_);
+      intermediate_ = 0;
+    }
+    Reap(init_);
+  }
+
+ private:
+  Status Reply(SyncType type, int fd = -1) {
+    int rc = SyncSend(sock_, type, 0, fd);
+    if (rc != 0) {
+      return Err(Error::FromCode(-rc, "sync with container init"));
+    }
+    return Ok();
+  }
+
+  int sock_;
+  const LaunchCallbacks& callbacks_;
+  pid_t init_ = 0;
+  pid_t intermediate_ = 0;
+  bool created_ = false;
+};
+
+Result<bool> Conversation::Step(LaunchUntil until) {
+  static SyncMessage message;
+  int fd = -1;
+  int rc = SyncReceive(sock_, &message, &fd);
+  os::UniqueFd passed(fd);
+  if (rc == -EPIPE) {
+    if (until == LaunchUntil::kExecuted && created_) {
+      return true;  // the socket closed on exec
+    }
+    return Err(Error(ECHILD, "container init exited during setup"));
+  }
+  if (rc != 0) {
+    return Err(Error::FromCode(-rc, "sync with container init"));
+  }
+  switch (message.type) {
+    case SyncType::kUsernsReady:
+      if (callbacks_.on_namespaces_ready) {
+        RETURN_IF_ERROR(callbacks_.on_namespaces_ready(intermediate_));
+      }
+      RETURN_IF_ERROR(Reply(SyncType::kGo));
+      return false;
+    case SyncType::kInitPid:
+      init_ = message.value;
+      Reap(intermediate_);
+      intermediate_ = 0;
+      if (callbacks_.on_init_pid) {
+        RETURN_IF_ERROR(callbacks_.on_init_pid(init_));
+      }
+      return false;
+    case SyncType::kRuntimeHooks: {
+      std::string state;
+      if (callbacks_.on_runtime_hooks) {
+        ASSIGN_OR_RETURN(state, callbacks_.on_runtime_hooks(init_));
+      }
+      os::UniqueFd memfd;
+      if (!state.empty()) {
+        ASSIGN_OR_RETURN(memfd, StateMemfd(state));
+      }
+      RETURN_IF_ERROR(Reply(SyncType::kRuntimeHooksDone, memfd.get()));
+      return false;
+    }
+    case SyncType::kConsole:
+      if (callbacks_.on_console) {
+        RETURN_IF_ERROR(callbacks_.on_console(std::move(passed)));
+      }
+      return false;
+    case SyncType::kListener:
+      if (callbacks_.on_listener) {
+        RETURN_IF_ERROR(callbacks_.on_listener(std::move(passed)));
+      }
+      RETURN_IF_ERROR(Reply(SyncType::kListenerDone));
+      return false;
+    case SyncType::kCreated:
+      created_ = true;
+      return until == LaunchUntil::kCreated;
+    case SyncType::kError:
+      return Err(FromReport(message.report));
+    default:
+      return Err(Error(EPROTO, fmt::format("unexpected message {} from container init",
+                                           static_cast<int>(message.type))));
+  }
+}
+
+}  // namespace
+
+Result<pid_t> Launch(InitPlan& plan, const LaunchCallbacks& callbacks, LaunchUntil until) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return Err(Error::FromErrno("socketpair"));
+  }
+  os::UniqueFd parent_end(fds[0]);
+  os::UniqueFd child_end(fds[1]);
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    return Err(Error::FromErrno("prctl", "PR_SET_CHILD_SUBREAPER"));
+  }
+  plan.sync_fd = child_end.get();
+  pid_t intermediate = ::fork();
+  if (intermediate < 0) {
+    return Err(Error::FromErrno("fork"));
+  }
+  if (intermediate == 0) {
+    ::close(parent_end.get());
+    RunIntermediate(plan);
+  }
+  child_end.Reset();
+  Conversation conversation(parent_end.get(), callbacks);
+  conversation.set_intermediate(intermediate);
+  while (true) {
+    auto done = conversation.Step(until);
+    if (!done) {
+      conversation.Abort();
+      return Err(std::move(done).error());
+    }
+    if (*done) {
+      return conversation.init();
+    }
+  }
+}
+
+}  // namespace comet::runtime

@@ -1,0 +1,279 @@
+// The runtime verbs that act on an existing container: start, state, kill, delete, list, ps,
+// pause, resume, update.
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "oci/spec_json.h"
+#include "os/file.h"
+#include "runtime/container_ops.h"
+#include "runtime/hooks.h"
+
+namespace comet::runtime {
+namespace {
+
+// Waits until `pid` is gone (or a zombie); it is not our child, so poll /proc.
+bool WaitGone(const ContainerRecord& record, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (ProcessStartTime(record.pid) == record.pid_start_time && record.pid_start_time != 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Reads the byte init writes once it is past the exec fifo. `init` must be waiting there.
+Status OpenExecFifo(const RuntimeContext& context, const ContainerRecord& record) {
+  std::string path = context.store.FifoPath(record.id);
+  ASSIGN_OR_RETURN(os::UniqueFd fifo, os::Open(path, O_RDONLY | O_NONBLOCK));
+  while (true) {
+    struct pollfd pfd {};
+    pfd.fd = fifo.get();
+    pfd.events = POLLIN;
+    int ready = ::poll(&pfd, 1, 100);
+    if (ready < 0 && errno != EINTR) {
+      return Err(Error::FromErrno("poll", path));
+    }
+    if (ready > 0 && (pfd.revents & POLLIN) != 0) {
+      char byte = 0;
+      if (::read(fifo.get(), &byte, 1) == 1) {
+        break;
+      }
+    }
+    if (ProcessStartTime(record.pid) != record.pid_start_time) {
+      return Err(Error(ESRCH, "container init exited before it was started"));
+    }
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return Err(Error::FromErrno("unlink", path));
+  }
+  return Ok();
+}
+
+Result<ContainerRecord> LoadRecord(const RuntimeContext& context, const std::string& id) {
+  return context.store.Load(id);
+}
+
+}  // namespace
+
+Status StartContainer(const RuntimeContext& context, ContainerRecord& record) {
+  std::string status = ComputeStatus(context, record);
+  if (status != "created") {
+    return Err(Error(EINVAL, "cannot start a container that is " + status));
+  }
+  RETURN_IF_ERROR(OpenExecFifo(context, record));
+  record.started = true;
+  RETURN_IF_ERROR(context.store.Save(record));
+  auto spec = LoadSavedSpec(context, record.id);
+  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
+    auto st = RunHooks(spec->hooks->poststart,
+                       oci::StateToJson(MakeState(record, "running")), "poststart");
+    if (!st) {
+      // runtime-spec: a failing poststart hook is logged and the container keeps running.
+      log::Warning("{}", st.error().ToString());
+    }
+  }
+  return Ok();
+}
+
+Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record) {
+  if (record.pid > 0 && !WaitGone(record, std::chrono::milliseconds(0))) {
+    ::kill(record.pid, SIGKILL);
+  }
+  auto cgroups = OpenCgroups(record);
+  if (cgroups && *cgroups) {
+    if (auto st = (*cgroups)->Destroy(); !st) {
+      return Err(std::move(st).error().AddContext("removing cgroups of " + record.id));
+    }
+  } else if (!cgroups) {
+    log::Warning("{}", cgroups.error().ToString());
+  }
+  if (record.pid > 0 && !WaitGone(record, std::chrono::seconds(10))) {
+    return Err(Error(EBUSY, fmt::format("process {} of container {} did not exit", record.pid,
+                                        record.id)));
+  }
+  auto spec = LoadSavedSpec(context, record.id);
+  if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
+    auto st =
+        RunHooks(spec->hooks->poststop, oci::StateToJson(MakeState(record, "stopped")), "poststop");
+    if (!st) {
+      log::Warning("{}", st.error().ToString());
+    }
+  }
+  return context.store.Remove(record.id);
+}
+
+Status Create(const GlobalOptions& global, const CreateOptions& options) {
+  RuntimeContext context = MakeContext(global);
+  auto created = CreateContainer(context, options, false);
+  if (!created) {
+    return Err(std::move(created).error());
+  }
+  return Ok();
+}
+
+Status Start(const GlobalOptions& global, const std::string& id) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
+  return StartContainer(context, record);
+}
+
+Result<oci::State> GetState(const GlobalOptions& global, const std::string& id) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
+  return MakeState(record, ComputeStatus(context, record));
+}
+
+Result<std::string> StateJson(const GlobalOptions& global, const std::string& id) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
+  oci::RuncStateExtras extras;
+  extras.rootfs = record.rootfs;
+  extras.created = record.created;
+  if (record.owner_uid != ::geteuid()) {
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    char buffer[4096];
+    if (::getpwuid_r(record.owner_uid, &pw, buffer, sizeof(buffer), &found) == 0 &&
+        found != nullptr) {
+      extras.owner = found->pw_name;
+    } else {
+      extras.owner = std::to_string(record.owner_uid);
+    }
+  }
+  return oci::StateToJson(MakeState(record, ComputeStatus(context, record)), extras);
+}
+
+Status Kill(const GlobalOptions& global, const KillOptions& options) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, options.id));
+  std::string status = ComputeStatus(context, record);
+  if (status == "stopped" || status == "creating") {
+    return Err(Error(ESRCH, "container " + options.id + " is not running"));
+  }
+  if (options.all) {
+    ASSIGN_OR_RETURN(auto cgroups, OpenCgroups(record));
+    if (cgroups) {
+      return cgroups->KillAll(options.signal);
+    }
+  }
+  if (::kill(record.pid, options.signal) != 0) {
+    return Err(Error::FromErrno("kill", std::to_string(record.pid)));
+  }
+  return Ok();
+}
+
+Status Delete(const GlobalOptions& global, const std::string& id, bool force) {
+  RuntimeContext context = MakeContext(global);
+  auto record = LoadRecord(context, id);
+  if (!record) {
+    if (force && record.error().code() == ENOENT) {
+      return Ok();
+    }
+    return Err(std::move(record).error());
+  }
+  std::string status = ComputeStatus(context, *record);
+  if ((status == "running" || status == "paused") && !force) {
+    return Err(Error(EBUSY, "cannot delete container " + id + " that is " + status +
+                                ": stop it first or use --force"));
+  }
+  if (status == "paused") {
+    if (auto cgroups = OpenCgroups(*record); cgroups && *cgroups) {
+      (void)(*cgroups)->Thaw();
+    }
+  }
+  return DestroyContainer(context, *record);
+}
+
+Result<std::vector<ContainerInfo>> List(const GlobalOptions& global) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, context.store.ListIds());
+  std::vector<ContainerInfo> out;
+  for (const std::string& id : ids) {
+    auto record = context.store.Load(id);
+    if (!record) {
+      continue;  // removed meanwhile
+    }
+    ContainerInfo info;
+    info.id = id;
+    info.status = ComputeStatus(context, *record);
+    info.pid = info.status == "stopped" ? 0 : record->pid;
+    info.bundle = record->bundle;
+    info.created = record->created;
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    char buffer[4096];
+    info.owner = ::getpwuid_r(record->owner_uid, &pw, buffer, sizeof(buffer), &found) == 0 &&
+                         found != nullptr
+                     ? found->pw_name
+                     : std::to_string(record->owner_uid);
+    info.annotations = record->annotations;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::vector<pid_t>> Pids(const GlobalOptions& global, const std::string& id) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
+  ASSIGN_OR_RETURN(auto cgroups, OpenCgroups(record));
+  if (cgroups) {
+    return cgroups->Pids();
+  }
+  if (ComputeStatus(context, record) == "stopped") {
+    return std::vector<pid_t>{};
+  }
+  return std::vector<pid_t>{record.pid};
+}
+
+namespace {
+
+Result<std::unique_ptr<cgroup::Manager>> RequireCgroups(const RuntimeContext& context,
+                                                        const std::string& id,
+                                                        std::string_view verb) {
+  ASSIGN_OR_RETURN(ContainerRecord record, context.store.Load(id));
+  std::string status = ComputeStatus(context, record);
+  if (status == "stopped") {
+    return Err(Error(ESRCH, fmt::format("cannot {} container {}: it is stopped", verb, id)));
+  }
+  ASSIGN_OR_RETURN(auto cgroups, OpenCgroups(record));
+  if (!cgroups) {
+    return Err(Error(ENOTSUP, fmt::format("cannot {} container {}: it runs without cgroups "
+                                          "(not delegated to this user)",
+                                          verb, id)));
+  }
+  return cgroups;
+}
+
+}  // namespace
+
+Status Pause(const GlobalOptions& global, const std::string& id) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(auto cgroups, RequireCgroups(context, id, "pause"));
+  return cgroups->Freeze();
+}
+
+Status Resume(const GlobalOptions& global, const std::string& id) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(auto cgroups, RequireCgroups(context, id, "resume"));
+  return cgroups->Thaw();
+}
+
+Status Update(const GlobalOptions& global, const std::string& id,
+              const oci::Resources& resources) {
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(auto cgroups, RequireCgroups(context, id, "update"));
+  return cgroups->Apply(resources);
+}
+
+}  // namespace comet::runtime

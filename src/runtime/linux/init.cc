@@ -1,0 +1,253 @@
+// Intermediate and init processes: namespaces, then the rootfs, hooks, the exec fifo wait, and
+// the switch to the user's process (credentials_apply.cc). See docs/architecture.md for the
+// sequence and the messages exchanged with the runtime.
+#include "runtime/linux/init.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/linux/child_ops.h"
+#include "runtime/linux/process_apply.h"
+#include "runtime/linux/rootfs.h"
+#include "runtime/linux/sync.h"
+
+namespace comet::runtime {
+namespace {
+
+// Reports a failure to the runtime (best effort: after `create` returned nobody listens, so it
+// also goes to stderr) and exits.
+[[noreturn]] void Fail(const InitPlan& plan, const ChildReport& report) noexcept {
+  SyncSendError(plan.sync_fd, report);
+  WriteReportToStderr(report);
+  ::_exit(1);
+}
+
+[[noreturn]] void FailErrno(const InitPlan& plan, const char* stage, const char* detail) noexcept {
+  static ChildReport report;
+  report.Set(errno, stage, detail);
+  Fail(plan, report);
+}
+
+void JoinAndUnshare(const InitPlan& plan) noexcept {
+  for (const NamespaceJoin& join : plan.joins) {
+    if (::setns(join.fd, join.nstype) != 0) {
+      FailErrno(plan, "setns", NamespaceName(join.nstype));
+    }
+  }
+  if (plan.new_user_ns) {
+    if (::unshare(CLONE_NEWUSER) != 0) {
+      FailErrno(plan, "unshare", "user namespace");
+    }
+  }
+  // The parent writes the id maps (when a user ns is new) and joins us to the cgroups; wait
+  // for it before creating the cgroup namespace, whose root is the cgroup we are in.
+  if (SyncSend(plan.sync_fd, SyncType::kUsernsReady, 0, -1) != 0) {
+    FailErrno(plan, "sync", "user namespace ready");
+  }
+  static SyncMessage message;
+  if (SyncReceive(plan.sync_fd, &message, nullptr) != 0 || message.type != SyncType::kGo) {
+    ::_exit(1);  // the parent gave up and reports on its own
+  }
+  if (plan.new_user_ns) {
+    // Become root of the new namespace when root is mapped; otherwise stay as mapped.
+    if (::setresgid(0, 0, 0) != 0 && errno != EINVAL) {
+      FailErrno(plan, "setresgid", "0");
+    }
+    if (::setresuid(0, 0, 0) != 0 && errno != EINVAL) {
+      FailErrno(plan, "setresuid", "0");
+    }
+  }
+  if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) != 0) {
+    FailErrno(plan, "unshare", "namespaces");
+  }
+  if (!plan.timens_offsets.empty()) {
+    int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, plan.timens_offsets.data(), plan.timens_offsets.size()) < 0) {
+      FailErrno(plan, "write", "/proc/self/timens_offsets");
+    }
+    ::close(fd);
+  }
+}
+
+void SetUts(const InitPlan& plan) noexcept {
+  if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) != 0) {
+    FailErrno(plan, "sethostname", plan.hostname->c_str());
+  }
+  if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) != 0) {
+    FailErrno(plan, "setdomainname", plan.domainname->c_str());
+  }
+}
+
+void WriteSysctls(const InitPlan& plan) noexcept {
+  for (const SysctlPlan& sysctl : plan.sysctls) {
+    int fd = ::open(sysctl.path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      FailErrno(plan, "open sysctl", sysctl.path.c_str());
+    }
+    if (::write(fd, sysctl.value.data(), sysctl.value.size()) < 0) {
+      FailErrno(plan, "write sysctl", sysctl.path.c_str());
+    }
+    ::close(fd);
+  }
+}
+
+// Runs the container's own hooks (createContainer, startContainer) with the state on stdin.
+void RunContainerHooks(const InitPlan& plan, const std::vector<HookPlan>& hooks, int state_fd,
+                       const char* stage) noexcept {
+  for (const HookPlan& hook : hooks) {
+    int status = RunHookProcess(hook, state_fd);
+    if (status != 0) {
+      static ChildReport report;
+      report.Set(status > 0 ? ECHILD : -status, stage, hook.path.c_str());
+      Fail(plan, report);
+    }
+  }
+}
+
+void SetupTerminal(const InitPlan& plan, int* peer) noexcept {
+  const ProcessPlan& process = plan.process;
+  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) {
+    FailErrno(plan, "open", "/dev/ptmx");
+  }
+  int unlock = 0;
+  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0) {
+    FailErrno(plan, "unlockpt", "/dev/ptmx");
+  }
+  *peer = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (*peer < 0) {
+    FailErrno(plan, "open", "pty peer");
+  }
+  if (process.console_rows != 0 || process.console_cols != 0) {
+    struct winsize size {};
+    size.ws_row = process.console_rows;
+    size.ws_col = process.console_cols;
+    ::ioctl(*peer, TIOCSWINSZ, &size);
+  }
+  if (SyncSend(plan.sync_fd, SyncType::kConsole, 0, master) != 0) {
+    FailErrno(plan, "sync", "sending the console");
+  }
+  ::close(master);
+}
+
+// Notify profiles hand their listener to the runtime, which passes it to listenerPath; that has
+// to happen while the runtime still listens, so the filter goes in before the exec fifo wait.
+void InstallSeccompWithListener(const InitPlan& plan) noexcept {
+  // Without no_new_privs the filter needs CAP_SYS_ADMIN, which init still has at this point.
+  if (plan.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    FailErrno(plan, "prctl", "no_new_privs");
+  }
+  int listener = seccomp::Install(*plan.process.seccomp);
+  if (listener < 0) {
+    errno = -listener;
+    FailErrno(plan, "seccomp", "install");
+  }
+  if (SyncSend(plan.sync_fd, SyncType::kListener, 0, listener) != 0) {
+    FailErrno(plan, "sync", "seccomp listener");
+  }
+  ::close(listener);
+  static SyncMessage message;
+  if (SyncReceive(plan.sync_fd, &message, nullptr) != 0 ||
+      message.type != SyncType::kListenerDone) {
+    ::_exit(1);
+  }
+}
+
+// Blocks until `start` opens the fifo for reading, then tells it we are going ahead.
+void WaitForStart(const InitPlan& plan) noexcept {
+  char path[64];
+  FormatFdPath(path, sizeof(path), plan.exec_fifo_fd);
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    FailErrno(plan, "open", "exec fifo");
+  }
+  if (::write(fd, "0", 1) != 1) {
+    FailErrno(plan, "write", "exec fifo");
+  }
+  ::close(fd);
+  ::close(plan.exec_fifo_fd);
+}
+
+[[noreturn]] void RunInit(const InitPlan& plan) noexcept {
+  if (::setsid() < 0) {
+    FailErrno(plan, "setsid", "");
+  }
+  static ChildReport report;
+  if (plan.rootfs && ApplyMounts(*plan.rootfs, &report) != 0) {
+    Fail(plan, report);
+  }
+  SetUts(plan);
+  if (SyncSend(plan.sync_fd, SyncType::kRuntimeHooks, 0, -1) != 0) {
+    FailErrno(plan, "sync", "runtime hooks");
+  }
+  static SyncMessage message;
+  int state_fd = -1;
+  if (SyncReceive(plan.sync_fd, &message, &state_fd) != 0 ||
+      message.type != SyncType::kRuntimeHooksDone) {
+    ::_exit(1);
+  }
+  RunContainerHooks(plan, plan.create_container_hooks, state_fd, "createContainer hook");
+  if (plan.rootfs && ApplyPivot(*plan.rootfs, &report) != 0) {
+    Fail(plan, report);
+  }
+  WriteSysctls(plan);
+  if (plan.process.create_cwd && MakeDirs(plan.process.cwd.c_str()) != 0) {
+    FailErrno(plan, "mkdir", plan.process.cwd.c_str());
+  }
+  if (plan.rootfs && ApplyFinalize(*plan.rootfs, &report) != 0) {
+    Fail(plan, report);
+  }
+  int peer = -1;
+  if (plan.process.terminal) {
+    SetupTerminal(plan, &peer);
+  }
+  // Fail in `create`, not later in `start`, when the program is not there (as runc does).
+  const char* executable = ResolveExecutable(plan.process);
+  if (executable == nullptr) {
+    report.Set(ENOENT, "exec", plan.process.argv.get()[0]);
+    Fail(plan, report);
+  }
+  bool seccomp_installed = false;
+  if (plan.process.seccomp && plan.process.seccomp->needs_listener) {
+    InstallSeccompWithListener(plan);
+    seccomp_installed = true;
+  }
+  if (SyncSend(plan.sync_fd, SyncType::kCreated, 0, -1) != 0) {
+    FailErrno(plan, "sync", "created");
+  }
+  if (plan.exec_fifo_fd >= 0) {
+    WaitForStart(plan);
+  }
+  RunContainerHooks(plan, plan.start_container_hooks, state_fd, "startContainer hook");
+  if (state_fd >= 0) {
+    ::close(state_fd);
+  }
+  ExecProcess(plan.process, executable, peer, seccomp_installed, &report);
+  Fail(plan, report);
+}
+
+}  // namespace
+
+void RunIntermediate(const InitPlan& plan) noexcept {
+  JoinAndUnshare(plan);
+  pid_t init = ::fork();
+  if (init < 0) {
+    FailErrno(plan, "fork", "container init");
+  }
+  if (init == 0) {
+    RunInit(plan);
+  }
+  SyncSend(plan.sync_fd, SyncType::kInitPid, init, -1);
+  ::_exit(0);
+}
+
+}  // namespace comet::runtime

@@ -1,0 +1,197 @@
+// Credentials and the final exec. The order matters and follows capabilities(7): rlimits and
+// oom_score_adj need privilege, so they come first; capabilities survive setresuid only with
+// PR_SET_KEEPCAPS; seccomp goes last when no_new_privs allows it, else while CAP_SYS_ADMIN is
+// still held.
+#include "runtime/linux/process_apply.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "seccomp/filter.h"
+
+namespace comet::runtime {
+namespace {
+
+constexpr long kKeyctlJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING, <linux/keyctl.h>
+
+bool Fail(ChildReport* report, const char* stage, const char* detail) noexcept {
+  report->Set(errno, stage, detail);
+  return false;
+}
+
+bool ApplyLimits(const ProcessPlan& process, ChildReport* report) noexcept {
+  if (!process.session_keyring.empty()) {
+    // A fresh session keyring keeps the host's keys out of the container. Kernels without
+    // keyrings, or that refuse it in a user namespace, leave the inherited one, as runc does.
+    if (::syscall(SYS_keyctl, kKeyctlJoinSessionKeyring, process.session_keyring.c_str()) < 0 &&
+        errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EDQUOT) {
+      return Fail(report, "join session keyring", process.session_keyring.c_str());
+    }
+  }
+  for (const RlimitPlan& limit : process.rlimits) {
+    if (::setrlimit(static_cast<__rlimit_resource_t>(limit.resource), &limit.value) != 0) {
+      return Fail(report, "setrlimit", limit.name.c_str());
+    }
+  }
+  if (!process.oom_score_adj.empty()) {
+    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 ||
+        ::write(fd, process.oom_score_adj.data(), process.oom_score_adj.size()) < 0) {
+      return Fail(report, "write /proc/self/oom_score_adj", process.oom_score_adj.c_str());
+    }
+    ::close(fd);
+  }
+  if (process.personality && ::personality(*process.personality) < 0) {
+    return Fail(report, "personality", "");
+  }
+  return true;
+}
+
+bool ApplyTerminal(int tty_peer, ChildReport* report) noexcept {
+  if (tty_peer < 0) {
+    return true;
+  }
+  if (::ioctl(tty_peer, TIOCSCTTY, 0) != 0) {
+    return Fail(report, "ioctl TIOCSCTTY", "");
+  }
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::dup2(tty_peer, fd) < 0) {
+      return Fail(report, "dup2", "terminal");
+    }
+  }
+  if (tty_peer > 2) {
+    ::close(tty_peer);
+  }
+  return true;
+}
+
+bool InstallSeccomp(const ProcessPlan& process, ChildReport* report) noexcept {
+  int result = seccomp::Install(*process.seccomp);
+  if (result < 0) {
+    errno = -result;
+    return Fail(report, "seccomp", "install filter");
+  }
+  return true;
+}
+
+bool SetCapabilities(const CapabilityPlan& caps, ChildReport* report) noexcept {
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  header.pid = 0;
+  struct __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    int shift = 32 * i;
+    data[i].effective = static_cast<__u32>(caps.effective >> shift);
+    data[i].permitted = static_cast<__u32>(caps.permitted >> shift);
+    data[i].inheritable = static_cast<__u32>(caps.inheritable >> shift);
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) {
+    return Fail(report, "capset", "");
+  }
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return Fail(report, "prctl", "PR_CAP_AMBIENT_CLEAR_ALL");
+  }
+  for (int cap = 0; cap <= caps.last_cap && cap < 64; ++cap) {
+    if ((caps.ambient >> cap & 1U) != 0 &&
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+      return Fail(report, "prctl", "PR_CAP_AMBIENT_RAISE");
+    }
+  }
+  return true;
+}
+
+bool ApplyCredentials(const ProcessPlan& process, ChildReport* report) noexcept {
+  const CapabilityPlan& caps = process.capabilities;
+  if (caps.apply) {
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+      return Fail(report, "prctl", "PR_SET_KEEPCAPS");
+    }
+    for (int cap = 0; cap <= caps.last_cap && cap < 64; ++cap) {
+      if ((caps.bounding >> cap & 1U) == 0 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+          errno != EINVAL) {
+        return Fail(report, "prctl", "PR_CAPBSET_DROP");
+      }
+    }
+  }
+  if (process.set_groups &&
+      ::setgroups(process.additional_gids.size(), process.additional_gids.data()) != 0) {
+    return Fail(report, "setgroups", "process.user.additionalGids");
+  }
+  if (::setresgid(process.gid, process.gid, process.gid) != 0) {
+    return Fail(report, "setresgid", "process.user.gid");
+  }
+  if (::setresuid(process.uid, process.uid, process.uid) != 0) {
+    return Fail(report, "setresuid", "process.user.uid");
+  }
+  if (caps.apply) {
+    if (!SetCapabilities(caps, report)) {
+      return false;
+    }
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+      return Fail(report, "prctl", "PR_SET_KEEPCAPS");
+    }
+  }
+  return true;
+}
+
+bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept {
+  unsigned int first_closed = 3U + static_cast<unsigned int>(process.preserve_fds);
+  if (::syscall(SYS_close_range, first_closed, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
+    return Fail(report, "close_range", "");
+  }
+  for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) {
+      ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void ExecProcess(const ProcessPlan& process, const char* executable, int tty_peer,
+                 bool seccomp_installed, ChildReport* report) noexcept {
+  if (!ApplyLimits(process, report) || !ApplyTerminal(tty_peer, report)) {
+    return;
+  }
+  bool seccomp_late = process.seccomp && !seccomp_installed && process.no_new_privileges;
+  if (process.seccomp && !seccomp_installed && !seccomp_late &&
+      !InstallSeccomp(process, report)) {
+    return;
+  }
+  if (!ApplyCredentials(process, report)) {
+    return;
+  }
+  if (::chdir(process.cwd.c_str()) != 0) {
+    Fail(report, "chdir", process.cwd.c_str());
+    return;
+  }
+  if (process.umask) {
+    ::umask(*process.umask);
+  }
+  if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    Fail(report, "prctl", "PR_SET_NO_NEW_PRIVS");
+    return;
+  }
+  if (seccomp_late && !InstallSeccomp(process, report)) {
+    return;
+  }
+  if (!PrepareFds(process, report)) {
+    return;
+  }
+  ::execve(executable, process.argv.get(), process.envp.get());
+  Fail(report, "exec", executable);
+}
+
+}  // namespace comet::runtime

@@ -1,0 +1,37 @@
+// Turns an OCI `process` (plus the container's seccomp profile) into a ProcessPlan that the
+// container's init can apply without allocating: capability masks, rlimit numbers, argv/envp
+// arrays, $PATH candidates. Runs in the runtime's parent. Thread-safe (no shared state).
+#ifndef COMET_RUNTIME_PROCESS_PLAN_H_
+#define COMET_RUNTIME_PROCESS_PLAN_H_
+
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "oci/spec.h"
+#include "runtime/linux/init_plan.h"
+
+namespace comet::runtime {
+
+struct ProcessPlanOptions {
+  const oci::Seccomp* seccomp = nullptr;  // linux.seccomp, when present
+  bool set_groups = true;
+  int preserve_fds = 0;
+  std::string session_keyring;  // empty: none (--no-new-keyring, exec)
+  bool create_cwd = false;
+};
+
+[[nodiscard]] Result<ProcessPlan> BuildProcessPlan(const oci::Process& process,
+                                                   const ProcessPlanOptions& options);
+
+// Capability name ("CAP_CHOWN") to number; error naming `field` when unknown.
+[[nodiscard]] Result<int> CapabilityNumber(const std::string& name, const std::string& field);
+// Highest capability the running kernel knows.
+int LastCapability();
+// The oom_score_adj to write: `requested`, or the current score when the request is lower and the
+// process lacks CAP_SYS_RESOURCE (the kernel would refuse it); the clamp is logged as a warning.
+int ClampOomScoreAdj(int requested);
+
+}  // namespace comet::runtime
+
+#endif  // COMET_RUNTIME_PROCESS_PLAN_H_
