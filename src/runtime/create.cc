@@ -71,6 +71,33 @@ Result<std::optional<unsigned long>> BuildPersonality(const oci::Linux& linux_co
   return Err(Error::Invalid("linux.personality.domain: unknown domain \"" + domain + "\""));
 }
 
+// Devices every container may use whatever linux.resources.devices says (what runc and crun
+// allow too): mknod of anything, the default device nodes, ptys; plus linux.devices.
+std::vector<oci::DeviceCgroup> AllowedDevices(const oci::Linux& linux_config) {
+  auto rule = [](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                 const char* access) {
+    oci::DeviceCgroup device;
+    device.allow = true;
+    device.type = type;
+    device.major = major;
+    device.minor = minor;
+    device.access = access;
+    return device;
+  };
+  std::vector<oci::DeviceCgroup> rules = {
+      rule("c", std::nullopt, std::nullopt, "m"), rule("b", std::nullopt, std::nullopt, "m"),
+      rule("c", 1, 3, "rwm"),  rule("c", 1, 5, "rwm"), rule("c", 1, 7, "rwm"),
+      rule("c", 1, 8, "rwm"),  rule("c", 1, 9, "rwm"), rule("c", 5, 0, "rwm"),
+      rule("c", 5, 2, "rwm"),  rule("c", 136, std::nullopt, "rwm"),
+  };
+  for (const oci::Device& device : linux_config.devices) {
+    if (device.type == "c" || device.type == "b" || device.type == "u") {
+      rules.push_back(rule(device.type == "b" ? "b" : "c", device.major, device.minor, "rwm"));
+    }
+  }
+  return rules;
+}
+
 // Everything about a create that must outlive the launch and be undone on failure.
 class CreateJob {
  public:
@@ -153,9 +180,10 @@ Status CreateJob::PrepareCgroups() {
     return Err(std::move(manager).error().AddContext("linux.cgroupsPath"));
   }
   cgroups_ = std::move(*manager);
-  if (linux_config.resources) {
-    RETURN_IF_ERROR_CTX(cgroups_->Apply(*linux_config.resources), "linux.resources");
-  }
+  oci::Resources resources = linux_config.resources.value_or(oci::Resources{});
+  std::vector<oci::DeviceCgroup> allowed = AllowedDevices(linux_config);
+  resources.devices.insert(resources.devices.end(), allowed.begin(), allowed.end());
+  RETURN_IF_ERROR_CTX(cgroups_->Apply(resources), "linux.resources");
   created_.record.cgroup_paths = cgroups_->Paths();
   return Ok();
 }

@@ -23,11 +23,15 @@
 namespace comet::runtime {
 namespace {
 
-// Reports a failure to the runtime (best effort: after `create` returned nobody listens, so it
-// also goes to stderr) and exits.
+// Set once `create` has returned: from then on nobody reads the sync socket.
+bool g_runtime_gone = false;
+
+// Reports a failure to the runtime, or to stderr once the runtime has gone, and exits.
 [[noreturn]] void Fail(const InitPlan& plan, const ChildReport& report) noexcept {
   SyncSendError(plan.sync_fd, report);
-  WriteReportToStderr(report);
+  if (g_runtime_gone) {
+    WriteReportToStderr(report);
+  }
   ::_exit(1);
 }
 
@@ -225,6 +229,7 @@ void WaitForStart(const InitPlan& plan) noexcept {
     FailErrno(plan, "sync", "created");
   }
   if (plan.exec_fifo_fd >= 0) {
+    g_runtime_gone = true;
     WaitForStart(plan);
   }
   RunContainerHooks(plan, plan.start_container_hooks, state_fd, "startContainer hook");
