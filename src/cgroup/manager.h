@@ -30,13 +30,24 @@ struct Layout {
 // Reads /proc/self/mountinfo and /proc/self/cgroup. On a hybrid host (v1 controllers plus an
 // empty unified mount) the result is v1.
 [[nodiscard]] Result<Layout> DetectLayout();
+// The same from the two files' contents (for tests and for reading another process's view).
+[[nodiscard]] Result<Layout> ParseLayout(const std::string& mountinfo,
+                                         const std::string& proc_cgroup);
+
+// True when the caller may create the group(s) for `cgroups_path` (its nearest existing ancestor
+// is writable in every hierarchy). A rootless runtime without a delegated subtree gets false and
+// runs without cgroups. An invalid path also gives false; Create then reports why.
+[[nodiscard]] bool CanWrite(const Layout& layout, const std::string& cgroups_path,
+                            const std::string& id);
 
 class Manager {
  public:
   virtual ~Manager() = default;
 
   // Resolves `cgroups_path` (absolute: from the hierarchy root; relative: below the caller's own
-  // group; empty: "/comet/<id>") and creates the group(s). Nothing is left behind on failure.
+  // group; empty: "<id>" below the caller's own group, as runc does) and creates the group(s).
+  // Paths with ".." and systemd "slice:prefix:name" paths are rejected. Nothing is left behind
+  // on failure; groups that already existed are joined.
   [[nodiscard]] static Result<std::unique_ptr<Manager>> Create(const Layout& layout,
                                                                const std::string& cgroups_path,
                                                                const std::string& id);
@@ -46,6 +57,7 @@ class Manager {
 
   // Absolute directories of this container's groups ("" key for v2, controller names for v1).
   [[nodiscard]] virtual std::map<std::string, std::string> Paths() const = 0;
+  // Writes the limits. Errors name the file and value: `setting memory.max to "abc": ...`.
   [[nodiscard]] virtual Status Apply(const oci::Resources& resources) = 0;
   [[nodiscard]] virtual Status AddProcess(pid_t pid) = 0;
   [[nodiscard]] virtual Status Freeze() = 0;

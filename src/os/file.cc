@@ -78,12 +78,14 @@ Status WriteFile(const std::string& path, std::string_view data, mode_t mode) {
   return Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+namespace {
+
+Status WriteAndRename(const std::string& path, std::string_view data, mode_t mode, bool sync) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     ASSIGN_OR_RETURN(UniqueFd fd, Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     auto st = WriteAll(fd.get(), data);
-    if (st && ::fsync(fd.get()) != 0) {
+    if (st && sync && ::fsync(fd.get()) != 0) {
       st = Err(Error::FromErrno("fsync", tmp));
     }
     if (!st) {
@@ -97,6 +99,16 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     return Err(std::move(err));
   }
   return Ok();
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  return WriteAndRename(path, data, mode, true);
+}
+
+Status ReplaceFile(const std::string& path, std::string_view data, mode_t mode) {
+  return WriteAndRename(path, data, mode, false);
 }
 
 Status MkdirAll(const std::string& path, mode_t mode) {

@@ -26,6 +26,10 @@ namespace comet::os {
 // or the new content, never a torn one.
 [[nodiscard]] Status WriteFileAtomic(const std::string& path, std::string_view data,
                                      mode_t mode = 0644);
+// Like WriteFileAtomic without the fsync: readers still never see a torn file, but a power cut may
+// lose the update. For state on tmpfs (/run), which does not survive a reboot anyway.
+[[nodiscard]] Status ReplaceFile(const std::string& path, std::string_view data,
+                                 mode_t mode = 0644);
 // mkdir -p; existing directories are fine.
 [[nodiscard]] Status MkdirAll(const std::string& path, mode_t mode = 0755);
 // rm -rf without following symlinks; a missing path is fine.

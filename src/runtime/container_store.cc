@@ -83,8 +83,8 @@ Status ContainerStore::CreateDir(const std::string& id) const {
 }
 
 Status ContainerStore::Save(const ContainerRecord& record) const {
-  return os::WriteFileAtomic(os::JoinPath(Dir(record.id), "state.json"), ToJson(record).dump(),
-                             0600);
+  // The state root lives on tmpfs (/run) and means nothing after a reboot: no fsync.
+  return os::ReplaceFile(os::JoinPath(Dir(record.id), "state.json"), ToJson(record).dump(), 0600);
 }
 
 Result<ContainerRecord> ContainerStore::Load(const std::string& id) const {

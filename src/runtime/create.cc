@@ -312,8 +312,8 @@ Result<Created> CreateJob::Run() {
   ScopeExit undo([this] { Undo(); });
   RETURN_IF_ERROR(LoadBundle());
   RETURN_IF_ERROR(BuildPlan());
-  RETURN_IF_ERROR(os::WriteFileAtomic(context_.store.ConfigPath(options_.id),
-                                      oci::SpecToJson(created_.spec), 0600));
+  RETURN_IF_ERROR(os::ReplaceFile(context_.store.ConfigPath(options_.id),
+                                  oci::SpecToJson(created_.spec), 0600));
   RETURN_IF_ERROR(PrepareCgroups());
   RETURN_IF_ERROR(context_.store.Save(created_.record));
   std::string fifo = context_.store.FifoPath(options_.id);
@@ -325,9 +325,8 @@ Result<Created> CreateJob::Run() {
     return Err(Error::FromErrno("open", fifo));
   }
   plan_.exec_fifo_fd = fifo_.get();
+  // The record with init's pid was saved as soon as it was known (on_init_pid).
   ASSIGN_OR_RETURN(pid_t init, Launch(plan_, Callbacks(), LaunchUntil::kCreated));
-  created_.record.pid = init;
-  RETURN_IF_ERROR(context_.store.Save(created_.record));
   if (!options_.pid_file.empty()) {
     RETURN_IF_ERROR(WritePidFile(options_.pid_file, init));
   }
@@ -348,7 +347,7 @@ Result<Created> CreateContainer(const RuntimeContext& context, const CreateOptio
 }
 
 Status WritePidFile(const std::string& path, pid_t pid) {
-  return os::WriteFileAtomic(path, std::to_string(pid), 0644);
+  return os::ReplaceFile(path, std::to_string(pid), 0644);
 }
 
 }  // namespace comet::runtime
