@@ -158,8 +158,8 @@ Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options) 
       return Err(Error::Invalid("mount option \"" + option + "\": idmapped mounts not supported"));
     }
     if (option == "tmpcopyup") {
-      // runc's extension that copies the shadowed directory into a new tmpfs; not implemented
-      // (TODO(#1)); dropped so that the mount itself still works.
+      // An extension of some runtimes that copies the shadowed directory into the new tmpfs.
+      // Not supported (listed in docs/comet-runtime.md); dropped so that the mount still works.
       continue;
     }
     if (!out.data.empty()) {
