@@ -39,6 +39,7 @@ inline Status Ok() {
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, F());` declares x from a Result or returns its error.
+// NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration and `tmp` a name.
 #define ASSIGN_OR_RETURN(decl, expr) \
   COMET_ASSIGN_OR_RETURN_IMPL_(COMET_CONCAT_(comet_result_, __LINE__), decl, expr)
 #define COMET_ASSIGN_OR_RETURN_IMPL_(tmp, decl, expr) \
@@ -47,6 +48,7 @@ inline Status Ok() {
     return ::comet::Err(std::move(tmp).error());      \
   }                                                   \
   decl = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Like RETURN_IF_ERROR, adding context to the error on its way out.
 #define RETURN_IF_ERROR_CTX(expr, ctx)                                       \

@@ -38,7 +38,7 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
 }
 
 std::string_view TrimSpace(std::string_view text) {
-  const char* kSpace = " \t\r\n";
+  constexpr std::string_view kSpace = " \t\r\n";
   size_t begin = text.find_first_not_of(kSpace);
   if (begin == std::string_view::npos) {
     return {};
@@ -100,7 +100,7 @@ std::string FormatRfc3339Nano(std::chrono::system_clock::time_point when) {
   auto since_epoch = when.time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count();
-  std::time_t t = static_cast<std::time_t>(secs.count());
+  auto t = static_cast<std::time_t>(secs.count());
   std::tm tm{};
   gmtime_r(&t, &tm);
   std::string fraction = fmt::format("{:09d}", nanos);

@@ -197,6 +197,14 @@ Status MakeGroupDirs(const std::string& root, const std::string& dir,
       return Err(Error::FromErrno("creating cgroup", partial));
     }
   }
+  // An existing group with processes belongs to someone else: using it would let a later
+  // Destroy kill and remove what is not ours (runc refuses it too).
+  if (created->empty() || created->back() != dir) {
+    auto procs = os::ReadFileLimited(os::JoinPath(dir, "cgroup.procs"), 1 << 20);
+    if (procs && !TrimSpace(*procs).empty()) {
+      return Err(Error(EBUSY, "cgroup " + dir + " already exists and is not empty"));
+    }
+  }
   return Ok();
 }
 

@@ -22,7 +22,7 @@ inline constexpr char kOciVersion[] = "1.2.0";
 // versions (crun 1.8 rejects "1.2.0"), so the file stays usable with them.
 inline constexpr char kDefaultSpecVersion[] = "1.0.2";
 // The largest config.json LoadSpec reads; real ones, seccomp profiles included, are < 1 MiB.
-inline constexpr size_t kMaxConfigSize = 16 * 1024 * 1024;
+inline constexpr size_t kMaxConfigSize = size_t{16} << 20;
 
 // Parses a config.json document. Errors carry the context "config.json", e.g.
 // "config.json: linux.namespaces[2].type: expected string" or

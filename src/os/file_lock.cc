@@ -10,8 +10,10 @@
 namespace comet::os {
 namespace {
 
-Result<UniqueFd> LockFd(const std::string& path, FileLock::Mode mode, bool wait) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_CREAT, 0644);
+Result<UniqueFd> LockFd(const std::string& path, FileLock::Mode mode, bool wait,
+                        bool directory = false) {
+  int fd = directory ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                     : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_CREAT, 0644);
   if (fd < 0 && errno == EISDIR) {
     fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
@@ -32,6 +34,11 @@ Result<UniqueFd> LockFd(const std::string& path, FileLock::Mode mode, bool wait)
 
 Result<FileLock> FileLock::Acquire(const std::string& path, Mode mode) {
   ASSIGN_OR_RETURN(UniqueFd fd, LockFd(path, mode, true));
+  return FileLock(std::move(fd));
+}
+
+Result<FileLock> FileLock::AcquireDirectory(const std::string& path, Mode mode) {
+  ASSIGN_OR_RETURN(UniqueFd fd, LockFd(path, mode, true, true));
   return FileLock(std::move(fd));
 }
 

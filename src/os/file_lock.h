@@ -14,6 +14,8 @@ class FileLock {
   enum class Mode { kShared, kExclusive };
   // Blocks until the lock is held.
   [[nodiscard]] static Result<FileLock> Acquire(const std::string& path, Mode mode);
+  // Locks an existing directory (never creates anything); blocks. ENOENT when it is missing.
+  [[nodiscard]] static Result<FileLock> AcquireDirectory(const std::string& path, Mode mode);
   // Fails with EWOULDBLOCK when another holder conflicts.
   [[nodiscard]] static Result<FileLock> TryAcquire(const std::string& path, Mode mode);
 

@@ -49,9 +49,13 @@ struct Created {
 // cgroups, runs the poststop hooks (failures are warnings) and removes its state.
 [[nodiscard]] Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record);
 
+// Blocks every catchable signal (to be forwarded by SuperviseForeground) and ignores SIGPIPE;
+// returns a signalfd for them. Call before launching, so no signal is lost or fatal meanwhile.
+[[nodiscard]] Result<os::UniqueFd> BlockForwardedSignals();
 // Waits for `pid` (a child of this process) while forwarding signals and, with a console,
 // copying between this process's stdio and the pty. Returns the exit code (128+n when killed).
-[[nodiscard]] Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console);
+[[nodiscard]] Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console,
+                                              os::UniqueFd signals);
 
 [[nodiscard]] Status WritePidFile(const std::string& path, pid_t pid);
 

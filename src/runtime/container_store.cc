@@ -70,9 +70,34 @@ std::string ContainerStore::ConfigPath(const std::string& id) const {
   return os::JoinPath(Dir(id), "config.json");
 }
 
+Status ContainerStore::CheckRoot() const {
+  struct stat st {};
+  if (::lstat(root_.c_str(), &st) != 0) {
+    return Err(Error::FromErrno("state root", root_));
+  }
+  if (!S_ISDIR(st.st_mode) || (st.st_uid != ::geteuid() && st.st_uid != 0) ||
+      (st.st_mode & 022) != 0) {
+    return Err(Error(EPERM, "state root " + root_ +
+                                " must be a directory owned by this user (or root) and writable "
+                                "by no one else"));
+  }
+  return Ok();
+}
+
+Result<os::FileLock> ContainerStore::Lock(const std::string& id) const {
+  RETURN_IF_ERROR(ValidateId(id));
+  RETURN_IF_ERROR(CheckRoot());
+  auto lock = os::FileLock::AcquireDirectory(Dir(id), os::FileLock::Mode::kExclusive);
+  if (!lock && lock.error().code() == ENOENT) {
+    return Err(Error::NotFound("container \"" + id + "\" does not exist"));
+  }
+  return lock;
+}
+
 Status ContainerStore::CreateDir(const std::string& id) const {
   RETURN_IF_ERROR(ValidateId(id));
   RETURN_IF_ERROR(os::MkdirAll(root_, 0711));
+  RETURN_IF_ERROR(CheckRoot());
   if (::mkdir(Dir(id).c_str(), 0711) != 0) {
     if (errno == EEXIST) {
       return Err(Error(EEXIST, "container with id \"" + id + "\" already exists"));
@@ -89,6 +114,9 @@ Status ContainerStore::Save(const ContainerRecord& record) const {
 
 Result<ContainerRecord> ContainerStore::Load(const std::string& id) const {
   RETURN_IF_ERROR(ValidateId(id));
+  if (auto root = CheckRoot(); !root && root.error().code() != ENOENT) {
+    return Err(std::move(root).error());
+  }
   auto text = os::ReadFileLimited(os::JoinPath(Dir(id), "state.json"), kStateLimit);
   if (!text) {
     if (text.error().code() == ENOENT) {

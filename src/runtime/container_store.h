@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "os/file_lock.h"
 
 namespace comet::runtime {
 
@@ -51,8 +52,15 @@ class ContainerStore {
   [[nodiscard]] Result<ContainerRecord> Load(const std::string& id) const;
   [[nodiscard]] Status Remove(const std::string& id) const;
   [[nodiscard]] Result<std::vector<std::string>> ListIds() const;
+  // Serializes verbs that change a container's status (start, delete): an exclusive flock on
+  // its directory. Fails with ENOENT when the container does not exist.
+  [[nodiscard]] Result<os::FileLock> Lock(const std::string& id) const;
 
  private:
+  // The root must be a directory owned by us (or root) that nobody else may write to: others
+  // could otherwise plant state whose hooks we would run.
+  [[nodiscard]] Status CheckRoot() const;
+
   std::string root_;
 };
 

@@ -71,9 +71,9 @@ Result<std::optional<unsigned long>> BuildPersonality(const oci::Linux& linux_co
   return Err(Error::Invalid("linux.personality.domain: unknown domain \"" + domain + "\""));
 }
 
-// Devices every container may use whatever linux.resources.devices says (what runc and crun
-// allow too): mknod of anything, the default device nodes, ptys; plus linux.devices.
-std::vector<oci::DeviceCgroup> AllowedDevices(const oci::Linux& linux_config) {
+// Devices every container may use (runc and crun allow the same): mknod of anything, the
+// default device nodes, ptys. linux.devices are not added: a rule must allow them.
+std::vector<oci::DeviceCgroup> DefaultDeviceRules() {
   auto rule = [](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
                  const char* access) {
     oci::DeviceCgroup device;
@@ -90,12 +90,23 @@ std::vector<oci::DeviceCgroup> AllowedDevices(const oci::Linux& linux_config) {
       rule("c", 1, 8, "rwm"),  rule("c", 1, 9, "rwm"), rule("c", 5, 0, "rwm"),
       rule("c", 5, 2, "rwm"),  rule("c", 136, std::nullopt, "rwm"),
   };
-  for (const oci::Device& device : linux_config.devices) {
-    if (device.type == "c" || device.type == "b" || device.type == "u") {
-      rules.push_back(rule(device.type == "b" ? "b" : "c", device.major, device.minor, "rwm"));
-    }
-  }
   return rules;
+}
+
+bool DeniesEverything(const oci::DeviceCgroup& rule) {
+  return !rule.allow && (rule.type.empty() || rule.type == "a") && !rule.major && !rule.minor;
+}
+
+// The config's rules with the defaults placed after its leading deny-all rules: a config that
+// starts by denying everything keeps the defaults, and its later rules can still deny one of
+// them (rules apply in order, the last match wins).
+std::vector<oci::DeviceCgroup> WithDefaultDevices(const std::vector<oci::DeviceCgroup>& rules) {
+  auto first_other = std::find_if_not(rules.begin(), rules.end(), DeniesEverything);
+  std::vector<oci::DeviceCgroup> out(rules.begin(), first_other);
+  std::vector<oci::DeviceCgroup> defaults = DefaultDeviceRules();
+  out.insert(out.end(), defaults.begin(), defaults.end());
+  out.insert(out.end(), first_other, rules.end());
+  return out;
 }
 
 // Everything about a create that must outlive the launch and be undone on failure.
@@ -166,7 +177,6 @@ Status CreateJob::PrepareCgroups() {
                                     "\": the systemd cgroup driver is not supported yet; "
                                     "use a cgroupfs path and no --systemd-cgroup"));
     }
-    log::Warning("--systemd-cgroup: the systemd cgroup driver is not supported; using cgroupfs");
   }
   ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());
   if (context_.rootless && !cgroup::CanWrite(layout, path, options_.id)) {
@@ -181,8 +191,7 @@ Status CreateJob::PrepareCgroups() {
   }
   cgroups_ = std::move(*manager);
   oci::Resources resources = linux_config.resources.value_or(oci::Resources{});
-  std::vector<oci::DeviceCgroup> allowed = AllowedDevices(linux_config);
-  resources.devices.insert(resources.devices.end(), allowed.begin(), allowed.end());
+  resources.devices = WithDefaultDevices(resources.devices);
   RETURN_IF_ERROR_CTX(cgroups_->Apply(resources), "linux.resources");
   created_.record.cgroup_paths = cgroups_->Paths();
   return Ok();
@@ -263,13 +272,21 @@ LaunchCallbacks CreateJob::Callbacks() {
     created_.record.pid_start_time = ProcessStartTime(init);
     return context_.store.Save(created_.record);
   };
-  callbacks.on_runtime_hooks = [this, &spec](pid_t /*init*/) -> Result<std::string> {
-    std::string state = StateJson("creating");
-    if (spec.hooks) {
-      RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, state, "prestart"));
-      RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, state, "createRuntime"));
+  callbacks.on_runtime_hooks = [this, &spec](pid_t /*init*/) -> Result<HookStates> {
+    HookStates states;
+    if (!spec.hooks) {
+      return states;
     }
-    return state;
+    std::string creating = StateJson("creating");
+    RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, creating, "prestart"));
+    RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, creating, "createRuntime"));
+    if (!spec.hooks->create_container.empty()) {
+      states.create_container = creating;
+    }
+    if (!spec.hooks->start_container.empty()) {
+      states.start_container = StateJson("created");
+    }
+    return states;
   };
   callbacks.on_console = [this](os::UniqueFd master) -> Status {
     if (!options_.console_socket.empty()) {
@@ -320,13 +337,22 @@ Result<Created> CreateJob::Run() {
   if (::mkfifo(fifo.c_str(), 0622) != 0) {
     return Err(Error::FromErrno("mkfifo", fifo));
   }
+  // 0622 whatever the umask: init may run as any uid (a mapped root, the process's user).
+  if (::chmod(fifo.c_str(), 0622) != 0) {
+    return Err(Error::FromErrno("chmod", fifo));
+  }
   fifo_.Reset(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
   if (!fifo_) {
     return Err(Error::FromErrno("open", fifo));
   }
   plan_.exec_fifo_fd = fifo_.get();
   // The record with init's pid was saved as soon as it was known (on_init_pid).
-  ASSIGN_OR_RETURN(pid_t init, Launch(plan_, Callbacks(), LaunchUntil::kCreated));
+  auto launched = Launch(plan_, Callbacks(), LaunchUntil::kCreated);
+  if (!launched) {
+    created_.record.pid = 0;  // Launch killed and reaped it; the pid may be reused already
+    return Err(std::move(launched).error());
+  }
+  pid_t init = *launched;
   if (!options_.pid_file.empty()) {
     RETURN_IF_ERROR(WritePidFile(options_.pid_file, init));
   }

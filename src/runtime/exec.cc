@@ -113,6 +113,10 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
     return Err(Error::Invalid("--tty with --detach needs --console-socket"));
   }
   ASSIGN_OR_RETURN(NamespaceSetup namespaces, PrepareJoinAll(record.pid));
+  // The namespaces were opened by pid: make sure it was still the container's init then.
+  if (ProcessStartTime(record.pid) != record.pid_start_time) {
+    return Err(Error(ESRCH, "container " + options.id + " is not running"));
+  }
   InitPlan plan;
   plan.joins = namespaces.joins;
   ProcessPlanOptions process_options;
@@ -137,6 +141,22 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
     console = std::move(master);
     return Ok();
   };
+  callbacks.on_listener = [&](os::UniqueFd listener) -> Status {
+    const oci::Seccomp& profile = *linux_config->seccomp;
+    if (profile.listener_path.empty()) {
+      return Err(Error::Invalid(
+          "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
+    }
+    std::string message = fmt::format(
+        R"({{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":{},"metadata":{},"state":{}}})",
+        record.pid, JsonQuote(profile.listener_metadata),
+        oci::StateToJson(MakeState(record, status)));
+    return SendFdToSocket(profile.listener_path, listener.get(), message);
+  };
+  os::UniqueFd signals;
+  if (!options.detach) {
+    ASSIGN_OR_RETURN(signals, BlockForwardedSignals());
+  }
   auto launched = Launch(plan, callbacks, LaunchUntil::kExecuted);
   if (!launched) {
     return Err(std::move(launched).error().AddContext("exec in container " + options.id));
@@ -147,7 +167,7 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
   if (options.detach) {
     return 0;
   }
-  return SuperviseForeground(*launched, std::move(console));
+  return SuperviseForeground(*launched, std::move(console), std::move(signals));
 }
 
 }  // namespace comet::runtime

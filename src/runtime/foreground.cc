@@ -19,8 +19,7 @@
 namespace comet::runtime {
 namespace {
 
-constexpr std::array<int, 8> kForwarded = {SIGINT,  SIGTERM, SIGHUP,   SIGQUIT,
-                                           SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+constexpr size_t kMaxPending = 64U << 10;
 
 int ExitCode(int status) {
   if (WIFEXITED(status)) {
@@ -54,32 +53,97 @@ void CopyWindowSize(int from, int to) {
   }
 }
 
-// Moves what is readable from `from` to `to`; false at end of input.
-bool Relay(int from, int to) {
+// Reads what is there; false at end of input (EOF, or EIO once the pty's last user is gone).
+bool ReadSome(int fd, std::string* out) {
   char buffer[8192];
-  ssize_t n = ::read(from, buffer, sizeof(buffer));
-  if (n <= 0) {
-    return n < 0 && (errno == EINTR || errno == EAGAIN);
+  ssize_t n = ::read(fd, buffer, sizeof(buffer));
+  if (n > 0) {
+    out->append(buffer, static_cast<size_t>(n));
+    return true;
   }
-  (void)os::WriteAll(to, std::string_view(buffer, static_cast<size_t>(n)));
-  return true;
+  return n < 0 && (errno == EINTR || errno == EAGAIN);
 }
+
+// Writes as much of `pending` as `fd` takes without blocking.
+void WriteSome(int fd, std::string* pending) {
+  ssize_t n = ::write(fd, pending->data(), pending->size());
+  if (n > 0) {
+    pending->erase(0, static_cast<size_t>(n));
+  } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+    pending->clear();  // the terminal is gone; drop what it would never read
+  }
+}
+
+// Copies between this process's stdio and a container's pty without ever blocking on the pty,
+// so signals and output keep flowing when the container stops reading its input.
+class PtyRelay {
+ public:
+  explicit PtyRelay(os::UniqueFd console) : console_(std::move(console)) {
+    if (console_) {
+      ::fcntl(console_.get(), F_SETFL, ::fcntl(console_.get(), F_GETFL) | O_NONBLOCK);
+      stdin_open_ = true;
+      console_open_ = true;
+    }
+  }
+  [[nodiscard]] int console() const { return console_.get(); }
+
+  void FillPollFds(struct pollfd* in, struct pollfd* pty) const {
+    *in = {stdin_open_ && to_console_.size() < kMaxPending ? 0 : -1, POLLIN, 0};
+    short events = console_open_ ? POLLIN : 0;
+    if (console_open_ && !to_console_.empty()) {
+      events = static_cast<short>(events | POLLOUT);
+    }
+    *pty = {console_open_ ? console_.get() : -1, events, 0};
+  }
+
+  void Handle(const struct pollfd& in, const struct pollfd& pty) {
+    if (in.revents != 0) {
+      stdin_open_ = ReadSome(0, &to_console_);
+    }
+    if ((pty.revents & POLLOUT) != 0) {
+      WriteSome(console_.get(), &to_console_);
+    }
+    if ((pty.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      std::string out;
+      console_open_ = ReadSome(console_.get(), &out);
+      (void)os::WriteAll(1, out);
+    }
+  }
+
+  // After the process exited: what it wrote last.
+  void Drain() {
+    std::string out;
+    while (console_open_ && ReadSome(console_.get(), &out) && !out.empty()) {
+      (void)os::WriteAll(1, out);
+      out.clear();
+    }
+  }
+
+ private:
+  os::UniqueFd console_;
+  bool stdin_open_ = false;
+  bool console_open_ = false;
+  std::string to_console_;
+};
 
 }  // namespace
 
-Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console) {
+Result<os::UniqueFd> BlockForwardedSignals() {
   sigset_t set;
-  sigemptyset(&set);
-  for (int sig : kForwarded) {
-    sigaddset(&set, sig);
-  }
-  sigset_t previous;
-  ::sigprocmask(SIG_BLOCK, &set, &previous);
-  ScopeExit restore_mask([&previous] { ::sigprocmask(SIG_SETMASK, &previous, nullptr); });
+  sigfillset(&set);
+  sigdelset(&set, SIGKILL);
+  sigdelset(&set, SIGSTOP);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  // A closed stdout must not kill the runtime while the container runs.
+  ::signal(SIGPIPE, SIG_IGN);
   os::UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals) {
     return Err(Error::FromErrno("signalfd"));
   }
+  return signals;
+}
+
+Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console, os::UniqueFd signals) {
   std::optional<struct termios> saved_termios;
   if (console && ::isatty(0) != 0) {
     struct termios raw {};
@@ -95,14 +159,12 @@ Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console) {
       ::tcsetattr(0, TCSANOW, &*saved_termios);
     }
   });
-  bool stdin_open = console.valid();
-  bool console_open = console.valid();
+  PtyRelay relay(std::move(console));
   std::optional<int> code = ReapChildren(pid);
   while (!code) {
     std::array<struct pollfd, 3> fds{};
     fds[0] = {signals.get(), POLLIN, 0};
-    fds[1] = {stdin_open ? 0 : -1, POLLIN, 0};
-    fds[2] = {console_open ? console.get() : -1, POLLIN, 0};
+    relay.FillPollFds(&fds[1], &fds[2]);
     if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
       return Err(Error::FromErrno("poll"));
     }
@@ -112,34 +174,29 @@ Result<int> SuperviseForeground(pid_t pid, os::UniqueFd console) {
         int sig = static_cast<int>(info.ssi_signo);
         if (sig == SIGCHLD) {
           code = ReapChildren(pid);
-        } else if (sig == SIGWINCH && console) {
-          CopyWindowSize(0, console.get());
-        } else if (sig != SIGWINCH) {
+        } else if (sig == SIGWINCH) {
+          if (relay.console() >= 0) {
+            CopyWindowSize(0, relay.console());
+          }
+        } else if (sig != SIGURG && sig != SIGPIPE) {
           ::kill(pid, sig);
         }
       }
     }
-    if (fds[1].revents != 0) {
-      stdin_open = Relay(0, console.get());
-    }
-    if (fds[2].revents != 0) {
-      console_open = Relay(console.get(), 1);
-    }
+    relay.Handle(fds[1], fds[2]);
   }
-  if (console_open) {
-    int flags = ::fcntl(console.get(), F_GETFL);
-    ::fcntl(console.get(), F_SETFL, flags | O_NONBLOCK);
-    char buffer[8192];
-    ssize_t n = 0;
-    while ((n = ::read(console.get(), buffer, sizeof(buffer))) > 0) {
-      (void)os::WriteAll(1, std::string_view(buffer, static_cast<size_t>(n)));
-    }
-  }
+  relay.Drain();
   return *code;
 }
 
 Result<int> Run(const GlobalOptions& global, const RunOptions& options) {
   RuntimeContext context = MakeContext(global);
+  // Signals are blocked before anything starts, so that one arriving during create is
+  // forwarded to the container (or ends the wait) instead of killing us half-way.
+  os::UniqueFd signals;
+  if (!options.detach) {
+    ASSIGN_OR_RETURN(signals, BlockForwardedSignals());
+  }
   ASSIGN_OR_RETURN(Created created, CreateContainer(context, options.create, !options.detach));
   if (auto started = StartContainer(context, created.record); !started) {
     (void)DestroyContainer(context, created.record);
@@ -148,7 +205,8 @@ Result<int> Run(const GlobalOptions& global, const RunOptions& options) {
   if (options.detach) {
     return 0;
   }
-  auto code = SuperviseForeground(created.record.pid, std::move(created.console));
+  auto code =
+      SuperviseForeground(created.record.pid, std::move(created.console), std::move(signals));
   if (!options.keep) {
     RETURN_IF_ERROR(DestroyContainer(context, created.record));
   }

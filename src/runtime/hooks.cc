@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "os/file.h"
 #include "runtime/linux/child_ops.h"
 
@@ -34,30 +35,55 @@ Result<os::UniqueFd> StateMemfd(std::string_view json) {
   return fd;
 }
 
+namespace {
+
+Status RunOne(const HookPlan& plan, int state_fd, std::string_view kind) {
+  int status = RunHookProcess(plan, state_fd);
+  if (status < 0) {
+    return Err(Error::FromCode(-status, fmt::format("running {} hook", kind), plan.path));
+  }
+  if (status == 127) {
+    return Err(Error(ENOENT, fmt::format("{} hook {}: could not be executed", kind, plan.path)));
+  }
+  if (status != 0) {
+    return Err(Error(ECHILD, fmt::format("{} hook {}: exited with status {}{}", kind, plan.path,
+                                         status,
+                                         plan.timeout_seconds > 0 && status == 137
+                                             ? " (killed after its timeout)"
+                                             : "")));
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Status RunHooks(const std::vector<oci::Hook>& hooks, std::string_view state_json,
                 std::string_view kind) {
   if (hooks.empty()) {
     return Ok();
   }
   ASSIGN_OR_RETURN(os::UniqueFd state, StateMemfd(state_json));
-  std::vector<HookPlan> plans = BuildHookPlans(hooks);
-  for (const HookPlan& plan : plans) {
-    int status = RunHookProcess(plan, state.get());
-    if (status < 0) {
-      return Err(Error::FromCode(-status, fmt::format("running {} hook", kind), plan.path));
-    }
-    if (status == 127) {
-      return Err(Error(ENOENT, fmt::format("{} hook {}: could not be executed", kind, plan.path)));
-    }
-    if (status != 0) {
-      return Err(Error(ECHILD, fmt::format("{} hook {}: exited with status {}{}", kind,
-                                           plan.path, status,
-                                           plan.timeout_seconds > 0 && status == 137
-                                               ? " (killed after its timeout)"
-                                               : "")));
-    }
+  for (const HookPlan& plan : BuildHookPlans(hooks)) {
+    RETURN_IF_ERROR(RunOne(plan, state.get(), kind));
   }
   return Ok();
+}
+
+void RunHooksWarnOnly(const std::vector<oci::Hook>& hooks, std::string_view state_json,
+                      std::string_view kind) {
+  if (hooks.empty()) {
+    return;
+  }
+  auto state = StateMemfd(state_json);
+  if (!state) {
+    log::Warning("{} hooks: {}", kind, state.error().ToString());
+    return;
+  }
+  for (const HookPlan& plan : BuildHookPlans(hooks)) {
+    if (auto st = RunOne(plan, state->get(), kind); !st) {
+      log::Warning("{}", st.error().ToString());
+    }
+  }
 }
 
 }  // namespace comet::runtime

@@ -23,6 +23,10 @@ std::vector<HookPlan> BuildHookPlans(const std::vector<oci::Hook>& hooks);
 [[nodiscard]] Status RunHooks(const std::vector<oci::Hook>& hooks, std::string_view state_json,
                               std::string_view kind);
 
+// For poststart and poststop: every hook runs; each failure is logged as a warning.
+void RunHooksWarnOnly(const std::vector<oci::Hook>& hooks, std::string_view state_json,
+                      std::string_view kind);
+
 }  // namespace comet::runtime
 
 #endif  // COMET_RUNTIME_HOOKS_H_

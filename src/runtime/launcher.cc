@@ -56,8 +56,8 @@ class Conversation {
   }
 
  private:
-  Status Reply(SyncType type, int fd = -1) {
-    int rc = SyncSend(sock_, type, 0, fd);
+  Status Reply(SyncType type, int fd = -1, int value = 0) {
+    int rc = SyncSend(sock_, type, value, fd);
     if (rc != 0) {
       return Err(Error::FromCode(-rc, "sync with container init"));
     }
@@ -101,15 +101,22 @@ Result<bool> Conversation::Step(LaunchUntil until) {
       }
       return false;
     case SyncType::kRuntimeHooks: {
-      std::string state;
+      HookStates states;
       if (callbacks_.on_runtime_hooks) {
-        ASSIGN_OR_RETURN(state, callbacks_.on_runtime_hooks(init_));
+        ASSIGN_OR_RETURN(states, callbacks_.on_runtime_hooks(init_));
       }
-      os::UniqueFd memfd;
-      if (!state.empty()) {
-        ASSIGN_OR_RETURN(memfd, StateMemfd(state));
+      os::UniqueFd create_fd;
+      os::UniqueFd start_fd;
+      if (!states.create_container.empty()) {
+        ASSIGN_OR_RETURN(create_fd, StateMemfd(states.create_container));
       }
-      RETURN_IF_ERROR(Reply(SyncType::kRuntimeHooksDone, memfd.get()));
+      if (!states.start_container.empty()) {
+        ASSIGN_OR_RETURN(start_fd, StateMemfd(states.start_container));
+      }
+      RETURN_IF_ERROR(Reply(SyncType::kRuntimeHooksDone, create_fd.get(), start_fd ? 1 : 0));
+      if (start_fd) {
+        RETURN_IF_ERROR(Reply(SyncType::kStartState, start_fd.get()));
+      }
       return false;
     }
     case SyncType::kConsole:

@@ -17,14 +17,20 @@
 
 namespace comet::runtime {
 
+// The state JSON documents the container's own hooks get on stdin (empty: none).
+struct HookStates {
+  std::string create_container;  // status "creating"
+  std::string start_container;   // status "created"
+};
+
 struct LaunchCallbacks {
   // The intermediate (pid) is in its new user namespace, if any: write maps, join cgroups.
   std::function<Status(pid_t)> on_namespaces_ready;
   // Init's pid (in the caller's pid namespace) is known.
   std::function<Status(pid_t)> on_init_pid;
-  // Mounts are done: run prestart/createRuntime hooks. Returns the state JSON that the
-  // container's own hooks get (empty: none).
-  std::function<Result<std::string>(pid_t)> on_runtime_hooks;
+  // Mounts are done: run prestart/createRuntime hooks. Returns the states for the container's
+  // own hooks.
+  std::function<Result<HookStates>(pid_t)> on_runtime_hooks;
   std::function<Status(os::UniqueFd)> on_console;
   std::function<Status(os::UniqueFd)> on_listener;
 };

@@ -1,6 +1,7 @@
 // The runtime verbs that act on an existing container: start, state, kill, delete, list, ps,
 // pause, resume, update.
 #include <poll.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "base/log.h"
 #include "oci/spec_json.h"
 #include "os/file.h"
+#include "os/file_lock.h"
 #include "runtime/container_ops.h"
 #include "runtime/hooks.h"
 
@@ -44,10 +46,15 @@ Status OpenExecFifo(const RuntimeContext& context, const ContainerRecord& record
     if (ready < 0 && errno != EINTR) {
       return Err(Error::FromErrno("poll", path));
     }
-    if (ready > 0 && (pfd.revents & POLLIN) != 0) {
+    if (ready > 0) {
       char byte = 0;
-      if (::read(fifo.get(), &byte, 1) == 1) {
+      ssize_t n = ::read(fifo.get(), &byte, 1);
+      if (n == 1) {
         break;
+      }
+      if (n == 0 && (pfd.revents & POLLHUP) != 0) {
+        // init opened and closed its end without a byte for us: another start took it.
+        return Err(Error(EBUSY, "container " + record.id + " was started by another caller"));
       }
     }
     if (ProcessStartTime(record.pid) != record.pid_start_time) {
@@ -76,12 +83,9 @@ Status StartContainer(const RuntimeContext& context, ContainerRecord& record) {
   RETURN_IF_ERROR(context.store.Save(record));
   auto spec = LoadSavedSpec(context, record.id);
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
-    auto st = RunHooks(spec->hooks->poststart,
-                       oci::StateToJson(MakeState(record, "running")), "poststart");
-    if (!st) {
-      // runtime-spec: a failing poststart hook is logged and the container keeps running.
-      log::Warning("{}", st.error().ToString());
-    }
+    // runtime-spec: a failing poststart hook is logged and the container keeps running.
+    RunHooksWarnOnly(spec->hooks->poststart,
+                     oci::StateToJson(MakeState(record, "running")), "poststart");
   }
   return Ok();
 }
@@ -104,11 +108,8 @@ Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& re
   }
   auto spec = LoadSavedSpec(context, record.id);
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
-    auto st =
-        RunHooks(spec->hooks->poststop, oci::StateToJson(MakeState(record, "stopped")), "poststop");
-    if (!st) {
-      log::Warning("{}", st.error().ToString());
-    }
+    RunHooksWarnOnly(spec->hooks->poststop, oci::StateToJson(MakeState(record, "stopped")),
+                     "poststop");
   }
   return context.store.Remove(record.id);
 }
@@ -124,6 +125,7 @@ Status Create(const GlobalOptions& global, const CreateOptions& options) {
 
 Status Start(const GlobalOptions& global, const std::string& id) {
   RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(os::FileLock lock, context.store.Lock(id));
   ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
   return StartContainer(context, record);
 }
@@ -167,7 +169,12 @@ Status Kill(const GlobalOptions& global, const KillOptions& options) {
       return cgroups->KillAll(options.signal);
     }
   }
-  if (::kill(record.pid, options.signal) != 0) {
+  // Through a pidfd checked against the saved start time, so a recycled pid is never signalled.
+  os::UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0)));
+  if (!pidfd || ProcessStartTime(record.pid) != record.pid_start_time) {
+    return Err(Error(ESRCH, "container " + options.id + " is not running"));
+  }
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), options.signal, nullptr, 0) != 0) {
     return Err(Error::FromErrno("kill", std::to_string(record.pid)));
   }
   return Ok();
@@ -175,10 +182,13 @@ Status Kill(const GlobalOptions& global, const KillOptions& options) {
 
 Status Delete(const GlobalOptions& global, const std::string& id, bool force) {
   RuntimeContext context = MakeContext(global);
+  RETURN_IF_ERROR(ContainerStore::ValidateId(id));
+  auto lock = context.store.Lock(id);
   auto record = LoadRecord(context, id);
   if (!record) {
     if (force && record.error().code() == ENOENT) {
-      return Ok();
+      // A create that died before its first save leaves a directory without state.
+      return context.store.Remove(id);
     }
     return Err(std::move(record).error());
   }

@@ -62,11 +62,11 @@ Result<uint64_t> CapabilityMask(const std::vector<std::string>& names, const std
 Result<CapabilityPlan> BuildCapabilities(const oci::Process& process) {
   CapabilityPlan plan;
   plan.last_cap = LastCapability();
+  plan.apply = true;
   if (!process.capabilities) {
-    return plan;
+    return plan;  // no capabilities block: every set is empty, as in runc
   }
   const oci::Capabilities& caps = *process.capabilities;
-  plan.apply = true;
   ASSIGN_OR_RETURN(plan.bounding,
                    CapabilityMask(caps.bounding, "process.capabilities.bounding", plan.last_cap));
   ASSIGN_OR_RETURN(plan.effective,

@@ -102,6 +102,7 @@ int RunHookProcess(const HookPlan& hook, int state_fd) noexcept {
     return -errno;
   }
   if (pid == 0) {
+    ResetSignals();
     if (state_fd >= 0) {
       ::dup2(state_fd, 0);
       ::lseek(0, 0, SEEK_SET);
@@ -143,6 +144,16 @@ const char* ResolveExecutable(const ProcessPlan& process) noexcept {
     }
   }
   return nullptr;
+}
+
+void ResetSignals() noexcept {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGPIPE, &action, nullptr);
 }
 
 int MakeDirs(const char* path) noexcept {

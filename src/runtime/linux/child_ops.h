@@ -21,6 +21,10 @@ void FormatFdPath(char* buffer, size_t size, int fd) noexcept;
 int RunHookProcess(const HookPlan& hook, int state_fd) noexcept;
 // The first of exec_candidates that is an executable regular file, or nullptr.
 const char* ResolveExecutable(const ProcessPlan& process) noexcept;
+// Unblocks every signal and restores SIGPIPE's default action: a runtime that supervises in the
+// foreground blocks signals (to read them from a signalfd) and ignores SIGPIPE, and both would
+// otherwise be inherited by the container's processes and hooks across exec.
+void ResetSignals() noexcept;
 // mkdir -p (mode 0755); returns 0 or -1 with errno.
 int MakeDirs(const char* path) noexcept;
 

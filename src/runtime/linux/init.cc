@@ -127,7 +127,7 @@ void SetupTerminal(const InitPlan& plan, int* peer) noexcept {
   if (::ioctl(master, TIOCSPTLCK, &unlock) != 0) {
     FailErrno(plan, "unlockpt", "/dev/ptmx");
   }
-  *peer = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  *peer = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (*peer < 0) {
     FailErrno(plan, "open", "pty peer");
   }
@@ -199,6 +199,12 @@ void WaitForStart(const InitPlan& plan) noexcept {
       message.type != SyncType::kRuntimeHooksDone) {
     ::_exit(1);
   }
+  // The state the startContainer hooks see ("created") follows as its own message.
+  int start_state_fd = -1;
+  if (message.value != 0 && (SyncReceive(plan.sync_fd, &message, &start_state_fd) != 0 ||
+                             message.type != SyncType::kStartState)) {
+    ::_exit(1);
+  }
   RunContainerHooks(plan, plan.create_container_hooks, state_fd, "createContainer hook");
   if (plan.rootfs && ApplyPivot(*plan.rootfs, &report) != 0) {
     Fail(plan, report);
@@ -214,16 +220,23 @@ void WaitForStart(const InitPlan& plan) noexcept {
   if (plan.process.terminal) {
     SetupTerminal(plan, &peer);
   }
-  // Fail in `create`, not later in `start`, when the program is not there (as runc does).
-  const char* executable = ResolveExecutable(plan.process);
-  if (executable == nullptr) {
-    report.Set(ENOENT, "exec", plan.process.argv.get()[0]);
+  if (!PrepareFds(plan.process, &report)) {
     Fail(plan, report);
   }
   bool seccomp_installed = false;
   if (plan.process.seccomp && plan.process.seccomp->needs_listener) {
     InstallSeccompWithListener(plan);
     seccomp_installed = true;
+  }
+  // Fail in `create`, not later in `start`, when the config cannot work (as runc does).
+  if (!PrepareProcess(plan.process, peer, seccomp_installed, &report)) {
+    Fail(plan, report);
+  }
+  const char* executable = ResolveExecutable(plan.process);
+  if (executable == nullptr) {
+    report.Set(ENOENT, "exec: executable file not found in $PATH or not executable:",
+               plan.process.argv.get()[0]);
+    Fail(plan, report);
   }
   if (SyncSend(plan.sync_fd, SyncType::kCreated, 0, -1) != 0) {
     FailErrno(plan, "sync", "created");
@@ -232,17 +245,21 @@ void WaitForStart(const InitPlan& plan) noexcept {
     g_runtime_gone = true;
     WaitForStart(plan);
   }
-  RunContainerHooks(plan, plan.start_container_hooks, state_fd, "startContainer hook");
+  RunContainerHooks(plan, plan.start_container_hooks, start_state_fd, "startContainer hook");
   if (state_fd >= 0) {
     ::close(state_fd);
   }
-  ExecProcess(plan.process, executable, peer, seccomp_installed, &report);
+  if (start_state_fd >= 0) {
+    ::close(start_state_fd);
+  }
+  FinishExec(plan.process, executable, seccomp_installed, &report);
   Fail(plan, report);
 }
 
 }  // namespace
 
 void RunIntermediate(const InitPlan& plan) noexcept {
+  ResetSignals();
   JoinAndUnshare(plan);
   pid_t init = ::fork();
   if (init < 0) {

@@ -144,6 +144,8 @@ bool ApplyCredentials(const ProcessPlan& process, ChildReport* report) noexcept 
   return true;
 }
 
+}  // namespace
+
 bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept {
   unsigned int first_closed = 3U + static_cast<unsigned int>(process.preserve_fds);
   if (::syscall(SYS_close_range, first_closed, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
@@ -158,36 +160,33 @@ bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept {
   return true;
 }
 
-}  // namespace
-
-void ExecProcess(const ProcessPlan& process, const char* executable, int tty_peer,
-                 bool seccomp_installed, ChildReport* report) noexcept {
+bool PrepareProcess(const ProcessPlan& process, int tty_peer, bool seccomp_installed,
+                    ChildReport* report) noexcept {
   if (!ApplyLimits(process, report) || !ApplyTerminal(tty_peer, report)) {
-    return;
+    return false;
   }
-  bool seccomp_late = process.seccomp && !seccomp_installed && process.no_new_privileges;
-  if (process.seccomp && !seccomp_installed && !seccomp_late &&
+  if (process.seccomp && !seccomp_installed && !process.no_new_privileges &&
       !InstallSeccomp(process, report)) {
-    return;
+    return false;
   }
   if (!ApplyCredentials(process, report)) {
-    return;
+    return false;
   }
   if (::chdir(process.cwd.c_str()) != 0) {
-    Fail(report, "chdir", process.cwd.c_str());
-    return;
+    return Fail(report, "chdir", process.cwd.c_str());
   }
-  if (process.umask) {
-    ::umask(*process.umask);
-  }
+  ::umask(process.umask.value_or(022));
+  return true;
+}
+
+void FinishExec(const ProcessPlan& process, const char* executable, bool seccomp_installed,
+                ChildReport* report) noexcept {
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     Fail(report, "prctl", "PR_SET_NO_NEW_PRIVS");
     return;
   }
-  if (seccomp_late && !InstallSeccomp(process, report)) {
-    return;
-  }
-  if (!PrepareFds(process, report)) {
+  if (process.seccomp && !seccomp_installed && process.no_new_privileges &&
+      !InstallSeccomp(process, report)) {
     return;
   }
   ::execve(executable, process.argv.get(), process.envp.get());

@@ -8,10 +8,20 @@
 
 namespace comet::runtime {
 
-// Becomes the user's process. Returns only on failure, with `report` filled.
-// `tty_peer` >= 0 becomes the controlling terminal and fds 0-2.
-void ExecProcess(const ProcessPlan& process, const char* executable, int tty_peer,
-                 bool seccomp_installed, ChildReport* report) noexcept;
+// Marks every fd above the preserved ones close-on-exec. First of all, so that no seccomp profile
+// can deny close_range.
+bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept;
+
+// Everything that can fail because of the config, done before `create` returns (as runc does):
+// keyring, rlimits, oom_score_adj, personality, terminal, seccomp unless it waits for
+// no_new_privs, credentials and capabilities, cwd, umask. `tty_peer` >= 0 becomes the
+// controlling terminal and fds 0-2. Returns false with `report` filled.
+bool PrepareProcess(const ProcessPlan& process, int tty_peer, bool seccomp_installed,
+                    ChildReport* report) noexcept;
+
+// After start: no_new_privs, the late seccomp filter, execve. Returns only on failure.
+void FinishExec(const ProcessPlan& process, const char* executable, bool seccomp_installed,
+                ChildReport* report) noexcept;
 
 }  // namespace comet::runtime
 

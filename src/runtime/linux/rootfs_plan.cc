@@ -1,6 +1,7 @@
 // PlanRootfs: turns the spec's root, mounts, devices and path lists into a RootfsPlan, checking
 // in the parent everything that can be checked there so that errors name the spec field.
 // Thread-safe (reads the spec and the host, no shared state).
+#include "runtime/linux/rootfs_escape.h"
 #include "runtime/linux/rootfs_plan.h"
 
 #include <linux/magic.h>
@@ -97,6 +98,8 @@ Result<MountStep> PlanMount(const oci::Mount& mount, size_t index, const RootfsC
     return Err(Error::Invalid(Field("mounts", index, "destination") + " \"" + mount.destination +
                               "\": not absolute"));
   }
+  RETURN_IF_ERROR(
+      CheckStaysInRoot(context.rootfs, mount.destination, Field("mounts", index, "destination")));
   if (!mount.uid_mappings.empty() || !mount.gid_mappings.empty()) {
     return Err(Error::Invalid(Field("mounts", index) + ": idmapped mounts not supported"));
   }

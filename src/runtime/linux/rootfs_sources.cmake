@@ -4,10 +4,12 @@
 set(COMET_ROOTFS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mount_options.cc
   ${CMAKE_CURRENT_LIST_DIR}/rootfs_cgroup.cc
+  ${CMAKE_CURRENT_LIST_DIR}/rootfs_escape.cc
   ${CMAKE_CURRENT_LIST_DIR}/rootfs_mounts.cc
   ${CMAKE_CURRENT_LIST_DIR}/rootfs_pivot.cc
   ${CMAKE_CURRENT_LIST_DIR}/rootfs_plan.cc
   ${CMAKE_CURRENT_LIST_DIR}/safe_path.cc)
 set(COMET_ROOTFS_TESTS
+  ${CMAKE_CURRENT_LIST_DIR}/rootfs_escape_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/rootfs_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/rootfs_apply_test.cc)

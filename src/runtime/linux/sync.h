@@ -16,7 +16,8 @@ enum class SyncType : int {
   kInitPid,           // intermediate: `value` is the container init's pid
   kRuntimeHooks,      // init: mounts are done; parent runs prestart/createRuntime hooks
   kRuntimeHooksDone,  // parent: hooks ran; carries a memfd with the state JSON for the
-                      // container's own hooks
+                      // createContainer hooks; `value` 1 when kStartState follows
+  kStartState,        // parent: carries a memfd with the state for startContainer hooks
   kConsole,           // init: carries the pty master
   kCreated,           // init: ready; now waiting on the exec fifo
   kListener,          // init: carries the seccomp notify listener fd
