@@ -9,11 +9,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "base/scope_exit.h"
+#include "base/strings.h"
 #include "cgroup/fake_tree.h"
 #include "cgroup/manager.h"
 #include "os/file.h"
@@ -326,11 +328,57 @@ Result<Layout> RealUnified() {
   return layout;
 }
 
+// Creating a v2 group enables the available controllers in its ancestors' subtree_control. On
+// this hybrid host that is the real unified root, shared with every other runtime (crun refuses
+// to run while a controller is enabled there): put the ancestors back as they were.
+class SubtreeControlRestorer {
+ public:
+  explicit SubtreeControlRestorer(const Layout& layout) {
+    std::string dir = layout.unified_root;
+    std::string self = layout.self_paths.contains("") ? layout.self_paths.at("") : "/";
+    saved_.emplace_back(dir, Words(dir));
+    for (const std::string& part : Split(self, '/')) {
+      if (!part.empty()) {
+        dir = os::JoinPath(dir, part);
+        saved_.emplace_back(dir, Words(dir));
+      }
+    }
+  }
+  SubtreeControlRestorer(const SubtreeControlRestorer&) = delete;
+  SubtreeControlRestorer& operator=(const SubtreeControlRestorer&) = delete;
+  ~SubtreeControlRestorer() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      for (const std::string& controller : Words(it->first)) {
+        if (!it->second.contains(controller)) {
+          (void)os::WriteFile(os::JoinPath(it->first, "cgroup.subtree_control"),
+                              "-" + controller);
+        }
+      }
+    }
+  }
+
+ private:
+  static std::set<std::string> Words(const std::string& dir) {
+    std::set<std::string> words;
+    auto text = os::ReadFile(os::JoinPath(dir, "cgroup.subtree_control"));
+    for (const std::string& word : Split(text ? *text : "", ' ')) {
+      std::string_view trimmed = TrimSpace(word);
+      if (!trimmed.empty()) {
+        words.emplace(trimmed);
+      }
+    }
+    return words;
+  }
+
+  std::vector<std::pair<std::string, std::set<std::string>>> saved_;
+};
+
 TEST(V2Real, FreezeKillDestroy) {
   auto layout = RealUnified();
   if (!layout) {
     GTEST_SKIP() << layout.error().ToString();
   }
+  SubtreeControlRestorer restore_subtree_control(*layout);
   auto m = Manager::Create(*layout, UniqueName("v2"), "id");
   ASSERT_TRUE(m) << m.error().ToString();
   ScopeExit guard([&] { (void)(*m)->Destroy(); });  // nothing left behind on failure
@@ -356,6 +404,7 @@ TEST(V2Real, SigtermThroughTheFreezer) {
   if (!layout) {
     GTEST_SKIP() << layout.error().ToString();
   }
+  SubtreeControlRestorer restore_subtree_control(*layout);
   auto m = Manager::Create(*layout, UniqueName("v2term"), "id");
   ASSERT_TRUE(m);
   ScopeExit guard([&] { (void)(*m)->Destroy(); });  // nothing left behind on failure
@@ -387,6 +436,7 @@ TEST(V2Real, DeviceProgramRestrictsAccess) {
   if (!layout) {
     GTEST_SKIP() << layout.error().ToString();
   }
+  SubtreeControlRestorer restore_subtree_control(*layout);
   auto m = Manager::Create(*layout, UniqueName("v2dev"), "id");
   ASSERT_TRUE(m);
   ScopeExit guard([&] { (void)(*m)->Destroy(); });  // nothing left behind on failure

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the Rootless* end-to-end tests as an unprivileged user. As root (CI), it creates the
+# account with scripts/ensure-test-user.sh and drops to it with setpriv; as a normal user it
+# runs them directly. usage: run-rootless.sh PATH/TO/runtime_e2e_test [gtest args...]
+# Environment: COMET_RUNTIME (runtime under test; else COMET_E2E_DEFAULT_RUNTIME, set by ctest;
+# else crun), COMET_TEST_USER (default comet-test).
+set -euo pipefail
+test_binary=$(readlink -f "${1:?usage: run-rootless.sh runtime_e2e_test [args]}")
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+filter=(--gtest_filter='Rootless*' "$@")
+
+export COMET_RUNTIME=${COMET_RUNTIME:-${COMET_E2E_DEFAULT_RUNTIME:-crun}}
+if [[ $(id -u) -ne 0 ]]; then
+  exec "$test_binary" "${filter[@]}"
+fi
+
+user=${COMET_TEST_USER:-comet-test}
+uid=$("$here/../../scripts/ensure-test-user.sh" "$user" | tail -1)
+gid=$(id -g "$user")
+# The user's own temp dir (bundles and --root state dirs go there), removed afterwards.
+tmp=$(mktemp -d /tmp/comet-rootless-XXXXXX)
+chown "$uid:$gid" "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+# Every directory above the binaries must be searchable by the user.
+for path in "$test_binary" "$COMET_RUNTIME"; do
+  [[ $path != /* ]] && continue
+  if ! setpriv --reuid="$uid" --regid="$gid" --clear-groups test -x "$path"; then
+    echo "run-rootless: $path is not executable by $user" >&2
+    exit 1
+  fi
+done
+wrapper=()
+# crun 1.8 refuses hybrid cgroups while hugetlb sits on the v2 tree (see with-hugetlb-v1.sh).
+if [[ $(basename "$COMET_RUNTIME") == crun ]]; then
+  wrapper=("$here/with-hugetlb-v1.sh")
+fi
+set +e
+"${wrapper[@]}" setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \
+  env TMPDIR="$tmp" HOME="$tmp" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+  XDG_RUNTIME_DIR="$tmp" COMET_RUNTIME="$COMET_RUNTIME" \
+  ${COMET_CHECKER:+COMET_CHECKER="$COMET_CHECKER"} \
+  "$test_binary" "${filter[@]}"
+rc=$?
+set -e
+# Nothing of the user may be left running (zombies awaiting pid 1's reaping do not count).
+# shellcheck disable=SC2009 # pgrep cannot leave zombies out
+alive() { ps -u "$uid" -o stat=,pid=,args= 2>/dev/null | grep -v '^Z'; }
+for _ in $(seq 50); do [[ -z $(alive) ]] && break; sleep 0.1; done
+if [[ -n $(alive) ]]; then
+  echo "run-rootless: processes of $user left running:" >&2
+  alive >&2
+  rc=1
+fi
+exit $rc

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs a command in a private mount namespace in which the hugetlb controller is bound to a
+# cgroup v1 hierarchy mounted on a temp dir. crun 1.8 refuses hybrid cgroups while any
+# controller is still attached to the v2 tree ("cgroups in hybrid mode not supported, drop all
+# controllers from cgroupv2"), and on this machine hugetlb is. When the command ends the
+# mount goes with the namespace and the controller returns to v2: nothing is left behind.
+# usage: with-hugetlb-v1.sh COMMAND [ARGS...]   (root only; a no-op when v2 has no controllers)
+set -euo pipefail
+v2=/sys/fs/cgroup/unified/cgroup.controllers
+if [[ $(id -u) -ne 0 || -n ${COMET_HUGETLB_WRAPPED:-} ]] || ! grep -qw hugetlb "$v2" 2>/dev/null; then
+  exec "$@"
+fi
+export COMET_HUGETLB_WRAPPED=1
+# shellcheck disable=SC2016 # the inner bash expands these
+unshare --mount --propagation private -- bash -c '
+  dir=$(mktemp -d /tmp/comet-hugetlb-XXXXXX)
+  # Right after a previous hierarchy died the controller is briefly busy (EBUSY): retry.
+  for try in $(seq 50); do
+    mount -t cgroup -o hugetlb comet-hugetlb "$dir" 2>/dev/null && break
+    ((try < 50)) || { echo "with-hugetlb-v1: cannot mount hugetlb" >&2; rmdir "$dir"; exit 125; }
+    sleep 0.1
+  done
+  # The kernel kills a v1 hierarchy without child groups as soon as any of its superblocks goes
+  # (e.g. a container that mounted it in its own cgroup namespace exits), which would put
+  # hugetlb back on v2 mid-run. A child group keeps it alive until we are done.
+  mkdir -p "$dir/comet-keep"
+  cleanup() { rmdir "$dir/comet-keep"; umount "$dir"; rmdir "$dir"; }
+  trap cleanup EXIT
+  trap "exit 143" TERM INT
+  "$@"' with-hugetlb-v1 "$@" && rc=0 || rc=$?
+# If the last superblock went away while the child group still existed, the childless hierarchy
+# lingers with hugetlb on it. Mounting and unmounting it once more kills it (harmless when
+# another user still has a child group in it).
+for _ in $(seq 50); do grep -qw hugetlb "$v2" && break; sleep 0.1; done
+if ! grep -qw hugetlb "$v2"; then
+  dir=$(mktemp -d /tmp/comet-hugetlb-XXXXXX)
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  unshare --mount --propagation private -- sh -c \
+    'mount -t cgroup -o hugetlb comet-hugetlb "$1" && umount "$1"' kick "$dir" || true
+  rmdir "$dir"
+fi
+exit "$rc"
