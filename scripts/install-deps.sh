@@ -18,6 +18,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # runtime helpers and the in-container test payload
   busybox-static uidmap iproute2 util-linux procps passwd
+  # scripts: make-bundle.sh writes config.json with python3; check-format.sh runs shellcheck
+  python3 shellcheck
   # peers used by tests and benchmarks
   crun runc podman conmon hyperfine skopeo
 )

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The whole check that `make test` and CI run: dependencies, format, layer order, the dev build
+# with every test (unit, privileged, e2e, rootless), the ASan+UBSan build with the unit and
+# privileged tests, and clang-tidy. Runs every step even after a failure, prints a summary, and
+# ends with ctest's closing line. Exits 0 only if every step passed.
+#
+# usage: scripts/test.sh [--fail-fast] [STEP...]
+#   STEP: deps format layers dev asan lint (default: all, in this order)
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 1
+
+all_steps=(deps format layers dev asan lint)
+fail_fast=0
+steps=()
+for arg in "$@"; do
+  case $arg in
+    --fail-fast) fail_fast=1 ;;
+    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    deps | format | layers | dev | asan | lint) steps+=("$arg") ;;
+    *) echo "test: unknown step '$arg' (steps: ${all_steps[*]})" >&2; exit 2 ;;
+  esac
+done
+((${#steps[@]})) || steps=("${all_steps[@]}")
+
+logs=$root/build/test-logs
+mkdir -p "$logs"
+declare -A status=() seconds=() note=()
+failed=()
+last_ctest_line=""
+failed_ctest_line=""
+
+banner() { printf '\n==== %s: %s\n' "$1" "$2"; }
+
+# ctest_line LOG: ctest's closing line ("100% tests passed, 0 tests failed out of N") in LOG.
+ctest_line() { grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1; }
+
+# run_step NAME DESCRIPTION COMMAND...: runs COMMAND, streaming its output and logging it.
+run_step() {
+  local name=$1 description=$2
+  shift 2
+  banner "$name" "$description"
+  local start=$SECONDS rc
+  "$@" 2>&1 | tee "$logs/$name.log"
+  rc=${PIPESTATUS[0]}
+  seconds[$name]=$((SECONDS - start))
+  if ((rc == 0)); then
+    status[$name]=ok
+  else
+    status[$name]=FAILED
+    failed+=("$name")
+  fi
+  local line
+  line=$(ctest_line "$logs/$name.log")
+  if [[ -n $line ]]; then
+    note[$name]=$(sed -E 's/^([0-9]+%) tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\3 tests, \2 failed/' <<<"$line")
+    last_ctest_line=$line
+    ((rc == 0)) || failed_ctest_line=$line
+  fi
+  if ((rc != 0 && fail_fast)); then
+    summary
+    exit 1
+  fi
+}
+
+summary() {
+  banner summary "total $((SECONDS / 60))m$((SECONDS % 60))s, logs in build/test-logs/"
+  local s
+  for s in "${steps[@]}"; do
+    printf '  %-8s %-7s %5ss  %s\n' "$s" "${status[$s]:-not run}" "${seconds[$s]:-0}" "${note[$s]:-}"
+  done
+  if ((${#failed[@]})); then
+    echo "test: FAILED: ${failed[*]}"
+  else
+    echo "test: all steps passed"
+  fi
+  # CI reads ctest's closing line: the failing run's if one failed, else the last run's.
+  if [[ -n $failed_ctest_line ]]; then
+    echo "$failed_ctest_line"
+  elif [[ -n $last_ctest_line ]]; then
+    echo "$last_ctest_line"
+  fi
+}
+
+for step in "${steps[@]}"; do
+  case $step in
+    deps)
+      run_step deps "install Debian packages (scripts/install-deps.sh)" scripts/install-deps.sh
+      if [[ ${status[deps]} != ok ]]; then
+        summary
+        exit 1
+      fi
+      ;;
+    format)
+      run_step format "clang-format and whitespace (scripts/check-format.sh)" scripts/check-format.sh ;;
+    layers)
+      run_step layers "include order of the layers (scripts/check-layers.sh)" scripts/check-layers.sh ;;
+    dev)
+      run_step dev "cmake --workflow --preset ci (Debug, -Werror, every test)" \
+        cmake --workflow --preset ci ;;
+    asan)
+      run_step asan "cmake --workflow --preset ci-asan (ASan+UBSan, unit and privileged tests)" \
+        cmake --workflow --preset ci-asan ;;
+    lint)
+      run_step lint "clang-tidy-14 over src/ (scripts/lint.sh)" scripts/lint.sh -p build/dev ;;
+  esac
+done
+
+summary
+((${#failed[@]} == 0))
