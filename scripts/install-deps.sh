@@ -17,7 +17,7 @@ packages=(
   libseccomp-dev libcap-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # runtime helpers and the in-container test payload
-  busybox-static uidmap iproute2 util-linux procps passwd
+  busybox-static uidmap iproute2 util-linux procps passwd time
   # scripts: make-bundle.sh writes config.json with python3; check-format.sh runs shellcheck
   python3 shellcheck
   # peers used by tests and benchmarks

@@ -350,8 +350,7 @@ class SubtreeControlRestorer {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
       for (const std::string& controller : Words(it->first)) {
         if (!it->second.contains(controller)) {
-          (void)os::WriteFile(os::JoinPath(it->first, "cgroup.subtree_control"),
-                              "-" + controller);
+          (void)os::WriteFile(os::JoinPath(it->first, "cgroup.subtree_control"), "-" + controller);
         }
       }
     }

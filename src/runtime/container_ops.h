@@ -29,8 +29,7 @@ struct RuntimeContext {
                                         const ContainerRecord& record);
 [[nodiscard]] oci::State MakeState(const ContainerRecord& record, const std::string& status);
 // The container's saved config.json.
-[[nodiscard]] Result<oci::Spec> LoadSavedSpec(const RuntimeContext& context,
-                                              const std::string& id);
+[[nodiscard]] Result<oci::Spec> LoadSavedSpec(const RuntimeContext& context, const std::string& id);
 // Null when the container runs without cgroups (rootless, not delegated).
 [[nodiscard]] Result<std::unique_ptr<cgroup::Manager>> OpenCgroups(const ContainerRecord& record);
 

@@ -12,9 +12,8 @@ RuntimeContext MakeContext(const GlobalOptions& global) {
   RuntimeContext context;
   context.rootless = global.rootless.value_or(::geteuid() != 0);
   context.systemd_cgroup = global.systemd_cgroup;
-  context.store =
-      ContainerStore(global.root.empty() ? ContainerStore::DefaultRoot(context.rootless)
-                                         : global.root);
+  context.store = ContainerStore(global.root.empty() ? ContainerStore::DefaultRoot(context.rootless)
+                                                     : global.root);
   return context;
 }
 

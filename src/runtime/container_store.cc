@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -21,12 +21,18 @@ constexpr int kFormatVersion = 1;
 constexpr size_t kStateLimit = 16U << 20;
 
 nlohmann::json ToJson(const ContainerRecord& r) {
-  return {{"version", kFormatVersion},   {"id", r.id},
-          {"bundle", r.bundle},          {"rootfs", r.rootfs},
-          {"pid", r.pid},                {"pid_start_time", r.pid_start_time},
-          {"created", r.created},        {"owner_uid", r.owner_uid},
-          {"rootless", r.rootless},      {"started", r.started},
-          {"annotations", r.annotations}, {"cgroup_paths", r.cgroup_paths}};
+  return {{"version", kFormatVersion},
+          {"id", r.id},
+          {"bundle", r.bundle},
+          {"rootfs", r.rootfs},
+          {"pid", r.pid},
+          {"pid_start_time", r.pid_start_time},
+          {"created", r.created},
+          {"owner_uid", r.owner_uid},
+          {"rootless", r.rootless},
+          {"started", r.started},
+          {"annotations", r.annotations},
+          {"cgroup_paths", r.cgroup_paths}};
 }
 
 }  // namespace
@@ -53,14 +59,16 @@ Status ContainerStore::ValidateId(const std::string& id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '+' || c == '-' || c == '.';
     if (!ok) {
-      return Err(Error::Invalid("invalid container id \"" + id +
-                                "\": only [A-Za-z0-9_+.-] are allowed"));
+      return Err(
+          Error::Invalid("invalid container id \"" + id + "\": only [A-Za-z0-9_+.-] are allowed"));
     }
   }
   return Ok();
 }
 
-std::string ContainerStore::Dir(const std::string& id) const { return os::JoinPath(root_, id); }
+std::string ContainerStore::Dir(const std::string& id) const {
+  return os::JoinPath(root_, id);
+}
 
 std::string ContainerStore::FifoPath(const std::string& id) const {
   return os::JoinPath(Dir(id), "exec.fifo");

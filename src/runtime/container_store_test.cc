@@ -1,7 +1,8 @@
 #include "runtime/container_store.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "os/file.h"
 #include "os/temp_dir.h"

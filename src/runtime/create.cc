@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -85,10 +85,16 @@ std::vector<oci::DeviceCgroup> DefaultDeviceRules() {
     return device;
   };
   std::vector<oci::DeviceCgroup> rules = {
-      rule("c", std::nullopt, std::nullopt, "m"), rule("b", std::nullopt, std::nullopt, "m"),
-      rule("c", 1, 3, "rwm"),  rule("c", 1, 5, "rwm"), rule("c", 1, 7, "rwm"),
-      rule("c", 1, 8, "rwm"),  rule("c", 1, 9, "rwm"), rule("c", 5, 0, "rwm"),
-      rule("c", 5, 2, "rwm"),  rule("c", 136, std::nullopt, "rwm"),
+      rule("c", std::nullopt, std::nullopt, "m"),
+      rule("b", std::nullopt, std::nullopt, "m"),
+      rule("c", 1, 3, "rwm"),
+      rule("c", 1, 5, "rwm"),
+      rule("c", 1, 7, "rwm"),
+      rule("c", 1, 8, "rwm"),
+      rule("c", 1, 9, "rwm"),
+      rule("c", 5, 0, "rwm"),
+      rule("c", 5, 2, "rwm"),
+      rule("c", 136, std::nullopt, "rwm"),
   };
   return rules;
 }
@@ -237,9 +243,9 @@ Status CreateJob::BuildPlan() {
   }
   ProcessPlanOptions process;
   process.seccomp = linux_config.seccomp ? &*linux_config.seccomp : nullptr;
-  process.set_groups = !(namespaces_.new_user_ns &&
-                         MappingDeniesSetgroups(linux_config.uid_mappings,
-                                                linux_config.gid_mappings));
+  process.set_groups =
+      !(namespaces_.new_user_ns &&
+        MappingDeniesSetgroups(linux_config.uid_mappings, linux_config.gid_mappings));
   process.preserve_fds = options_.preserve_fds;
   if (!options_.no_new_keyring) {
     process.session_keyring = "_ses." + options_.id;
@@ -298,8 +304,8 @@ LaunchCallbacks CreateJob::Callbacks() {
   callbacks.on_listener = [this, &spec](os::UniqueFd listener) -> Status {
     const oci::Seccomp& profile = *spec.linux_config->seccomp;
     if (profile.listener_path.empty()) {
-      return Err(Error::Invalid(
-          "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
+      return Err(
+          Error::Invalid("linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
     }
     std::string message = fmt::format(
         R"({{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":{},"metadata":{},"state":{}}})",

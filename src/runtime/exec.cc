@@ -85,8 +85,8 @@ Result<oci::Process> BuildExecProcess(const ExecOptions& options, const oci::Spe
         process.capabilities.emplace();
       }
       oci::Capabilities& caps = *process.capabilities;
-      for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable,
-                        &caps.ambient}) {
+      for (auto* set :
+           {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient}) {
         set->push_back(cap);
       }
     }
@@ -144,8 +144,8 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
   callbacks.on_listener = [&](os::UniqueFd listener) -> Status {
     const oci::Seccomp& profile = *linux_config->seccomp;
     if (profile.listener_path.empty()) {
-      return Err(Error::Invalid(
-          "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
+      return Err(
+          Error::Invalid("linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
     }
     std::string message = fmt::format(
         R"({{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":{},"metadata":{},"state":{}}})",

@@ -46,11 +46,11 @@ Status RunOne(const HookPlan& plan, int state_fd, std::string_view kind) {
     return Err(Error(ENOENT, fmt::format("{} hook {}: could not be executed", kind, plan.path)));
   }
   if (status != 0) {
-    return Err(Error(ECHILD, fmt::format("{} hook {}: exited with status {}{}", kind, plan.path,
-                                         status,
-                                         plan.timeout_seconds > 0 && status == 137
-                                             ? " (killed after its timeout)"
-                                             : "")));
+    return Err(
+        Error(ECHILD,
+              fmt::format(
+                  "{} hook {}: exited with status {}{}", kind, plan.path, status,
+                  plan.timeout_seconds > 0 && status == 137 ? " (killed after its timeout)" : "")));
   }
   return Ok();
 }

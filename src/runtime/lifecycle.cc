@@ -1,15 +1,15 @@
 // The runtime verbs that act on an existing container: start, state, kill, delete, list, ps,
 // pause, resume, update.
+#include <fcntl.h>
 #include <poll.h>
-#include <sys/syscall.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
-#include <fcntl.h>
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -84,8 +84,8 @@ Status StartContainer(const RuntimeContext& context, ContainerRecord& record) {
   auto spec = LoadSavedSpec(context, record.id);
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     // runtime-spec: a failing poststart hook is logged and the container keeps running.
-    RunHooksWarnOnly(spec->hooks->poststart,
-                     oci::StateToJson(MakeState(record, "running")), "poststart");
+    RunHooksWarnOnly(spec->hooks->poststart, oci::StateToJson(MakeState(record, "running")),
+                     "poststart");
   }
   return Ok();
 }
@@ -103,8 +103,8 @@ Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& re
     log::Warning("{}", cgroups.error().ToString());
   }
   if (record.pid > 0 && !WaitGone(record, std::chrono::seconds(10))) {
-    return Err(Error(EBUSY, fmt::format("process {} of container {} did not exit", record.pid,
-                                        record.id)));
+    return Err(Error(
+        EBUSY, fmt::format("process {} of container {} did not exit", record.pid, record.id)));
   }
   auto spec = LoadSavedSpec(context, record.id);
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
@@ -279,8 +279,7 @@ Status Resume(const GlobalOptions& global, const std::string& id) {
   return cgroups->Thaw();
 }
 
-Status Update(const GlobalOptions& global, const std::string& id,
-              const oci::Resources& resources) {
+Status Update(const GlobalOptions& global, const std::string& id, const oci::Resources& resources) {
   RuntimeContext context = MakeContext(global);
   ASSIGN_OR_RETURN(auto cgroups, RequireCgroups(context, id, "update"));
   return cgroups->Apply(resources);

@@ -12,9 +12,9 @@ namespace comet::runtime {
 const std::vector<NamespaceKind>& AllNamespaces() {
   // The user namespace first: joining it first gives the rights to join the others.
   static const std::vector<NamespaceKind> kKinds = {
-      {"user", "user", CLONE_NEWUSER},    {"mount", "mnt", CLONE_NEWNS},
-      {"pid", "pid", CLONE_NEWPID},       {"network", "net", CLONE_NEWNET},
-      {"ipc", "ipc", CLONE_NEWIPC},       {"uts", "uts", CLONE_NEWUTS},
+      {"user", "user", CLONE_NEWUSER},       {"mount", "mnt", CLONE_NEWNS},
+      {"pid", "pid", CLONE_NEWPID},          {"network", "net", CLONE_NEWNET},
+      {"ipc", "ipc", CLONE_NEWIPC},          {"uts", "uts", CLONE_NEWUTS},
       {"cgroup", "cgroup", CLONE_NEWCGROUP}, {"time", "time", CLONE_NEWTIME},
   };
   return kKinds;
@@ -65,8 +65,8 @@ Result<NamespaceSetup> PrepareNamespaces(const std::vector<oci::Namespace>& spec
       }
       int fd = ::open(spec[i].path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        return Err(Error::FromErrno(fmt::format("linux.namespaces[{}].path: open", i),
-                                    spec[i].path));
+        return Err(
+            Error::FromErrno(fmt::format("linux.namespaces[{}].path: open", i), spec[i].path));
       }
       setup.fds.emplace_back(fd);
       setup.joins.push_back({fd, kind.flag});
@@ -75,9 +75,10 @@ Result<NamespaceSetup> PrepareNamespaces(const std::vector<oci::Namespace>& spec
   }
   for (size_t i = 0; i < spec.size(); ++i) {
     if (FindNamespace(spec[i].type) == nullptr) {
-      return Err(Error::Invalid(fmt::format("linux.namespaces[{}].type: unknown namespace type "
-                                            "\"{}\"",
-                                            i, spec[i].type)));
+      return Err(
+          Error::Invalid(fmt::format("linux.namespaces[{}].type: unknown namespace type "
+                                     "\"{}\"",
+                                     i, spec[i].type)));
     }
   }
   return setup;

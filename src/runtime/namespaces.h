@@ -17,7 +17,7 @@
 namespace comet::runtime {
 
 struct NamespaceKind {
-  std::string_view oci_type;  // "network"
+  std::string_view oci_type;   // "network"
   std::string_view proc_name;  // "net" (/proc/<pid>/ns/net)
   int flag;                    // CLONE_NEWNET
 };
@@ -27,10 +27,10 @@ const NamespaceKind* FindNamespace(std::string_view oci_type);
 const std::vector<NamespaceKind>& AllNamespaces();
 
 struct NamespaceSetup {
-  std::vector<os::UniqueFd> fds;      // owns the fds referenced by `joins`
-  std::vector<NamespaceJoin> joins;   // user namespace first
+  std::vector<os::UniqueFd> fds;     // owns the fds referenced by `joins`
+  std::vector<NamespaceJoin> joins;  // user namespace first
   bool new_user_ns = false;
-  int unshare_flags = 0;  // all new namespaces except user
+  int unshare_flags = 0;      // all new namespaces except user
   bool has_mount_ns = false;  // new or joined
   bool new_mount_ns = false;
   bool new_cgroup_ns = false;

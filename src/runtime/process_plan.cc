@@ -1,14 +1,13 @@
 // ProcessPlan construction.
 #include "runtime/process_plan.h"
 
+#include <sys/capability.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
 
 #include <array>
 #include <string_view>
 #include <utility>
-
-#include <sys/capability.h>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -73,9 +72,9 @@ Result<CapabilityPlan> BuildCapabilities(const oci::Process& process) {
                    CapabilityMask(caps.effective, "process.capabilities.effective", plan.last_cap));
   ASSIGN_OR_RETURN(plan.permitted,
                    CapabilityMask(caps.permitted, "process.capabilities.permitted", plan.last_cap));
-  ASSIGN_OR_RETURN(plan.inheritable, CapabilityMask(caps.inheritable,
-                                                    "process.capabilities.inheritable",
-                                                    plan.last_cap));
+  ASSIGN_OR_RETURN(
+      plan.inheritable,
+      CapabilityMask(caps.inheritable, "process.capabilities.inheritable", plan.last_cap));
   ASSIGN_OR_RETURN(plan.ambient,
                    CapabilityMask(caps.ambient, "process.capabilities.ambient", plan.last_cap));
   // The kernel drops ambient bits that are not also permitted and inheritable; do the same up
@@ -95,8 +94,8 @@ Result<std::vector<RlimitPlan>> BuildRlimits(const oci::Process& process) {
       }
     }
     if (found == nullptr) {
-      return Err(Error::Invalid(fmt::format("process.rlimits[{}].type: unknown rlimit \"{}\"", i,
-                                            limit.type)));
+      return Err(Error::Invalid(
+          fmt::format("process.rlimits[{}].type: unknown rlimit \"{}\"", i, limit.type)));
     }
     RlimitPlan plan;
     plan.resource = found->resource;

@@ -28,8 +28,8 @@ size_t AppendNumber(char* buffer, size_t size, size_t used, long value) noexcept
   char digits[24];
   size_t n = 0;
   bool negative = value < 0;
-  unsigned long magnitude = negative ? 0UL - static_cast<unsigned long>(value)
-                                     : static_cast<unsigned long>(value);
+  unsigned long magnitude =
+      negative ? 0UL - static_cast<unsigned long>(value) : static_cast<unsigned long>(value);
   do {
     digits[n++] = static_cast<char>('0' + magnitude % 10);
     magnitude /= 10;

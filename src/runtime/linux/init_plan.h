@@ -82,7 +82,7 @@ struct ProcessPlan {
   bool terminal = false;
   unsigned short console_rows = 0;
   unsigned short console_cols = 0;
-  int preserve_fds = 0;  // fds 3..3+n-1 stay open across exec
+  int preserve_fds = 0;         // fds 3..3+n-1 stay open across exec
   std::string session_keyring;  // empty: keep the inherited keyring
   bool create_cwd = false;      // mkdir -p cwd inside the rootfs before exec
 };
@@ -98,10 +98,10 @@ struct SysctlPlan {
 };
 
 struct InitPlan {
-  int sync_fd = -1;  // child's end of the socketpair
+  int sync_fd = -1;                  // child's end of the socketpair
   std::vector<NamespaceJoin> joins;  // user ns first
   bool new_user_ns = false;
-  int unshare_flags = 0;  // CLONE_NEW* besides CLONE_NEWUSER
+  int unshare_flags = 0;       // CLONE_NEW* besides CLONE_NEWUSER
   std::string timens_offsets;  // written to /proc/self/timens_offsets after CLONE_NEWTIME
   std::optional<std::string> hostname;
   std::optional<std::string> domainname;

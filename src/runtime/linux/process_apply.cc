@@ -45,8 +45,7 @@ bool ApplyLimits(const ProcessPlan& process, ChildReport* report) noexcept {
   }
   if (!process.oom_score_adj.empty()) {
     int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 ||
-        ::write(fd, process.oom_score_adj.data(), process.oom_score_adj.size()) < 0) {
+    if (fd < 0 || ::write(fd, process.oom_score_adj.data(), process.oom_score_adj.size()) < 0) {
       return Fail(report, "write /proc/self/oom_score_adj", process.oom_score_adj.c_str());
     }
     ::close(fd);

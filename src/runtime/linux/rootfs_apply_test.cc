@@ -341,9 +341,10 @@ TEST_F(RootfsApplyTest, RootlessInUserNamespace) {
 }
 
 // A rootfs whose symlinks try to lead outside: every mount must land inside the rootfs, and
-// nothing may be created in the outside directory. PlanRootfs rejects escaping destinations (rootfs_escape_test.cc); this is the second line of
-// defence: symlinks planted in the rootfs after the plan was made (a race with a hostile image
-// or a process sharing the rootfs) still resolve inside it.
+// nothing may be created in the outside directory. PlanRootfs rejects escaping destinations
+// (rootfs_escape_test.cc); this is the second line of defence: symlinks planted in the rootfs after
+// the plan was made (a race with a hostile image or a process sharing the rootfs) still resolve
+// inside it.
 TEST_F(RootfsApplyTest, DestinationsCannotEscape) {
   auto outside = os::TempDir::Create("comet-outside-");
   ASSERT_TRUE(outside);

@@ -49,8 +49,8 @@ Status CheckStaysInRoot(const std::string& rootfs, const std::string& path,
     }
     if (part == "..") {
       if (stack.empty()) {
-        return Err(Error::Invalid(fmt::format("{} \"{}\": escapes the container's root{}", field,
-                                              path, via)));
+        return Err(Error::Invalid(
+            fmt::format("{} \"{}\": escapes the container's root{}", field, path, via)));
       }
       stack.pop_back();
       continue;
@@ -70,9 +70,8 @@ Status CheckStaysInRoot(const std::string& rootfs, const std::string& path,
       return Err(Error::FromErrno("readlink", candidate));
     }
     target[n] = '\0';
-    via = fmt::format(" through the symlink /{} -> {}", Join(stack, "/") +
-                                                            (stack.empty() ? "" : "/") + part,
-                      target);
+    via = fmt::format(" through the symlink /{} -> {}",
+                      Join(stack, "/") + (stack.empty() ? "" : "/") + part, target);
     if (target[0] == '/') {
       stack.clear();  // absolute targets point into the container's own root
     }

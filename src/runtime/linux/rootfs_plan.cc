@@ -1,7 +1,6 @@
 // PlanRootfs: turns the spec's root, mounts, devices and path lists into a RootfsPlan, checking
 // in the parent everything that can be checked there so that errors name the spec field.
 // Thread-safe (reads the spec and the host, no shared state).
-#include "runtime/linux/rootfs_escape.h"
 #include "runtime/linux/rootfs_plan.h"
 
 #include <linux/magic.h>
@@ -19,6 +18,7 @@
 #include "runtime/linux/mount_options.h"
 #include "runtime/linux/rootfs.h"
 #include "runtime/linux/rootfs_cgroup.h"
+#include "runtime/linux/rootfs_escape.h"
 
 namespace comet::runtime {
 namespace {

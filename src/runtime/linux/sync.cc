@@ -73,7 +73,8 @@ int SyncReceive(int sock, SyncMessage* message, int* fd) noexcept {
     }
   }
   int received = -1;
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
     if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
       std::memcpy(&received, CMSG_DATA(cmsg), sizeof(int));
     }
