@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -145,12 +146,11 @@ class CreateJob {
 };
 
 Status CreateJob::LoadBundle() {
-  char* resolved = ::realpath(options_.bundle.c_str(), nullptr);
-  if (resolved == nullptr) {
-    return Err(Error::FromErrno("bundle", options_.bundle));
+  std::error_code error;
+  std::string bundle = std::filesystem::canonical(options_.bundle, error).string();
+  if (error) {
+    return Err(Error::FromCode(error.value(), "bundle", options_.bundle));
   }
-  std::string bundle = resolved;
-  std::free(resolved);  // NOLINT(cppcoreguidelines-no-malloc): realpath's contract
   auto spec = oci::LoadSpec(bundle);
   if (!spec) {
     return Err(std::move(spec).error());

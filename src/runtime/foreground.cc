@@ -133,9 +133,11 @@ Result<os::UniqueFd> BlockForwardedSignals() {
   sigfillset(&set);
   sigdelset(&set, SIGKILL);
   sigdelset(&set, SIGSTOP);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A closed stdout must not kill the runtime while the container runs.
-  ::signal(SIGPIPE, SIG_IGN);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, nullptr);
   os::UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals) {
     return Err(Error::FromErrno("signalfd"));

@@ -56,7 +56,7 @@ class Conversation {
   }
 
  private:
-  Status Reply(SyncType type, int fd = -1, int value = 0) {
+  [[nodiscard]] Status Reply(SyncType type, int fd = -1, int value = 0) const {
     int rc = SyncSend(sock_, type, value, fd);
     if (rc != 0) {
       return Err(Error::FromCode(-rc, "sync with container init"));
