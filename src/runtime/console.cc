@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "os/fd_passing.h"
 #include "os/unique_fd.h"
 
 namespace comet::runtime {
@@ -27,22 +28,8 @@ Status SendFdToSocket(const std::string& socket_path, int fd, const std::string&
     return Err(Error::FromErrno("connect", socket_path));
   }
   std::string data = payload.empty() ? std::string(1, '\0') : payload;
-  struct iovec iov {};
-  iov.iov_base = data.data();
-  iov.iov_len = data.size();
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) {
-    return Err(Error::FromErrno("sendmsg", socket_path));
+  if (int rc = os::SendWithFd(sock.get(), data.data(), data.size(), fd); rc != 0) {
+    return Err(Error::FromCode(-rc, "sendmsg", socket_path));
   }
   return Ok();
 }

@@ -3,7 +3,25 @@
 #ifndef COMET_RUNTIME_LINUX_ROOTFS_CHILD_H_
 #define COMET_RUNTIME_LINUX_ROOTFS_CHILD_H_
 
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "runtime/linux/child_report.h"
+
 namespace comet::runtime {
+
+// Records the failed step (with the current errno) in `report`, closes `fd` if given, and
+// returns -1, the child side's failure value.
+inline int FailStep(ChildReport* report, const char* stage, const char* detail,
+                    int fd = -1) noexcept {
+  int err = errno;
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  report->Set(err, stage, detail);
+  return -1;
+}
 
 // mount(NULL, path, NULL, MS_REMOUNT|MS_BIND|flags). In a user namespace the kernel locks the
 // nosuid/nodev/noexec/ro/atime flags a mount had when it was copied in, and a remount that

@@ -44,39 +44,30 @@ int RemountBind(const char* path, unsigned long flags) noexcept {
 
 namespace {
 
-int Fail(ChildReport* report, const char* stage, const char* detail, int fd = -1) noexcept {
-  int err = errno;
-  if (fd >= 0) {
-    ::close(fd);
-  }
-  report->Set(err, stage, detail);
-  return -1;
-}
-
 // After the mount itself: the flags a bind needs a remount for, recursive attributes and
 // propagation. Works on a fresh fd, since the one used to mount still names the covered dir.
 int FinishMount(const MountStep& step, int root_fd, bool as_bind, ChildReport* report) noexcept {
   const char* dest = step.destination.c_str();
   int fd = OpenInRoot(root_fd, dest, O_PATH);
   if (fd < 0) {
-    return Fail(report, "mount", dest);
+    return FailStep(report, "mount", dest);
   }
   FdPath target(fd);
   unsigned long extra = step.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT);
   if (as_bind && extra != 0 && RemountBind(target.Path(), extra) != 0) {
-    return Fail(report, "remount", dest, fd);
+    return FailStep(report, "remount", dest, fd);
   }
   if (step.attr_set != 0 || step.attr_clr != 0) {
     struct mount_attr attr {};
     attr.attr_set = step.attr_set;
     attr.attr_clr = step.attr_clr;
     if (::mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
-      return Fail(report, "mount_setattr", dest, fd);
+      return FailStep(report, "mount_setattr", dest, fd);
     }
   }
   for (unsigned long propagation : step.propagation) {
     if (::mount(nullptr, target.Path(), nullptr, propagation, nullptr) != 0) {
-      return Fail(report, "mount propagation", dest, fd);
+      return FailStep(report, "mount propagation", dest, fd);
     }
   }
   ::close(fd);
@@ -94,7 +85,7 @@ int ApplyMount(const RootfsPlan& plan, const MountStep& step, int root_fd,
   int fd = OpenOrCreateInRoot(root_fd, dest,
                               step.source_is_file ? CreateAs::kFile : CreateAs::kDirectory);
   if (fd < 0) {
-    return Fail(report, "mount", dest);
+    return FailStep(report, "mount", dest);
   }
   FdPath target(fd);
   bool as_bind = step.kind == MountKind::kBind;
@@ -111,7 +102,7 @@ int ApplyMount(const RootfsPlan& plan, const MountStep& step, int root_fd,
     }
   }
   if (rc != 0) {
-    return Fail(report, "mount", dest, fd);
+    return FailStep(report, "mount", dest, fd);
   }
   ::close(fd);
   return FinishMount(step, root_fd, as_bind, report);
@@ -155,17 +146,17 @@ int CreateDevice(const RootfsPlan& plan, const DeviceStep& device, int root_fd) 
 int SetupDev(const RootfsPlan& plan, int root_fd, ChildReport* report) noexcept {
   for (const DeviceStep& device : plan.devices) {
     if (CreateDevice(plan, device, root_fd) != 0) {
-      return Fail(report, "create device", device.path.c_str());
+      return FailStep(report, "create device", device.path.c_str());
     }
   }
   char name[NAME_MAX + 1];
   for (const LinkStep& link : plan.links) {
     int dir = OpenParentInRoot(root_fd, link.path.c_str(), name, sizeof(name));
     if (dir < 0) {
-      return Fail(report, "symlink", link.path.c_str());
+      return FailStep(report, "symlink", link.path.c_str());
     }
     if (::symlinkat(link.target.c_str(), dir, name) != 0 && errno != EEXIST) {
-      return Fail(report, "symlink", link.path.c_str(), dir);
+      return FailStep(report, "symlink", link.path.c_str(), dir);
     }
     ::close(dir);
   }
@@ -180,12 +171,12 @@ int SetupDev(const RootfsPlan& plan, int root_fd, ChildReport* report) noexcept 
 int BindRootfs(const RootfsPlan& plan, ChildReport* report) noexcept {
   const char* rootfs = plan.rootfs.c_str();
   if (::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-    return Fail(report, "bind rootfs", rootfs);
+    return FailStep(report, "bind rootfs", rootfs);
   }
   if ((plan.root_propagation & MS_SHARED) != 0 &&
       (::mount(nullptr, rootfs, nullptr, MS_PRIVATE, nullptr) != 0 ||
        ::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0)) {
-    return Fail(report, "bind rootfs", rootfs);
+    return FailStep(report, "bind rootfs", rootfs);
   }
   return 0;
 }
@@ -194,14 +185,14 @@ int BindRootfs(const RootfsPlan& plan, ChildReport* report) noexcept {
 
 int ApplyMounts(const RootfsPlan& plan, ChildReport* report) noexcept {
   if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) {
-    return Fail(report, "mount propagation", "/");
+    return FailStep(report, "mount propagation", "/");
   }
   if (BindRootfs(plan, report) != 0) {
     return -1;
   }
   int root_fd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) {
-    return Fail(report, "open", plan.rootfs.c_str());
+    return FailStep(report, "open", plan.rootfs.c_str());
   }
   for (const MountStep& step : plan.mounts) {
     if (ApplyMount(plan, step, root_fd, report) != 0) {

@@ -16,40 +16,31 @@
 namespace comet::runtime {
 namespace {
 
-int Fail(ChildReport* report, const char* stage, const char* detail, int fd = -1) noexcept {
-  int err = errno;
-  if (fd >= 0) {
-    ::close(fd);
-  }
-  report->Set(err, stage, detail);
-  return -1;
-}
-
 // pivot_root(".", ".") stacks the old root on top of the new one, so no put_old directory is
 // needed in the image; the old root is then detached (after making it a slave, so that the
 // unmount does not propagate back to the host).
 int PivotRoot(const char* rootfs, ChildReport* report) noexcept {
   int old_root = ::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (old_root < 0) {
-    return Fail(report, "open", "/");
+    return FailStep(report, "open", "/");
   }
   int new_root = ::open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (new_root < 0) {
-    return Fail(report, "open", rootfs, old_root);
+    return FailStep(report, "open", rootfs, old_root);
   }
   int rc = -1;
   if (::fchdir(new_root) != 0) {
-    Fail(report, "chdir", rootfs);
+    FailStep(report, "chdir", rootfs);
   } else if (::syscall(SYS_pivot_root, ".", ".") != 0) {
-    Fail(report, "pivot_root", rootfs);
+    FailStep(report, "pivot_root", rootfs);
   } else if (::fchdir(old_root) != 0) {
-    Fail(report, "chdir", "old root");
+    FailStep(report, "chdir", "old root");
   } else if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
-    Fail(report, "mount propagation", "old root");
+    FailStep(report, "mount propagation", "old root");
   } else if (::umount2(".", MNT_DETACH) != 0) {
-    Fail(report, "umount", "old root");
+    FailStep(report, "umount", "old root");
   } else if (::chdir("/") != 0) {
-    Fail(report, "chdir", "/");
+    FailStep(report, "chdir", "/");
   } else {
     rc = 0;
   }
@@ -62,16 +53,16 @@ int PivotRoot(const char* rootfs, ChildReport* report) noexcept {
 // reachable from the mount namespace, so a process with CAP_SYS_CHROOT can escape the chroot.
 int MoveRoot(const char* rootfs, ChildReport* report) noexcept {
   if (::chdir(rootfs) != 0) {
-    return Fail(report, "chdir", rootfs);
+    return FailStep(report, "chdir", rootfs);
   }
   if (::mount(rootfs, "/", nullptr, MS_MOVE, nullptr) != 0) {
-    return Fail(report, "mount move", rootfs);
+    return FailStep(report, "mount move", rootfs);
   }
   if (::chroot(".") != 0) {
-    return Fail(report, "chroot", rootfs);
+    return FailStep(report, "chroot", rootfs);
   }
   if (::chdir("/") != 0) {
-    return Fail(report, "chdir", "/");
+    return FailStep(report, "chdir", "/");
   }
   return 0;
 }
@@ -87,16 +78,16 @@ int ReadonlyPath(int root_fd, const char* path, ChildReport* report) noexcept {
   bool missing = false;
   int fd = OpenExisting(root_fd, path, &missing);
   if (fd < 0) {
-    return missing ? 0 : Fail(report, "readonly path", path);
+    return missing ? 0 : FailStep(report, "readonly path", path);
   }
   FdPath target(fd);
   if (::mount(target.Path(), target.Path(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-    return Fail(report, "readonly path", path, fd);
+    return FailStep(report, "readonly path", path, fd);
   }
   ::close(fd);
   fd = OpenInRoot(root_fd, path, O_PATH);  // the new bind, not the dir it covers
   if (fd < 0 || RemountBind(FdPath(fd).Path(), MS_RDONLY) != 0) {
-    return Fail(report, "readonly path", path, fd);
+    return FailStep(report, "readonly path", path, fd);
   }
   ::close(fd);
   return 0;
@@ -106,7 +97,7 @@ int MaskPath(int root_fd, const char* path, ChildReport* report) noexcept {
   bool missing = false;
   int fd = OpenExisting(root_fd, path, &missing);
   if (fd < 0) {
-    return missing ? 0 : Fail(report, "masked path", path);
+    return missing ? 0 : FailStep(report, "masked path", path);
   }
   struct stat st {};
   FdPath target(fd);
@@ -117,7 +108,7 @@ int MaskPath(int root_fd, const char* path, ChildReport* report) noexcept {
     rc = ::mount("/dev/null", target.Path(), nullptr, MS_BIND, nullptr);
   }
   if (rc != 0) {
-    return Fail(report, "masked path", path, fd);
+    return FailStep(report, "masked path", path, fd);
   }
   ::close(fd);
   return 0;
@@ -133,7 +124,7 @@ int ApplyPivot(const RootfsPlan& plan, ChildReport* report) noexcept {
   }
   if (plan.rootfs_propagation != 0 &&
       ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) != 0) {
-    return Fail(report, "mount propagation", "/");
+    return FailStep(report, "mount propagation", "/");
   }
   return 0;
 }
@@ -141,7 +132,7 @@ int ApplyPivot(const RootfsPlan& plan, ChildReport* report) noexcept {
 int ApplyFinalize(const RootfsPlan& plan, ChildReport* report) noexcept {
   int root_fd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) {
-    return Fail(report, "open", "/");
+    return FailStep(report, "open", "/");
   }
   for (const std::string& path : plan.readonly_paths) {
     if (ReadonlyPath(root_fd, path.c_str(), report) != 0) {
@@ -157,7 +148,7 @@ int ApplyFinalize(const RootfsPlan& plan, ChildReport* report) noexcept {
   }
   ::close(root_fd);
   if (plan.readonly && RemountBind("/", MS_RDONLY) != 0) {
-    return Fail(report, "remount readonly", "/");
+    return FailStep(report, "remount readonly", "/");
   }
   return 0;
 }
