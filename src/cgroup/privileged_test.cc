@@ -346,6 +346,8 @@ class SubtreeControlRestorer {
   }
   SubtreeControlRestorer(const SubtreeControlRestorer&) = delete;
   SubtreeControlRestorer& operator=(const SubtreeControlRestorer&) = delete;
+  SubtreeControlRestorer(SubtreeControlRestorer&&) = delete;
+  SubtreeControlRestorer& operator=(SubtreeControlRestorer&&) = delete;
   ~SubtreeControlRestorer() {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
       for (const std::string& controller : Words(it->first)) {

@@ -30,7 +30,7 @@ std::vector<Mount> DefaultMounts(bool rootless) {
   Mount devpts = MakeMount("/dev/pts", "devpts", "devpts",
                            {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"});
   if (!rootless) {
-    devpts.options.push_back("gid=5");  // the "tty" group; unmapped in a rootless user namespace
+    devpts.options.emplace_back("gid=5");  // the "tty" group; unmapped in a rootless user namespace
   }
   mounts.push_back(std::move(devpts));
   mounts.push_back(MakeMount("/dev/shm", "tmpfs", "shm",

@@ -1,5 +1,7 @@
 // Spec validation of linux.seccomp, rootfsPropagation, personality, timeOffsets, masked and
 // read-only paths, cgroupsPath, and the rootless-only checks. See validate.h.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/strings.h"
@@ -69,12 +71,9 @@ Status ValidatePaths(const Linux& lc) {
 }
 
 bool IsMapped(const std::vector<IdMapping>& mappings, uint64_t id) {
-  for (const auto& m : mappings) {
-    if (id >= m.container_id && id < uint64_t{m.container_id} + m.size) {
-      return true;
-    }
-  }
-  return false;
+  return std::ranges::any_of(mappings, [id](const IdMapping& m) {
+    return id >= m.container_id && id < uint64_t{m.container_id} + m.size;
+  });
 }
 
 // Rootless: a uid=/gid= mount option (tmpfs, devpts) naming an id that is not mapped into the

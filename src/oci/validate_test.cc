@@ -55,9 +55,9 @@ TEST(Validate, Process) {
   EXPECT_EQ(ErrorAfter([](Spec& s) { P(s).cwd = "work"; }),
             "process.cwd: must be an absolute path, got \"work\"");
   EXPECT_EQ(ErrorAfter([](Spec& s) { P(s).cwd.clear(); }), "process.cwd: must not be empty");
-  EXPECT_THAT(ErrorAfter([](Spec& s) { P(s).env.push_back("NOEQUALS"); }),
+  EXPECT_THAT(ErrorAfter([](Spec& s) { P(s).env.emplace_back("NOEQUALS"); }),
               HasSubstr("process.env[2]: missing '='"));
-  EXPECT_EQ(ErrorAfter([](Spec& s) { P(s).env.push_back("=x"); }),
+  EXPECT_EQ(ErrorAfter([](Spec& s) { P(s).env.emplace_back("=x"); }),
             "process.env[2]: empty variable name");
   EXPECT_EQ(ErrorAfter([](Spec& s) { P(s).capabilities->ambient = {"CAP_FOO"}; }),
             "process.capabilities.ambient[0]: unknown capability \"CAP_FOO\"");
@@ -170,7 +170,7 @@ TEST(Validate, UserNamespace) {
 
 TEST(Validate, RootlessMountIds) {
   Spec spec = DefaultSpec(true);
-  spec.mounts[2].options.push_back("gid=5");
+  spec.mounts[2].options.emplace_back("gid=5");
   auto status = Validate(spec, {.rootless = true, .require_process = true});
   ASSERT_FALSE(status.has_value());
   EXPECT_EQ(status.error().ToString(),
@@ -286,9 +286,9 @@ TEST(Validate, LinuxMisc) {
               L(s).time_offsets["boottime"] = 5;
             }),
             "");
-  EXPECT_EQ(ErrorAfter([](Spec& s) { L(s).masked_paths.push_back("proc/x"); }),
+  EXPECT_EQ(ErrorAfter([](Spec& s) { L(s).masked_paths.emplace_back("proc/x"); }),
             "linux.maskedPaths[11]: must be an absolute path, got \"proc/x\"");
-  EXPECT_EQ(ErrorAfter([](Spec& s) { L(s).readonly_paths.push_back(""); }),
+  EXPECT_EQ(ErrorAfter([](Spec& s) { L(s).readonly_paths.emplace_back(""); }),
             "linux.readonlyPaths[5]: must not be empty");
   EXPECT_EQ(ErrorAfter([](Spec& s) { L(s).cgroups_path = "/a/../../b"; }),
             "linux.cgroupsPath: must not contain \"..\"");
@@ -308,9 +308,9 @@ TEST(Validate, Seccomp) {
   EXPECT_EQ(with([](Seccomp&) {}), "");
   EXPECT_EQ(with([](Seccomp& sc) { sc.default_action = "ALLOW"; }),
             "linux.seccomp.defaultAction: unknown seccomp action \"ALLOW\"");
-  EXPECT_EQ(with([](Seccomp& sc) { sc.architectures.push_back("SCMP_ARCH_VAX"); }),
+  EXPECT_EQ(with([](Seccomp& sc) { sc.architectures.emplace_back("SCMP_ARCH_VAX"); }),
             "linux.seccomp.architectures[1]: unknown architecture \"SCMP_ARCH_VAX\"");
-  EXPECT_EQ(with([](Seccomp& sc) { sc.flags.push_back("FLAG"); }),
+  EXPECT_EQ(with([](Seccomp& sc) { sc.flags.emplace_back("FLAG"); }),
             "linux.seccomp.flags[0]: unknown flag \"FLAG\"");
   EXPECT_EQ(with([](Seccomp& sc) { sc.syscalls[0].action = "SCMP_ACT_FOO"; }),
             "linux.seccomp.syscalls[0].action: unknown seccomp action \"SCMP_ACT_FOO\"");

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "oci/spec_json.h"
 #include "os/file.h"
 #include "os/file_lock.h"
@@ -34,6 +35,21 @@ bool WaitGone(const ContainerRecord& record, std::chrono::milliseconds limit) {
   return true;
 }
 
+// After init's go-ahead byte: the startContainer hooks run, then the program is exec'd, which
+// closes init's end of the fifo. A failure comes as "1" and a message instead (init.cc).
+Status WaitForExec(int fifo, const ContainerRecord& record) {
+  int flags = ::fcntl(fifo, F_GETFL);
+  if (flags < 0 || ::fcntl(fifo, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return Err(Error::FromErrno("fcntl", "exec fifo"));
+  }
+  ASSIGN_OR_RETURN(std::string rest, os::ReadFd(fifo, 64U << 10));
+  if (rest.empty()) {
+    return Ok();
+  }
+  std::string message(TrimSpace(std::string_view(rest).substr(1)));
+  return Err(Error(ECANCELED, "starting container " + record.id + ": " + message));
+}
+
 // Reads the byte init writes once it is past the exec fifo. `init` must be waiting there.
 Status OpenExecFifo(const RuntimeContext& context, const ContainerRecord& record) {
   std::string path = context.store.FifoPath(record.id);
@@ -50,6 +66,7 @@ Status OpenExecFifo(const RuntimeContext& context, const ContainerRecord& record
       char byte = 0;
       ssize_t n = ::read(fifo.get(), &byte, 1);
       if (n == 1) {
+        RETURN_IF_ERROR(WaitForExec(fifo.get(), record));
         break;
       }
       if (n == 0 && (pfd.revents & POLLHUP) != 0) {

@@ -42,7 +42,7 @@ class BadInput : public PrivilegedRuntimeTest {
     return r;
   }
   // The bundle path or its config.json: either names the bundle. Peers do not: skipped there.
-  void ExpectNamesBundle(const ProcResult& r, const Bundle& bundle) {
+  static void ExpectNamesBundle(const ProcResult& r, const Bundle& bundle) {
     if (RuntimeName() == "crun" || RuntimeName() == "runc") {
       return;
     }
@@ -55,7 +55,7 @@ class BadInput : public PrivilegedRuntimeTest {
 
 TEST_F(BadInput, MalformedJson) {
   Bundle& bundle = NewBundle({"/bin/true"});
-  WriteFileOrDie(bundle.dir() + "/config.json", "{\"ociVersion\": \"1.0.2\", \"process\": ");
+  WriteFileOrDie(bundle.dir() + "/config.json", R"({"ociVersion": "1.0.2", "process": )");
   bundle.config() = nullptr;  // keep the broken file
   ProcResult r = RunExpectingFailure(bundle, {});
   ExpectNamesBundle(r, bundle);

@@ -31,7 +31,7 @@ using nlohmann::json;
 constexpr const char* kBusybox = "/bin/busybox";
 
 const std::vector<std::string>& Applets() {
-  static const std::vector<std::string> applets = [] {
+  static const std::vector<std::string> kApplets = [] {
     std::vector<std::string> list;
     std::stringstream lines(Exec({kBusybox, "--list-full"}).out);
     std::string line;
@@ -42,11 +42,11 @@ const std::vector<std::string>& Applets() {
     }
     return list;
   }();
-  return applets;
+  return kApplets;
 }
 
 void Die(const std::string& what) {
-  std::fprintf(stderr, "e2e bundle: %s\n", what.c_str());
+  (void)std::fprintf(stderr, "e2e bundle: %s\n", what.c_str());
   std::abort();
 }
 
@@ -60,7 +60,7 @@ void BuildRootfs(const std::string& rootfs) {
   fs::copy_file(CheckerPath(), rootfs + "/bin/checker");
   for (const auto& applet : Applets()) {
     std::error_code ec;
-    fs::create_symlink("/bin/busybox", rootfs + "/" + applet, ec);
+    fs::create_symlink("/bin/busybox", fs::path(rootfs) / applet, ec);
   }
   WriteFileOrDie(rootfs + "/etc/passwd",
                  "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n");
@@ -152,8 +152,7 @@ std::unique_ptr<Bundle> Bundle::Create(const std::vector<std::string>& args,
   if (::mkdtemp(pattern.data()) == nullptr) {
     Die("mkdtemp " + pattern);
   }
-  std::unique_ptr<Bundle> bundle(new Bundle());
-  bundle->dir_ = pattern;
+  std::unique_ptr<Bundle> bundle(new Bundle(pattern));
   fs::permissions(bundle->dir_, static_cast<fs::perms>(0755));
   fs::create_directories(bundle->scratch());
   BuildRootfs(bundle->rootfs());
@@ -195,7 +194,11 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
   std::string line;
   while (std::getline(mountinfo, line)) {
     std::stringstream fields(line);
-    std::string id, parent, devno, root, target;
+    std::string id;
+    std::string parent;
+    std::string devno;
+    std::string root;
+    std::string target;
     fields >> id >> parent >> devno >> root >> target;
     if (target == dir || target.rfind(dir + "/", 0) == 0) {
       found.push_back(target);
@@ -218,7 +221,7 @@ std::vector<std::string> DetachAndRemove(const std::string& dir) {
   if (MountsUnder(dir).empty()) {
     (void)os::RemoveAll(dir);
   } else {
-    std::fprintf(stderr, "e2e: not removing %s: mounts remain below it\n", dir.c_str());
+    (void)std::fprintf(stderr, "e2e: not removing %s: mounts remain below it\n", dir.c_str());
   }
   return found;
 }

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,8 @@ class Bundle {
   ~Bundle();
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
+  Bundle(Bundle&&) = delete;
+  Bundle& operator=(Bundle&&) = delete;
 
   nlohmann::json& config() { return config_; }
   nlohmann::json& process() { return config_["process"]; }
@@ -48,7 +51,7 @@ class Bundle {
   std::string scratch() const { return dir_ + "/scratch"; }
 
  private:
-  Bundle() = default;
+  explicit Bundle(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
   nlohmann::json config_;
 };

@@ -21,7 +21,7 @@ class Cgroups : public PrivilegedRuntimeTest {
       GTEST_SKIP() << "these tests read cgroup v1 files (this machine's layout)";
     }
   }
-  std::string CgroupPath(const std::string& id) { return "/comet-" + id; }
+  static std::string CgroupPath(const std::string& id) { return "/comet-" + id; }
   std::string V1File(const std::string& controller, const std::string& id,
                      const std::string& file) {
     std::string value =

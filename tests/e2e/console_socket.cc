@@ -50,7 +50,7 @@ ConsoleSocket::~ConsoleSocket() {
   }
 }
 
-int ConsoleSocket::ReceiveMaster(int timeout_ms) {
+int ConsoleSocket::ReceiveMaster(int timeout_ms) const {
   if (listen_fd_ < 0 || !WaitReadable(listen_fd_, timeout_ms)) {
     return -1;
   }

@@ -14,12 +14,14 @@ class ConsoleSocket {
   ~ConsoleSocket();
   ConsoleSocket(const ConsoleSocket&) = delete;
   ConsoleSocket& operator=(const ConsoleSocket&) = delete;
+  ConsoleSocket(ConsoleSocket&&) = delete;
+  ConsoleSocket& operator=(ConsoleSocket&&) = delete;
 
   [[nodiscard]] bool listening() const { return listen_fd_ >= 0; }
   const std::string& path() const { return path_; }
   // Accepts one connection and returns the fd it carries, or -1 after `timeout_ms`. The caller
   // owns the returned fd.
-  int ReceiveMaster(int timeout_ms);
+  int ReceiveMaster(int timeout_ms) const;
 
  private:
   std::string path_;

@@ -35,7 +35,7 @@ class ExecTest : public PrivilegedRuntimeTest {
 };
 
 std::string InodeOf(const std::string& path) {
-  struct stat st;
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? std::to_string(st.st_ino) : "?";
 }
 

@@ -125,7 +125,11 @@ std::vector<std::string> V1Controllers() {
       continue;
     }
     std::stringstream fields(line);
-    std::string id, parent, devno, root, target;
+    std::string id;
+    std::string parent;
+    std::string devno;
+    std::string root;
+    std::string target;
     fields >> id >> parent >> devno >> root >> target;
     if (target.rfind("/sys/fs/cgroup/", 0) == 0) {
       controllers.push_back(target.substr(strlen("/sys/fs/cgroup/")));
@@ -177,19 +181,19 @@ Bundle& RuntimeTest::NewBundle(const std::vector<std::string>& args, const Bundl
   return *bundles_.back();
 }
 
-ProcResult RuntimeTest::Runtime(const std::vector<std::string>& args, ProcOptions options) {
+ProcResult RuntimeTest::Runtime(const std::vector<std::string>& args, const ProcOptions& options) {
   std::vector<std::string> argv = {RuntimePath(), "--root", state_root_};
   argv.insert(argv.end(), args.begin(), args.end());
   return Exec(argv, options);
 }
 
 ProcResult RuntimeTest::Run(const Bundle& bundle, const std::string& id,
-                            const std::vector<std::string>& extra, ProcOptions options) {
+                            const std::vector<std::string>& extra, const ProcOptions& options) {
   ids_.push_back(id);
   std::vector<std::string> args = {"run", "--bundle", bundle.dir()};
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back(id);
-  return Runtime(args, std::move(options));
+  return Runtime(args, options);
 }
 
 ProcResult RuntimeTest::Create(const Bundle& bundle, const std::string& id,
@@ -199,7 +203,7 @@ ProcResult RuntimeTest::Create(const Bundle& bundle, const std::string& id,
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back(id);
   options.output_path = work_dir() + "/" + id + ".out";
-  return Runtime(args, std::move(options));
+  return Runtime(args, options);
 }
 
 std::string RuntimeTest::OutputOf(const std::string& id) const {

@@ -38,15 +38,15 @@ class RuntimeTest : public ::testing::Test {
   void TearDown() override;
 
   // A container id unique to this test process.
-  std::string NewId();
+  static std::string NewId();
   // A bundle owned by the fixture: removed in TearDown, after its containers are deleted.
   Bundle& NewBundle(const std::vector<std::string>& args, const BundleOptions& options = {});
 
   // `<runtime> --root <state> args...`.
-  ProcResult Runtime(const std::vector<std::string>& args, ProcOptions options = {});
+  ProcResult Runtime(const std::vector<std::string>& args, const ProcOptions& options = {});
   // `run --bundle`; stdout/stderr captured in memory. Tracks `id` for cleanup.
   ProcResult Run(const Bundle& bundle, const std::string& id,
-                 const std::vector<std::string>& extra = {}, ProcOptions options = {});
+                 const std::vector<std::string>& extra = {}, const ProcOptions& options = {});
   // `create --bundle`; the container's output goes to OutputOf(id). Tracks `id`.
   ProcResult Create(const Bundle& bundle, const std::string& id,
                     const std::vector<std::string>& extra = {}, ProcOptions options = {});
@@ -80,11 +80,11 @@ class RuntimeTest : public ::testing::Test {
 
 // Skips the test when the runtime under test is `peer` (e.g. "crun"): for behaviour that the
 // peer lacks or gets wrong on this machine. comet-runtime must pass these.
-#define SKIP_ON_RUNTIME(peer, reason)                      \
-  do {                                                     \
-    if (::comet::e2e::RuntimeName() == (peer)) {           \
-      GTEST_SKIP() << (peer) << " lacks this: " << reason; \
-    }                                                      \
+#define SKIP_ON_RUNTIME(peer, reason)                        \
+  do {                                                       \
+    if (::comet::e2e::RuntimeName() == (peer)) {             \
+      GTEST_SKIP() << (peer) << " lacks this: " << (reason); \
+    }                                                        \
   } while (false)
 
 // Root-only tests: skip (with the reason) when not root. CI runs as root, so they run there.

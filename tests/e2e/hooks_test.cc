@@ -106,7 +106,7 @@ TEST_F(Hooks, AllHooksInOrderWithState) {
   for (const auto& call : calls) {
     by_name[call.name] = call.state;
   }
-  ASSERT_TRUE(by_name.count("startContainer") && by_name.count("poststart")) << Names(calls);
+  ASSERT_TRUE(by_name.contains("startContainer") && by_name.contains("poststart")) << Names(calls);
   EXPECT_EQ(by_name["startContainer"]["id"], id);
   EXPECT_EQ(by_name["poststart"]["id"], id);
   EXPECT_EQ(by_name["poststart"]["pid"], pid);

@@ -139,10 +139,11 @@ TEST_F(Lifecycle, OnlyStdioReachesTheProcess) {
 
 TEST_F(Lifecycle, PreserveFds) {
   Bundle& bundle = NewBundle({"/bin/checker", "fds"});
-  int fd = ::open("/dev/null", O_RDONLY);  // without O_CLOEXEC: handed to the runtime as fd 3
+  // Close-on-exec here too: pass_fds clears the flag on fd 3 in the runtime's process only.
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   if (fd != 3) {
-    ASSERT_EQ(::dup2(fd, 3), 3);
+    ASSERT_EQ(::dup3(fd, 3, O_CLOEXEC), 3);
     ::close(fd);
   }
   const std::string id = NewId();

@@ -4,18 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include "e2e/fixture.h"
 
 namespace comet::e2e {
 namespace {
 
-namespace fs = std::filesystem;
 using Namespaces = PrivilegedRuntimeTest;
 
 std::string InodeOf(const std::string& path) {
-  struct stat st;
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? std::to_string(st.st_ino) : "?";
 }
 

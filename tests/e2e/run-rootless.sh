@@ -23,10 +23,17 @@ tmp=$(mktemp -d /tmp/comet-rootless-XXXXXX)
 chown "$uid:$gid" "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 # Every directory above the binaries must be searchable by the user.
-for path in "$test_binary" "$COMET_RUNTIME"; do
+for path in "$test_binary" "$COMET_RUNTIME" "${COMET_CHECKER:-}"; do
   [[ $path != /* ]] && continue
-  if ! setpriv --reuid="$uid" --regid="$gid" --clear-groups test -x "$path"; then
-    echo "run-rootless: $path is not executable by $user" >&2
+  if ! setpriv --reuid="$uid" --regid="$gid" --clear-groups test -r "$path" -a -x "$path"; then
+    echo "run-rootless: $path is not readable and executable by $user" >&2
+    exit 1
+  fi
+done
+# The multi-range tests map the user's /etc/subuid and /etc/subgid ranges through these.
+for helper in newuidmap newgidmap; do
+  if ! command -v "$helper" >/dev/null; then
+    echo "run-rootless: $helper not found (Debian: apt-get install uidmap)" >&2
     exit 1
   fi
 done
@@ -43,12 +50,21 @@ set +e
   "$test_binary" "${filter[@]}"
 rc=$?
 set -e
-# Nothing of the user may be left running (zombies awaiting pid 1's reaping do not count).
-# shellcheck disable=SC2009 # pgrep cannot leave zombies out
-alive() { ps -u "$uid" -o stat=,pid=,args= 2>/dev/null | grep -v '^Z'; }
+# Nothing of this run may be left running: no process that inherited its TMPDIR (the tests,
+# runtimes, hooks) and none rooted below it (containers, whatever their uid: subordinate ids
+# too). Other runs as the same user do not count, nor do zombies awaiting pid 1's reaping.
+alive() {
+  local dir root
+  for dir in /proc/[0-9]*; do
+    root=$(readlink "$dir/root" 2>/dev/null) || continue
+    if [[ $root == "$tmp"/* ]] || grep -qzxF "TMPDIR=$tmp" "$dir/environ" 2>/dev/null; then
+      ps -o stat=,pid=,user=,args= -p "${dir#/proc/}" | grep -v '^Z'
+    fi
+  done
+}
 for _ in $(seq 50); do [[ -z $(alive) ]] && break; sleep 0.1; done
 if [[ -n $(alive) ]]; then
-  echo "run-rootless: processes of $user left running:" >&2
+  echo "run-rootless: processes of this run left running:" >&2
   alive >&2
   rc=1
 fi

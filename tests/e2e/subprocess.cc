@@ -16,8 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-extern char** environ;
+#include <system_error>
 
 namespace comet::e2e {
 namespace {
@@ -60,7 +59,7 @@ std::string ReadAllFrom(int fd) {
   for (int fd : pass_fds) {
     ::fcntl(fd, F_SETFD, 0);
   }
-  ::signal(SIGPIPE, SIG_DFL);
+  (void)::signal(SIGPIPE, SIG_DFL);
   ::execve(argv[0], argv, envp);
   const char msg[] = "exec failed\n";
   ssize_t ignored = ::write(2, msg, sizeof msg - 1);
@@ -76,7 +75,9 @@ std::string Which(const std::string& name) {
   std::stringstream dirs(path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
-    std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate += '/';
+    candidate += name;
     if (::access(candidate.c_str(), X_OK) == 0) {
       return candidate;
     }
@@ -119,6 +120,7 @@ ProcResult Exec(const std::vector<std::string>& argv, const ProcOptions& options
   std::vector<std::string> args = argv;
   args[0] = Which(args[0]);
   std::vector<char*> c_argv;
+  c_argv.reserve(args.size() + 1);
   for (auto& a : args) {
     c_argv.push_back(a.data());
   }
@@ -129,6 +131,7 @@ ProcResult Exec(const std::vector<std::string>& argv, const ProcOptions& options
   }
   env_storage.insert(env_storage.end(), options.env.begin(), options.env.end());
   std::vector<char*> c_env;
+  c_env.reserve(env_storage.size() + 1);
   for (auto& e : env_storage) {
     c_env.push_back(e.data());
   }
@@ -185,7 +188,9 @@ std::string ReadFileOrEmpty(const std::string& path) {
 void WriteFileOrDie(const std::string& path, const std::string& data, unsigned mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0 || ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
-    std::fprintf(stderr, "writing %s: %s\n", path.c_str(), std::strerror(errno));
+    const int err = errno;
+    (void)std::fprintf(stderr, "writing %s: %s\n", path.c_str(),
+                       std::generic_category().message(err).c_str());
     std::abort();
   }
   ::fchmod(fd, mode);

@@ -52,8 +52,12 @@ bool IsExecutableFile(const char* path) noexcept {
 }  // namespace
 
 void WriteReportToStderr(const ChildReport& report) noexcept {
+  WriteReport(2, report, "comet-runtime: ");
+}
+
+void WriteReport(int fd, const ChildReport& report, const char* prefix) noexcept {
   static char line[sizeof(ChildReport::detail) + 256];
-  size_t used = Append(line, sizeof(line), 0, "comet-runtime: ");
+  size_t used = Append(line, sizeof(line), 0, prefix);
   used = Append(line, sizeof(line), used, report.stage);
   if (report.detail[0] != '\0') {
     used = Append(line, sizeof(line), used, " ");
@@ -65,7 +69,7 @@ void WriteReportToStderr(const ChildReport& report) noexcept {
     used = Append(line, sizeof(line), used, text != nullptr ? text : "unknown error");
   }
   used = Append(line, sizeof(line), used, "\n");
-  (void)!::write(2, line, used);
+  (void)!::write(fd, line, used);
 }
 
 const char* NamespaceName(int nstype) noexcept {
@@ -149,7 +153,9 @@ const char* ResolveExecutable(const ProcessPlan& process) noexcept {
 void ResetSignals() noexcept {
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // pthread_sigmask, not sigprocmask: the same call in this single-threaded child, but
+  // specified for threaded processes and async-signal-safe (POSIX.1-2008).
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
   struct sigaction action {};
   action.sa_handler = SIG_DFL;
   sigemptyset(&action.sa_mask);

@@ -10,7 +10,9 @@
 
 namespace comet::runtime {
 
-// "comet-runtime: <stage> <detail>: <strerror>\n" to fd 2.
+// "<prefix><stage> <detail>: <strerror>\n" to `fd`.
+void WriteReport(int fd, const ChildReport& report, const char* prefix) noexcept;
+// The same to fd 2, prefixed "comet-runtime: ".
 void WriteReportToStderr(const ChildReport& report) noexcept;
 // "user", "mnt", ... for a CLONE_NEW* flag.
 const char* NamespaceName(int nstype) noexcept;

@@ -25,12 +25,20 @@ namespace {
 
 // Set once `create` has returned: from then on nobody reads the sync socket.
 bool g_runtime_gone = false;
+// The exec fifo's write end once `start` opened it: `start` reads "0" when init goes ahead, then
+// either end-of-file (the fd is close-on-exec: the program was exec'd) or "1" and an error.
+int g_start_fd = -1;
 
-// Reports a failure to the runtime, or to stderr once the runtime has gone, and exits.
+// Reports a failure to whoever listens (create over the sync socket, start over the fifo, else
+// stderr) and exits.
 [[noreturn]] void Fail(const InitPlan& plan, const ChildReport& report) noexcept {
-  SyncSendError(plan.sync_fd, report);
-  if (g_runtime_gone) {
+  if (g_start_fd >= 0) {
+    (void)!::write(g_start_fd, "1", 1);
+    WriteReport(g_start_fd, report, "");
+  } else if (g_runtime_gone) {
     WriteReportToStderr(report);
+  } else {
+    SyncSendError(plan.sync_fd, report);
   }
   ::_exit(1);
 }
@@ -177,7 +185,7 @@ void WaitForStart(const InitPlan& plan) noexcept {
   if (::write(fd, "0", 1) != 1) {
     FailErrno(plan, "write", "exec fifo");
   }
-  ::close(fd);
+  g_start_fd = fd;  // closed by execve (O_CLOEXEC), which is how `start` learns of the exec
   ::close(plan.exec_fifo_fd);
 }
 
