@@ -5,7 +5,7 @@
 #
 # usage: scripts/lint.sh [-p BUILD_DIR] [-j JOBS] [FILE...]
 #   BUILD_DIR  holds compile_commands.json (default build/dev; configured if missing)
-#   FILE...    sources to lint (default: every .cc under src/ that the build compiles)
+#   FILE...    sources to lint (default: every .cc under src/ and tests/ that the build compiles)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,7 +60,7 @@ if (($#)); then
     esac
   done
 else
-  for f in "${known[@]}"; do [[ $f == src/* && $f == *.cc ]] && files+=("$f"); done
+  for f in "${known[@]}"; do [[ ($f == src/* || $f == tests/*) && $f == *.cc ]] && files+=("$f"); done
 fi
 ((${#files[@]})) || { echo "lint: no files to lint"; exit 0; }
 

@@ -22,8 +22,8 @@ class Cgroups : public PrivilegedRuntimeTest {
     }
   }
   static std::string CgroupPath(const std::string& id) { return "/comet-" + id; }
-  std::string V1File(const std::string& controller, const std::string& id,
-                     const std::string& file) {
+  static std::string V1File(const std::string& controller, const std::string& id,
+                            const std::string& file) {
     std::string value =
         ReadFileOrEmpty("/sys/fs/cgroup/" + controller + CgroupPath(id) + "/" + file);
     while (!value.empty() && value.back() == '\n') {
