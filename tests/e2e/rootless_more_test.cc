@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "e2e/fixture.h"
+#include "e2e/hook_log.h"
 
 namespace comet::e2e {
 namespace {
@@ -326,45 +327,13 @@ TEST_F(RootlessConfig, ReadonlyPaths) {
 
 // --- hooks, cgroups without delegation, bad input ---
 
-// Each hook appends "<name> <state JSON>" to a log (startContainer through a bind mount).
-std::vector<std::pair<std::string, nlohmann::json>> ReadHookLog(const std::string& path) {
-  std::vector<std::pair<std::string, nlohmann::json>> calls;
-  std::stringstream lines(ReadFileOrEmpty(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto space = line.find(' ');
-    if (space != std::string::npos) {
-      calls.emplace_back(line.substr(0, space),
-                         nlohmann::json::parse(line.substr(space + 1), nullptr, false));
-    }
-  }
-  return calls;
-}
-
-std::string HookNames(const std::vector<std::pair<std::string, nlohmann::json>>& calls) {
-  std::string names;
-  for (const auto& call : calls) {
-    names += (names.empty() ? "" : ",") + call.first;
-  }
-  return names;
-}
-
 TEST_F(RootlessConfig, HooksInOrder) {
   Bundle& bundle = RootlessBundle({"/bin/checker", "sleep", "100"});
   const std::string log_dir = bundle.scratch() + "/hooklog";
   fs::create_directories(log_dir);
   const std::string log = log_dir + "/log";
-  bundle.AddMount(
-      {{"destination", "/hooklog"}, {"type", "bind"}, {"source", log_dir}, {"options", {"bind"}}});
-  nlohmann::json hooks;
-  for (const char* name : {"prestart", "createRuntime", "createContainer", "startContainer",
-                           "poststart", "poststop"}) {
-    const std::string script = std::string("L=") + log +
-                               "; [ -d /hooklog ] && L=/hooklog/log; S=$(tr '\\n' ' '); " +
-                               "printf '%s %s\\n' " + name + " \"$S\" >> $L";
-    hooks[name] = {{{"path", "/bin/sh"}, {"args", {"sh", "-c", script}}}};
-  }
-  bundle.config()["hooks"] = hooks;
+  bundle.AddMount(HookLogMount(log_dir));
+  bundle.config()["hooks"] = AllLoggingHooks(log);
   bundle.Write();
   const std::string id = NewId();
   ProcResult created = Create(bundle, id);
@@ -394,8 +363,8 @@ TEST_F(RootlessConfig, HooksInOrder) {
   if (!peer) {
     EXPECT_EQ(at_start.substr(at_start.rfind("createContainer")),
               "createContainer,startContainer,poststart");
-    EXPECT_EQ(calls[3].second["status"], "created") << "startContainer, before the process runs";
-    EXPECT_EQ(calls[4].second["status"], "running") << "poststart";
+    EXPECT_EQ(calls[3].state["status"], "created") << "startContainer, before the process runs";
+    EXPECT_EQ(calls[4].state["status"], "running") << "poststart";
   }
   ASSERT_TRUE(Runtime({"kill", id, "KILL"}).ok());
   EXPECT_EQ(WaitForStatus(id, "stopped")["status"], "stopped");
@@ -403,9 +372,9 @@ TEST_F(RootlessConfig, HooksInOrder) {
   ASSERT_TRUE(Runtime({"delete", id}).ok());
   calls = ReadHookLog(log);
   ASSERT_EQ(calls.size(), 6U) << HookNames(calls);
-  EXPECT_EQ(calls[5].first, "poststop");
-  EXPECT_EQ(calls[5].second["id"], id);
-  EXPECT_EQ(calls[5].second["status"], "stopped");
+  EXPECT_EQ(calls[5].name, "poststop");
+  EXPECT_EQ(calls[5].state["id"], id);
+  EXPECT_EQ(calls[5].state["status"], "stopped");
   ExpectNothingLeft(id, bundle);
 }
 
