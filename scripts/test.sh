@@ -103,7 +103,7 @@ for step in "${steps[@]}"; do
       run_step asan "cmake --workflow --preset ci-asan (ASan+UBSan, unit and privileged tests)" \
         cmake --workflow --preset ci-asan ;;
     lint)
-      run_step lint "clang-tidy-14 over src/ (scripts/lint.sh)" scripts/lint.sh -p build/dev ;;
+      run_step lint "clang-tidy-14 over src/ and tests/ (scripts/lint.sh)" scripts/lint.sh -p build/dev ;;
   esac
 done
 
