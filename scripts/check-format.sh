@@ -52,6 +52,8 @@ fi
 
 for f in "${texts[@]}"; do
   [[ -f $f && -s $f ]] || continue
+  # Fuzz corpora are inputs, byte for byte (tars, compressed streams, hostile documents).
+  [[ $f != fuzz/corpus/* ]] || continue
   # Skip binary files (those containing NUL bytes).
   if grep -qP '\x00' "$f" 2>/dev/null; then continue; fi
   if grep -q $'\r' "$f"; then

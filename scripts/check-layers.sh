@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks that #include dependencies point down the layer order of docs/architecture.md: a file
 # in src/<layer>/ may include its own layer and layers of a lower rank only; tests/ may include
-# any layer below cmd/; nothing in src/ includes tests/ except unit tests (*_test.cc) and fakes,
+# any layer below cmd/; nothing in src/ includes tests/ except unit tests (*_test.cc, and their
+# helpers *_test_*.{h,cc}) and fakes,
 # which may include tests/testing/. Prints every violation as file:line: message; exits 1 if any.
 #
 # usage: scripts/check-layers.sh [REPO_DIR]
@@ -79,7 +80,7 @@ for dir in src/*/; do
   fi
   while IFS= read -r -d '' f; do
     is_test=0
-    case $f in *_test.cc | *_test.h | */fake_*.h | */testing/*) is_test=1 ;; esac
+    case $f in *_test.cc | *_test.h | *_test_*.cc | *_test_*.h | */fake_*.h | */testing/*) is_test=1 ;; esac
     check_file "$f" "$layer" "${rank[$layer]}" "$is_test"
     files=$((files + 1))
   done < <(find "$dir" -type f \( -name '*.h' -o -name '*.cc' -o -name '*.c' \) -print0)

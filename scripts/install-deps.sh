@@ -16,12 +16,17 @@ packages=(
   libexpected-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libseccomp-dev libcap-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the image store: hashing, archives, compression, registries
+  libssl-dev libarchive-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
   # runtime helpers and the in-container test payload
   busybox-static uidmap iproute2 util-linux procps passwd time
   # scripts: make-bundle.sh writes config.json with python3; check-format.sh runs shellcheck
   python3 shellcheck
   # peers used by tests and benchmarks
-  crun runc podman conmon hyperfine skopeo
+  crun runc podman conmon hyperfine skopeo umoci
+  # image tests: a real registry (docker-registry), htpasswd for its basic auth, openssl for its
+  # TLS certificates and token signing, zstd for compressed layers
+  docker-registry apache2-utils openssl zstd
 )
 
 # apt lists may be missing on a fresh machine; update at most once an hour.

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/help_text.h"
 #include "cli/signal.h"
 #include "cli/user_spec.h"
 #include "oci/spec_json.h"
@@ -36,40 +37,10 @@ std::string VersionText() {
   return fmt::format("comet-runtime version {}\nspec: {}", COMET_VERSION, oci::kOciVersion);
 }
 
-// Word-wraps `text` at kHelpWidth columns, keeping its explicit line breaks (CLI11 does not wrap).
-std::string Wrap(const std::string& text) {
-  constexpr size_t kHelpWidth = 96;
-  std::string out;
-  size_t column = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    if (text[pos] == '\n') {
-      out += '\n';
-      column = 0;
-      ++pos;
-      continue;
-    }
-    size_t end = text.find_first_of(" \n", pos);
-    end = end == std::string::npos ? text.size() : end;
-    size_t length = end - pos;
-    if (column > 0 && column + 1 + length > kHelpWidth) {
-      out += '\n';
-      column = 0;
-    } else if (column > 0) {
-      out += ' ';
-      ++column;
-    }
-    out.append(text, pos, length);
-    column += length;
-    pos = end < text.size() && text[end] == ' ' ? end + 1 : end;
-  }
-  return out;
-}
-
 CLI::App* AddCommand(CLI::App& app, const std::string& name, const std::string& summary,
                      const std::string& details) {
   CLI::App* command = app.add_subcommand(name, summary);
-  command->footer(Wrap(details));
+  command->footer(WrapHelp(details));
   return command;
 }
 

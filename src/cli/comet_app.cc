@@ -1,0 +1,68 @@
+// Dispatch of comet's commands and the one place where errors become text and exit codes.
+#include "cli/comet_app.h"
+
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "cli/comet_command_line.h"
+#include "cli/image_commands.h"
+#include "cli/rootless_userns.h"
+#include "os/file.h"
+
+namespace comet::cli {
+namespace {
+
+// rkt's exit status for a failed command; scripts written for rkt test for it.
+constexpr int kExitError = 254;
+
+int Report(const Error& error, const std::string& command, bool debug) {
+  // Error::ToString already carries the whole context chain; --debug adds the errno name.
+  std::string text = error.ToString();
+  if (debug && error.code() != 0)
+    text += fmt::format(" (errno {})", error.code());
+  std::string line = command.empty() ? fmt::format("comet: {}\n", text)
+                                     : fmt::format("comet: {}: {}\n", command, text);
+  (void)os::WriteAll(STDERR_FILENO, line);
+  return kExitError;
+}
+
+}  // namespace
+
+int CometMain(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  CometInvocation invocation;
+  Status parsed = ParseCometCommandLine(args, invocation);
+  if (!parsed)
+    return Report(parsed.error(), "", invocation.global.debug);
+  if (!invocation.output.empty()) {
+    (void)os::WriteAll(STDOUT_FILENO, invocation.output);
+    return 0;
+  }
+  if (IsImageCommand(invocation.command)) {
+    // Rootless: the command runs again in a user namespace with the user's subordinate ids.
+    Result<std::optional<int>> reexec = ReexecInUserNamespaceIfRootless(args);
+    if (!reexec)
+      return Report(reexec.error(), invocation.command, invocation.global.debug);
+    if (*reexec)
+      return **reexec;
+  }
+  log::Options log_options;
+  log_options.min_level = invocation.global.debug ? log::Level::kDebug : log::Level::kWarning;
+  log_options.program = "comet";
+  log::Configure(log_options);
+  Result<int> result = Err(Error::Invalid("unknown command " + invocation.command));
+  if (IsImageCommand(invocation.command)) {
+    result = RunImageCommand(invocation);
+  }
+  if (!result)
+    return Report(result.error(), invocation.command, invocation.global.debug);
+  return *result;
+}
+
+}  // namespace comet::cli

@@ -1,0 +1,276 @@
+// CLI11 setup of comet: rkt's command names and flags where rkt had them (fetch, image list/rm/
+// gc/export/extract/render/cat-manifest), podman's where it had more (image inspect/import/tag,
+// --authfile, --creds, --cert-dir, --platform). Global flags come before the command.
+#include "cli/comet_command_line.h"
+
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/duration.h"
+#include "cli/help_text.h"
+
+#ifndef COMET_VERSION
+#define COMET_VERSION "unknown"
+#endif
+
+namespace comet::cli {
+namespace {
+
+// Flag values converted after parsing, so that their errors read like ours, not CLI11's.
+struct RawFlags {
+  std::string grace_period = "24h";
+};
+
+CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& summary,
+                     const std::string& details) {
+  CLI::App* command = parent.add_subcommand(name, summary);
+  command->footer(WrapHelp(details));
+  return command;
+}
+
+CLI::Option* AddRepeatable(CLI::App* command, const std::string& name,
+                           std::vector<std::string>& values, const std::string& help) {
+  return command->add_option(name, values, help)->expected(1)->take_all()->allow_extra_args(false);
+}
+
+void AddGlobalFlags(CLI::App& app, CometInvocation& in) {
+  app.add_option("--dir", in.global.dir,
+                 "comet's data directory; images are stored in <dir>/images (default "
+                 "/var/lib/comet, or $XDG_DATA_HOME/comet when not root)");
+  app.add_flag("--debug", in.global.debug, "Print debug messages and error context");
+  app.add_option("--default-registry", in.global.default_registry,
+                 "Registry for short image names such as \"busybox\" (default "
+                 "$COMET_DEFAULT_REGISTRY, else docker.io)");
+  app.set_version_flag("--version", fmt::format("comet version {}", COMET_VERSION),
+                       "Print the version and exit");
+}
+
+void AddRegistryFlags(CLI::App* command, RegistryFlags& flags) {
+  command->add_option("--platform", flags.platform,
+                      "Platform to pick from a multi-platform image, os/arch[/variant] "
+                      "(default: this host's)");
+  command->add_option("--authfile", flags.authfile,
+                      "Registry credentials file (auth.json); default $REGISTRY_AUTH_FILE, "
+                      "$XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json");
+  command->add_option("--creds", flags.creds, "Registry credentials, USER[:PASSWORD]");
+  command->add_option("--cert-dir", flags.cert_dir,
+                      "Directory of per-registry CA certificates (<dir>/<host:port>/*.crt), "
+                      "in addition to /etc/containers/certs.d and the system CAs");
+  AddRepeatable(command, "--insecure-registry", flags.insecure_registries,
+                "Allow plain HTTP, or HTTPS without certificate checks, for this registry "
+                "(host[:port]); loopback registries are always allowed plain HTTP");
+  command->add_option("-j,--jobs", flags.jobs, "Layers downloaded at once")
+      ->check(CLI::Range(1, 32));
+  command->add_flag(
+      "--no-unpack", flags.no_unpack,
+      "Only download and verify the blobs; unpack layers when a pod first needs them");
+}
+
+void AddFetch(CLI::App& app, CometInvocation& in) {
+  const std::string details =
+      "IMAGE is a registry reference (docker://, optional: \"docker.io/library/busybox:latest\", "
+      "\"localhost:5000/app@sha256:...\", \"busybox\"), or a file or directory to import: an "
+      "OCI image layout or oci-archive, a docker-archive (`docker save`), an appc ACI, or a "
+      "rootfs tarball (prefix oci:, oci-archive:, docker-archive: to say which). Blobs are "
+      "verified against their digests; interrupted downloads resume. Prints the image ID of "
+      "each image on stdout; progress goes to stderr when it is a terminal.";
+  for (const char* name : {"fetch", "pull"}) {
+    CLI::App* parent = &app;
+    if (std::string(name) == "pull") {
+      parent = app.get_subcommand("image");
+    }
+    CLI::App* fetch = AddCommand(*parent, name, "Fetch images into the store", details);
+    fetch->add_option("image", in.image.images, "Images to fetch")->required();
+    fetch->add_flag("-q,--quiet", in.image.quiet, "No progress output");
+    AddRepeatable(fetch, "--name", in.image.names, "Name for an image fetched from a file");
+    AddRegistryFlags(fetch, in.image.registry);
+  }
+}
+
+void AddImageQueries(CLI::App* image, CometInvocation& in) {
+  CLI::App* list = AddCommand(*image, "list", "List the images in the store",
+                              "Columns: ID (the config digest, as docker and podman show it), "
+                              "NAME, SIZE, IMPORT TIME, LAST USED. One line per name; images "
+                              "without a name show <none>.");
+  list->alias("ls");
+  list->add_option("--format", in.image.format, "Output format: table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  list->add_flag("--no-trunc", in.image.no_trunc, "Show full IDs");
+  list->add_flag("-q,--quiet", in.image.quiet, "Only image IDs");
+
+  CLI::App* inspect = AddCommand(*image, "inspect", "Show an image's details as JSON",
+                                 "IMAGE is a name, an ID (or unique prefix) or a digest.");
+  inspect->add_option("image", in.image.images, "Images")->required();
+
+  CLI::App* cat = AddCommand(*image, "cat-manifest", "Print an image's manifest",
+                             "Prints the stored manifest bytes (their digest is the image's "
+                             "manifest digest).");
+  cat->add_option("image", in.image.images, "Image")
+      ->required()
+      ->expected(1)
+      ->allow_extra_args(false);
+  cat->add_flag("--pretty-print", in.image.pretty, "Indent the JSON");
+}
+
+void AddImageChanges(CLI::App* image, CometInvocation& in, RawFlags& raw) {
+  CLI::App* rm = AddCommand(*image, "rm", "Remove images",
+                            "Removes the images and the blobs and layer trees no other image "
+                            "uses. An image in use by a pod is not removed.");
+  rm->add_option("image", in.image.images, "Images")->required();
+
+  CLI::App* gc = AddCommand(
+      *image, "gc", "Remove images not used recently",
+      "Removes images not used by any pod within the grace period (rkt's image gc), then "
+      "blobs and layer trees nothing references and stale partial downloads.");
+  gc->add_option("--grace-period", raw.grace_period,
+                 "Keep images used more recently than this (default 24h)");
+  gc->add_flag("--dry-run", in.image.dry_run, "Only print what would be removed");
+
+  CLI::App* tag = AddCommand(*image, "tag", "Give an image another name",
+                             "The name moves from any image that had it.");
+  tag->add_option("image", in.image.images, "Image")
+      ->required()
+      ->expected(1)
+      ->allow_extra_args(false);
+  tag->add_option("name", in.image.target, "New name")->required();
+
+  CLI::App* import = AddCommand(
+      *image, "import", "Import an image from a file",
+      "FILE is an OCI image layout (directory or tar), a docker-archive, an appc ACI or a "
+      "rootfs tarball (gzip, zstd or plain); --format says which when detection is not wanted.");
+  import->add_option("file", in.image.images, "File or directory")
+      ->required()
+      ->expected(1)
+      ->allow_extra_args(false);
+  import->add_option("--format", in.image.format, "auto, oci, docker-archive, aci or rootfs")
+      ->check(CLI::IsMember({"table", "auto", "oci", "docker-archive", "aci", "rootfs"}));
+  AddRepeatable(import, "--name", in.image.names, "Name for the imported image");
+  import->add_option("--select", in.image.select, "Which image of a multi-image layout");
+  import->add_option("--platform", in.image.registry.platform,
+                     "Platform of a multi-platform layout to import (default: this host's)");
+}
+
+void AddImageOutputs(CLI::App* image, CometInvocation& in) {
+  CLI::App* exp = AddCommand(*image, "export", "Write an image to a file",
+                             "Formats: oci-archive (a tar of an OCI image layout, default), "
+                             "oci-dir (an OCI image layout directory), docker-archive (what "
+                             "`docker load` reads).");
+  exp->add_option("image", in.image.images, "Image")
+      ->required()
+      ->expected(1)
+      ->allow_extra_args(false);
+  exp->add_option("output", in.image.target, "Output file or directory")->required();
+  exp->add_option("--format", in.image.format, "oci-archive, oci-dir or docker-archive")
+      ->check(CLI::IsMember({"table", "oci-archive", "oci-dir", "docker-archive"}));
+  exp->add_flag("--overwrite", in.image.overwrite, "Replace OUTPUT when it exists");
+
+  const std::string tree_details =
+      "Without --rootfs-only, DIR gets the image's manifest (\"manifest\"), its config "
+      "(\"config\") and the root filesystem in DIR/rootfs.";
+  CLI::App* extract =
+      AddCommand(*image, "extract", "Write an image's root filesystem from its layer blobs",
+                 "Applies the layer archives in order (whiteouts included). " + tree_details);
+  CLI::App* render =
+      AddCommand(*image, "render", "Write an image's root filesystem from its layer trees",
+                 "Copies the store's unpacked layer trees (unpacking any that are missing), "
+                 "as a pod would see them. " +
+                     tree_details);
+  for (CLI::App* command : {extract, render}) {
+    command->add_option("image", in.image.images, "Image")
+        ->required()
+        ->expected(1)
+        ->allow_extra_args(false);
+    command->add_option("dir", in.image.target, "Destination directory")->required();
+    command->add_flag("--rootfs-only", in.image.rootfs_only, "Write only the root filesystem");
+    command->add_flag("--overwrite", in.image.overwrite, "Replace DIR when it exists");
+  }
+}
+
+std::string LowerFirst(std::string message) {
+  if (!message.empty() && message[0] >= 'A' && message[0] <= 'Z') {
+    message[0] = static_cast<char>(message[0] - 'A' + 'a');
+  }
+  return message;
+}
+
+// "image list" for `comet image ls`: the chosen command's canonical path.
+std::string CommandPath(CLI::App& app) {
+  std::string path;
+  CLI::App* current = &app;
+  while (true) {
+    std::vector<CLI::App*> chosen = current->get_subcommands();
+    if (chosen.empty())
+      break;
+    current = chosen.front();
+    path += (path.empty() ? "" : " ") + current->get_name();
+  }
+  return path;
+}
+
+}  // namespace
+
+Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocation& in) {
+  CLI::App app(
+      "comet: a daemonless, pod-native container engine (rkt's successor). Each command is an "
+      "ordinary process; state lives in directories, locks and renames.",
+      "comet");
+  app.require_subcommand(0, 1);
+  auto formatter = std::make_shared<CLI::Formatter>();
+  formatter->column_width(34);
+  app.formatter(formatter);  // before the subcommands: they copy it
+  RawFlags raw;
+  AddGlobalFlags(app, in);
+  CLI::App* image = AddCommand(app, "image", "Manage images in the store",
+                               "Images are stored content-addressed (an OCI image layout) "
+                               "under <dir>/images, with their layers unpacked once and "
+                               "shared by every pod.");
+  image->require_subcommand(0, 1);
+  AddFetch(app, in);
+  AddImageQueries(image, in);
+  AddImageChanges(image, in, raw);
+  AddImageOutputs(image, in);
+
+  std::vector<std::string> rest(args.rbegin(), args.rend());
+  if (!rest.empty())
+    rest.pop_back();
+  try {
+    app.parse(rest);
+  } catch (const CLI::ParseError& e) {
+    in.command = CommandPath(app);
+    std::ostringstream out;
+    std::ostringstream err;
+    if (app.exit(e, out, err) == 0) {  // --help or --version
+      in.output = out.str();
+      in.command.clear();
+      return Ok();
+    }
+    Error error = Error::Invalid(LowerFirst(e.what()));
+    if (!in.command.empty())
+      error.AddContext(in.command);
+    return Err(std::move(error));
+  }
+  in.command = CommandPath(app);
+  if (in.command.empty()) {
+    in.output = app.help();
+    return Ok();
+  }
+  if (in.command == "image") {
+    in.output = image->help();
+    in.command.clear();
+    return Ok();
+  }
+  if (in.command == "image pull")
+    in.command = "fetch";
+  if (in.command == "image gc") {
+    auto grace = ParseDuration(raw.grace_period);
+    if (!grace)
+      return Err(std::move(grace).error().AddContext("--grace-period").AddContext(in.command));
+    in.image.grace_period = *grace;
+  }
+  return Ok();
+}
+
+}  // namespace comet::cli

@@ -1,0 +1,57 @@
+// Per-app root filesystems made from the store's unpacked layer trees (overlay format): an
+// overlayfs mount when the kernel lets us, else a flattened copy. Thread-safe (no shared state;
+// mounts are made in a forked child when they need a private working directory).
+#ifndef COMET_IMAGE_SNAPSHOT_H_
+#define COMET_IMAGE_SNAPSHOT_H_
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace comet::image {
+
+enum class SnapshotKind { kOverlay, kCopy };
+
+struct SnapshotOptions {
+  // The caller is inside a user namespace (rootless): overlay is mounted with "userxattr", so
+  // whiteouts and opaque directories use user.overlay.* xattrs (layers unpacked with "user.").
+  bool rootless = false;
+  // Skip overlay and flatten the layers into rootfs/.
+  bool force_copy = false;
+  // Overlay: no upper layer and a read-only mount. A copy is always writable (nothing else
+  // shares it).
+  bool read_only = false;
+};
+
+// Makes a snapshot in `dir` (created; an existing empty directory is fine): dir/rootfs is the
+// root filesystem, merged from `layers` (unpacked layer trees in overlay format, lowest first).
+// Overlay: dir/upper and dir/work hold the writes; dir/empty (and dir/empty2: overlay needs two
+// lowers without an upper) stand in for missing layers. When
+// overlay cannot be mounted (EPERM, EINVAL, ENODEV, EOPNOTSUPP) or options.force_copy is set,
+// the layers are copied onto dir/rootfs with their whiteouts applied (opaque directories are
+// read with the prefix options.rootless implies: an unprivileged process cannot see trusted.*
+// xattrs, so rootless callers need layers unpacked with "user."). A marker written before
+// the mount records the kind (SnapshotKindOf). The mount is made in the caller's mount
+// namespace. On failure nothing is left at `dir`.
+[[nodiscard]] Result<SnapshotKind> CreateSnapshot(const std::vector<std::string>& layers,
+                                                  const std::string& dir,
+                                                  const SnapshotOptions& options);
+
+// The root filesystem of the snapshot in `dir`: dir/rootfs.
+std::string SnapshotRootfs(const std::string& dir);
+
+// The kind recorded in `dir`, even for a half-made snapshot (a crash between the marker and the
+// mount): gc uses it to know whether an unmount may be needed. NotFound when there is none.
+[[nodiscard]] Result<SnapshotKind> SnapshotKindOf(const std::string& dir);
+
+// Unmounts dir/rootfs when it is a mount point (lazily, MNT_DETACH, when busy) and removes
+// `dir`. Idempotent; a missing `dir` is fine. Refuses to remove anything while dir/rootfs is
+// still mounted (removing through the mount would reach the layers). A rootless overlay
+// snapshot's upper/ holds files owned by subordinate ids: remove it inside the user namespace
+// (RunInUserNamespace), where the mount also lives.
+[[nodiscard]] Status RemoveSnapshot(const std::string& dir);
+
+}  // namespace comet::image
+
+#endif  // COMET_IMAGE_SNAPSHOT_H_

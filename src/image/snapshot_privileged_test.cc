@@ -1,0 +1,291 @@
+// Snapshot tests that mount overlayfs (root). Every body that mounts runs in a forked child with
+// a private mount namespace (testing::RunInChild), so no mount outlives a test.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "image/snapshot.h"
+#include "image/snapshot_internal.h"
+#include "image/snapshot_test_trees.h"
+#include "os/file.h"
+#include "os/temp_dir.h"
+#include "testing/in_child.h"
+
+namespace comet::image {
+namespace {
+
+using testtrees::DiffListings;
+using testtrees::Listing;
+using testtrees::ListTree;
+using testtrees::MountedBelow;
+using testtrees::StandardLayers;
+using testtrees::Tree;
+
+using testtrees::Missing;
+using testtrees::Read;
+
+// Runs `body` in a child with a private mount namespace; the test fails with its output.
+void InMountNamespace(const std::function<int()>& body) {
+  testing::ChildOutcome outcome = testing::RunInChild([&body] {
+    CHILD_CHECK(::unshare(CLONE_NEWNS) == 0);
+    CHILD_CHECK(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+    return body();
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
+class SnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::IsRoot()) {
+      GTEST_SKIP() << "needs root (mounts overlayfs)";
+    }
+    auto dir = os::TempDir::Create("comet-snapshot-");
+    ASSERT_TRUE(dir) << dir.error().ToString();
+    base_.emplace(std::move(*dir));
+    // Subordinate and unprivileged ids must reach the layers below.
+    ASSERT_EQ(::chmod(base_->path().c_str(), 0755), 0);
+  }
+
+  std::string At(const std::string& rel) const { return base_->path() + "/" + rel; }
+
+  std::optional<os::TempDir> base_;
+};
+
+TEST_F(SnapshotTest, OverlayMergesLayersAndKeepsThemUntouched) {
+  std::vector<std::string> layers = StandardLayers(base_->path(), "trusted.");
+  std::vector<Listing> before;
+  before.reserve(layers.size());
+  for (const std::string& layer : layers) {
+    before.push_back(ListTree(layer));
+  }
+  const std::string dir = At("snap");
+  InMountNamespace([&] {
+    auto kind = CreateSnapshot(layers, dir, {});
+    if (!kind) {
+      (void)std::fprintf(stderr, "%s\n", kind.error().ToString().c_str());
+    }
+    CHILD_CHECK(kind && *kind == SnapshotKind::kOverlay);
+    CHILD_CHECK(SnapshotKindOf(dir) == SnapshotKind::kOverlay);
+    CHILD_CHECK(MountedBelow(dir + "/rootfs"));
+    const std::string root = SnapshotRootfs(dir);
+    CHILD_CHECK(testtrees::CheckStandardView(root) == 0);
+    CHILD_CHECK(Missing(At("outside/pwned")));
+    // Writes land in upper/; deletes become whiteouts there.
+    CHILD_CHECK(os::WriteFile(root + "/a/new", "fresh"));
+    CHILD_CHECK(os::WriteFile(root + "/a/keep", "changed"));
+    CHILD_CHECK(::unlink((root + "/a/file1").c_str()) == 0);
+    CHILD_CHECK(os::RemoveAll(root + "/dir"));
+    CHILD_CHECK(Read(dir + "/upper/a/new") == "fresh");
+    CHILD_CHECK(Read(dir + "/upper/a/keep") == "changed");
+    CHILD_CHECK(Missing(root + "/a/file1") && Missing(root + "/dir"));
+    for (size_t i = 0; i < layers.size(); ++i) {
+      std::string diff = DiffListings(before[i], ListTree(layers[i]));
+      if (!diff.empty()) {
+        (void)std::fprintf(stderr, "layer %zu changed:\n%s", i, diff.c_str());
+      }
+      CHILD_CHECK(diff.empty());
+    }
+    CHILD_CHECK(RemoveSnapshot(dir));
+    CHILD_CHECK(Missing(dir));
+    CHILD_CHECK(!MountedBelow(dir));
+    CHILD_CHECK(RemoveSnapshot(dir));
+    return 0;
+  });
+  EXPECT_TRUE(Missing(dir));
+}
+
+TEST_F(SnapshotTest, CopyShowsTheSameTreeAsOverlay) {
+  std::vector<std::string> layers = StandardLayers(base_->path(), "trusted.");
+  InMountNamespace([&] {
+    auto overlay = CreateSnapshot(layers, At("overlay"), {});
+    SnapshotOptions copy_options;
+    copy_options.force_copy = true;
+    auto copy = CreateSnapshot(layers, At("copy"), copy_options);
+    CHILD_CHECK(overlay && *overlay == SnapshotKind::kOverlay);
+    CHILD_CHECK(copy && *copy == SnapshotKind::kCopy);
+    CHILD_CHECK(SnapshotKindOf(At("copy")) == SnapshotKind::kCopy);
+    CHILD_CHECK(!MountedBelow(At("copy")));
+    CHILD_CHECK(testtrees::CheckStandardView(SnapshotRootfs(At("copy"))) == 0);
+    CHILD_CHECK(Missing(At("outside/pwned")));
+    Listing merged = ListTree(SnapshotRootfs(At("overlay")));
+    Listing copied = ListTree(SnapshotRootfs(At("copy")));
+    std::string diff = DiffListings(merged, copied);
+    if (!diff.empty()) {
+      (void)std::fprintf(stderr, "overlay vs copy:\n%s", diff.c_str());
+    }
+    CHILD_CHECK(diff.empty());
+    CHILD_CHECK(merged.count("null") == 1 && merged.count("a/keep2") == 1);
+    struct stat one = {};
+    struct stat two = {};
+    CHILD_CHECK(::stat((SnapshotRootfs(At("copy")) + "/hard1").c_str(), &one) == 0);
+    CHILD_CHECK(::stat((SnapshotRootfs(At("copy")) + "/hard2").c_str(), &two) == 0);
+    CHILD_CHECK(one.st_ino == two.st_ino);
+    CHILD_CHECK(RemoveSnapshot(At("overlay")) && RemoveSnapshot(At("copy")));
+    CHILD_CHECK(Missing(At("overlay")) && Missing(At("copy")));
+    return 0;
+  });
+}
+
+// 200 layers with paths long enough that a single mount(2) option string could not hold them.
+TEST_F(SnapshotTest, TwoHundredLayers) {
+  std::vector<std::string> layers;
+  const std::string padding(120, 'p');
+  for (int i = 0; i < 200; ++i) {
+    Tree layer(At(fmt::format("layers/{}-{}", padding, i)));
+    layer.File(fmt::format("f{}", i), std::to_string(i)).File("top", std::to_string(i));
+    if (i == 100) {
+      layer.Whiteout("f50");
+    }
+    layers.push_back(layer.root());
+  }
+  auto check = [](const std::string& root) {
+    CHILD_CHECK(Read(root + "/top") == "199");
+    CHILD_CHECK(Read(root + "/f0") == "0" && Read(root + "/f199") == "199");
+    CHILD_CHECK(Missing(root + "/f50") && Read(root + "/f51") == "51");
+    return 0;
+  };
+  InMountNamespace([&] {
+    auto kind = CreateSnapshot(layers, At("snap"), {});
+    if (!kind) {
+      (void)std::fprintf(stderr, "%s\n", kind.error().ToString().c_str());
+    }
+    CHILD_CHECK(kind && *kind == SnapshotKind::kOverlay);
+    CHILD_CHECK(check(SnapshotRootfs(At("snap"))) == 0);
+    CHILD_CHECK(RemoveSnapshot(At("snap")));
+    // Both mount strategies, whichever CreateSnapshot picked on this kernel.
+    internal::OverlaySpec spec;
+    spec.lowers.assign(layers.rbegin(), layers.rend());
+    spec.read_only = true;
+    spec.target = At("by-fds");
+    CHILD_CHECK(os::MkdirAll(spec.target));
+    auto by_fds = internal::MountOverlayByFds(spec);
+    CHILD_CHECK(by_fds);
+    if (*by_fds) {
+      CHILD_CHECK(check(spec.target) == 0);
+    }
+    spec.target = At("by-links");
+    CHILD_CHECK(os::MkdirAll(spec.target));
+    auto by_links = internal::MountOverlayByLinks(spec, At("l"));
+    if (!by_links) {
+      (void)std::fprintf(stderr, "%s\n", by_links.error().ToString().c_str());
+    }
+    CHILD_CHECK(by_links);
+    CHILD_CHECK(check(spec.target) == 0);
+    CHILD_CHECK(Missing(At("l")));
+    SnapshotOptions copy;
+    copy.force_copy = true;
+    CHILD_CHECK(CreateSnapshot(layers, At("copy"), copy) == SnapshotKind::kCopy);
+    CHILD_CHECK(check(SnapshotRootfs(At("copy"))) == 0);
+    return 0;
+  });
+}
+
+TEST_F(SnapshotTest, ZeroLayers) {
+  InMountNamespace([&] {
+    CHILD_CHECK(CreateSnapshot({}, At("snap"), {}) == SnapshotKind::kOverlay);
+    const std::string root = SnapshotRootfs(At("snap"));
+    CHILD_CHECK(ListTree(root).empty());
+    CHILD_CHECK(os::WriteFile(root + "/x", "x"));
+    CHILD_CHECK(Read(At("snap/upper/x")) == "x");
+    CHILD_CHECK(RemoveSnapshot(At("snap")));
+    SnapshotOptions read_only;
+    read_only.read_only = true;
+    auto kind = CreateSnapshot({}, At("ro"), read_only);
+    if (!kind) {
+      (void)std::fprintf(stderr, "%s\n", kind.error().ToString().c_str());
+    }
+    CHILD_CHECK(kind == SnapshotKind::kOverlay);
+    CHILD_CHECK(ListTree(SnapshotRootfs(At("ro"))).empty());
+    CHILD_CHECK(RemoveSnapshot(At("ro")));
+    return 0;
+  });
+}
+
+TEST_F(SnapshotTest, ReadOnly) {
+  std::vector<std::string> layers = StandardLayers(base_->path(), "trusted.");
+  SnapshotOptions options;
+  options.read_only = true;
+  InMountNamespace([&] {
+    CHILD_CHECK(CreateSnapshot(layers, At("snap"), options) == SnapshotKind::kOverlay);
+    const std::string root = SnapshotRootfs(At("snap"));
+    CHILD_CHECK(testtrees::CheckStandardView(root) == 0);
+    CHILD_CHECK(Missing(At("snap/upper")) && Missing(At("snap/work")));
+    CHILD_CHECK(::open((root + "/new").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0 &&
+                errno == EROFS);
+    CHILD_CHECK(::unlink((root + "/a/keep").c_str()) != 0 && errno == EROFS);
+    CHILD_CHECK(RemoveSnapshot(At("snap")));
+    // One layer: overlay needs two lowers without an upper on older kernels.
+    CHILD_CHECK(CreateSnapshot({layers[0]}, At("one"), options) == SnapshotKind::kOverlay);
+    CHILD_CHECK(Read(SnapshotRootfs(At("one")) + "/gone") == "gone");
+    CHILD_CHECK(RemoveSnapshot(At("one")));
+    return 0;
+  });
+}
+
+TEST_F(SnapshotTest, RemoveDetachesABusyMount) {
+  std::vector<std::string> layers = StandardLayers(base_->path(), "trusted.");
+  InMountNamespace([&] {
+    CHILD_CHECK(CreateSnapshot(layers, At("snap"), {}) == SnapshotKind::kOverlay);
+    int busy =
+        ::open((SnapshotRootfs(At("snap")) + "/a").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHILD_CHECK(busy >= 0 && ::fchdir(busy) == 0);  // a cwd inside makes umount EBUSY
+    CHILD_CHECK(RemoveSnapshot(At("snap")));
+    CHILD_CHECK(Missing(At("snap")) && !MountedBelow(At("snap")));
+    CHILD_CHECK(Read(layers[0] + "/a/keep") == "keep");
+    ::close(busy);
+    return 0;
+  });
+}
+
+TEST_F(SnapshotTest, RejectsBadArguments) {
+  std::vector<std::string> layers = StandardLayers(base_->path(), "trusted.");
+  EXPECT_FALSE(CreateSnapshot({"relative/layer"}, At("snap"), {}));
+  EXPECT_FALSE(CreateSnapshot({At("no-such-layer")}, At("snap"), {}));
+  EXPECT_TRUE(Missing(At("snap")));
+  ASSERT_TRUE(os::MkdirAll(At("full")));
+  ASSERT_TRUE(os::WriteFile(At("full/file"), "x"));
+  EXPECT_FALSE(CreateSnapshot(layers, At("full"), {}));
+  EXPECT_EQ(Read(At("full/file")), "x");
+  auto kind = SnapshotKindOf(At("nothing"));
+  ASSERT_FALSE(kind);
+  EXPECT_EQ(kind.error().code(), ENOENT);
+  EXPECT_TRUE(RemoveSnapshot(At("nothing")));
+}
+
+// Without the right to mount (an unprivileged user outside any user namespace), the snapshot
+// is a copy: ownership and devices are dropped, the rest is the same view.
+TEST_F(SnapshotTest, FallsBackToCopyWhenMountIsNotPermitted) {
+  // As a rootless unpack makes them: the user's own files, "user." xattrs (an unprivileged
+  // process cannot read trusted.* ones).
+  std::vector<std::string> layers = StandardLayers(base_->path(), "user.");
+  Tree(At("layers")).ChownAll(65534, 65534);
+  ASSERT_TRUE(os::MkdirAll(At("nobody")));
+  ASSERT_EQ(::chown(At("nobody").c_str(), 65534, 65534), 0);
+  InMountNamespace([&] {
+    CHILD_CHECK(::setresgid(65534, 65534, 65534) == 0 && ::setresuid(65534, 65534, 65534) == 0);
+    SnapshotOptions options;
+    options.rootless = true;
+    auto kind = CreateSnapshot(layers, At("nobody/snap"), options);
+    if (!kind) {
+      (void)std::fprintf(stderr, "%s\n", kind.error().ToString().c_str());
+    }
+    CHILD_CHECK(kind == SnapshotKind::kCopy);
+    const std::string root = SnapshotRootfs(At("nobody/snap"));
+    CHILD_CHECK(Read(root + "/a/file1") == "one-v2" && Missing(root + "/gone"));
+    CHILD_CHECK(Missing(root + "/opq/old") && Read(root + "/opq/new") == "new");
+    CHILD_CHECK(Missing(root + "/null"));  // no mknod for devices here
+    CHILD_CHECK(RemoveSnapshot(At("nobody/snap")));
+    CHILD_CHECK(Missing(At("nobody/snap")));
+    return 0;
+  });
+}
+
+}  // namespace
+}  // namespace comet::image
