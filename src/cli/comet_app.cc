@@ -24,8 +24,9 @@ constexpr int kExitError = 254;
 int Report(const Error& error, const std::string& command, bool debug) {
   // Error::ToString already carries the whole context chain; --debug adds the errno name.
   std::string text = error.ToString();
-  if (debug && error.code() != 0)
+  if (debug && error.code() != 0) {
     text += fmt::format(" (errno {})", error.code());
+  }
   std::string line = command.empty() ? fmt::format("comet: {}\n", text)
                                      : fmt::format("comet: {}: {}\n", command, text);
   (void)os::WriteAll(STDERR_FILENO, line);
@@ -38,8 +39,9 @@ int CometMain(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   CometInvocation invocation;
   Status parsed = ParseCometCommandLine(args, invocation);
-  if (!parsed)
+  if (!parsed) {
     return Report(parsed.error(), "", invocation.global.debug);
+  }
   if (!invocation.output.empty()) {
     (void)os::WriteAll(STDOUT_FILENO, invocation.output);
     return 0;
@@ -47,10 +49,12 @@ int CometMain(int argc, char** argv) {
   if (IsImageCommand(invocation.command)) {
     // Rootless: the command runs again in a user namespace with the user's subordinate ids.
     Result<std::optional<int>> reexec = ReexecInUserNamespaceIfRootless(args);
-    if (!reexec)
+    if (!reexec) {
       return Report(reexec.error(), invocation.command, invocation.global.debug);
-    if (*reexec)
+    }
+    if (*reexec) {
       return **reexec;
+    }
   }
   log::Options log_options;
   log_options.min_level = invocation.global.debug ? log::Level::kDebug : log::Level::kWarning;
@@ -60,8 +64,9 @@ int CometMain(int argc, char** argv) {
   if (IsImageCommand(invocation.command)) {
     result = RunImageCommand(invocation);
   }
-  if (!result)
+  if (!result) {
     return Report(result.error(), invocation.command, invocation.global.debug);
+  }
   return *result;
 }
 

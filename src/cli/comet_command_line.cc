@@ -202,8 +202,9 @@ std::string CommandPath(CLI::App& app) {
   CLI::App* current = &app;
   while (true) {
     std::vector<CLI::App*> chosen = current->get_subcommands();
-    if (chosen.empty())
+    if (chosen.empty()) {
       break;
+    }
     current = chosen.front();
     path += (path.empty() ? "" : " ") + current->get_name();
   }
@@ -234,8 +235,9 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   AddImageOutputs(image, in);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
-  if (!rest.empty())
+  if (!rest.empty()) {
     rest.pop_back();
+  }
   try {
     app.parse(rest);
   } catch (const CLI::ParseError& e) {
@@ -248,8 +250,9 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
       return Ok();
     }
     Error error = Error::Invalid(LowerFirst(e.what()));
-    if (!in.command.empty())
+    if (!in.command.empty()) {
       error.AddContext(in.command);
+    }
     return Err(std::move(error));
   }
   in.command = CommandPath(app);
@@ -262,12 +265,14 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
     in.command.clear();
     return Ok();
   }
-  if (in.command == "image pull")
+  if (in.command == "image pull") {
     in.command = "fetch";
+  }
   if (in.command == "image gc") {
     auto grace = ParseDuration(raw.grace_period);
-    if (!grace)
+    if (!grace) {
       return Err(std::move(grace).error().AddContext("--grace-period").AddContext(in.command));
+    }
     in.image.grace_period = *grace;
   }
   return Ok();

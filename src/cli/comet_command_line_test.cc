@@ -9,8 +9,9 @@ Result<CometInvocation> Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "comet");
   CometInvocation in;
   Status status = ParseCometCommandLine(args, in);
-  if (!status)
+  if (!status) {
     return Err(status.error());
+  }
   return in;
 }
 
@@ -84,12 +85,12 @@ TEST(CometCommandLine, ErrorsNameTheCommand) {
 }
 
 TEST(CometCommandLine, HelpEverywhere) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
-                                        {"image", "--help"},
-                                        {"image"},
-                                        {"fetch", "--help"},
-                                        {"image", "gc", "--help"},
-                                        {}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
+                                               {"image", "--help"},
+                                               {"image"},
+                                               {"fetch", "--help"},
+                                               {"image", "gc", "--help"},
+                                               {}}) {
     auto in = Parse(args);
     ASSERT_TRUE(in);
     EXPECT_TRUE(in->command.empty());

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -57,8 +59,9 @@ Result<Store> OpenStore(const CometInvocation& in) {
 }
 
 Result<image::Platform> PlatformFlag(const std::string& flag) {
-  if (flag.empty())
+  if (flag.empty()) {
     return image::HostPlatform();
+  }
   return image::ParsePlatform(flag);
 }
 
@@ -66,16 +69,19 @@ Result<image::registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags
   image::registry::RegistryOptions options;
   options.insecure_registries = flags.insecure_registries;
   options.auth_file = flags.authfile;
-  if (!flags.cert_dir.empty())
+  if (!flags.cert_dir.empty()) {
     options.certs_dirs.insert(options.certs_dirs.begin(), flags.cert_dir);
+  }
   if (!flags.creds.empty()) {
     const size_t colon = flags.creds.find(':');
-    if (colon == 0)
+    if (colon == 0) {
       return Err(Error::Invalid("--creds: missing user name"));
+    }
     image::registry::Credentials credentials;
     credentials.username = flags.creds.substr(0, colon);
-    if (colon != std::string::npos)
+    if (colon != std::string::npos) {
       credentials.password = flags.creds.substr(colon + 1);
+    }
     options.credentials = std::move(credentials);
   }
   options.user_agent = "comet/" COMET_VERSION;
@@ -87,8 +93,9 @@ std::vector<image::Reference> ParseNames(const Store& store,
   std::vector<image::Reference> out;
   for (const std::string& name : names) {
     auto ref = image::ParseReference(name, store.reference_options());
-    if (ref)
+    if (ref) {
       out.push_back(*ref);
+    }
   }
   return out;
 }
@@ -107,6 +114,7 @@ struct FetchSource {
   bool from_registry = true;
   std::string location;
   image::ArchiveFormat format = image::ArchiveFormat::kDetect;
+  std::string select;  // oci:PATH:TAG, oci-archive:PATH:TAG (skopeo's syntax)
 };
 
 FetchSource ClassifyFetchArgument(const std::string& argument) {
@@ -117,11 +125,21 @@ FetchSource ClassifyFetchArgument(const std::string& argument) {
       {"aci:", image::ArchiveFormat::kAci},
       {"rootfs:", image::ArchiveFormat::kRootfsTarball},
   };
-  if (StartsWith(argument, "docker://"))
-    return {true, argument.substr(9), {}};
+  if (StartsWith(argument, "docker://")) {
+    return {true, argument.substr(9), {}, {}};
+  }
   for (const auto& [prefix, format] : kTransports) {
-    if (StartsWith(argument, prefix))
-      return {false, argument.substr(prefix.size()), format};
+    if (!StartsWith(argument, prefix)) {
+      continue;
+    }
+    FetchSource source{false, argument.substr(prefix.size()), format, {}};
+    // As skopeo parses it: the path ends at the first ':' (the name may hold more of them).
+    const size_t colon = source.location.find(':');
+    if (format == image::ArchiveFormat::kOciLayout && colon != std::string::npos) {
+      source.select = source.location.substr(colon + 1);
+      source.location.resize(colon);
+    }
+    return source;
   }
   const bool path_like =
       StartsWith(argument, "/") || StartsWith(argument, "./") || StartsWith(argument, "../");
@@ -129,12 +147,13 @@ FetchSource ClassifyFetchArgument(const std::string& argument) {
     const std::string_view s(suffix);
     if (argument.size() > s.size() &&
         argument.compare(argument.size() - s.size(), s.size(), s) == 0 && os::Exists(argument)) {
-      return {false, argument, image::ArchiveFormat::kDetect};
+      return {false, argument, image::ArchiveFormat::kDetect, {}};
     }
   }
-  if (path_like && os::Exists(argument))
-    return {false, argument, image::ArchiveFormat::kDetect};
-  return {true, argument, {}};
+  if (path_like && os::Exists(argument)) {
+    return {false, argument, image::ArchiveFormat::kDetect, {}};
+  }
+  return {true, argument, {}, {}};
 }
 
 Result<std::vector<ImageRecord>> FetchOne(Store& store, const CometInvocation& in,
@@ -144,6 +163,7 @@ Result<std::vector<ImageRecord>> FetchOne(Store& store, const CometInvocation& i
   if (!source.from_registry) {
     image::ImportOptions options;
     options.format = source.format;
+    options.select = source.select;
     options.names = ParseNames(store, in.image.names);
     options.platform = platform;
     options.unpack_layers = !in.image.registry.no_unpack;
@@ -163,8 +183,9 @@ Result<std::vector<ImageRecord>> FetchOne(Store& store, const CometInvocation& i
   options.progress = [&bar](const image::registry::PullEvent& event) { bar.OnEvent(event); };
   auto pulled = image::registry::Pull(store, ref, options);
   bar.Finish();
-  if (!pulled)
+  if (!pulled) {
     return Err(std::move(pulled).error());
+  }
   return std::vector<ImageRecord>{*pulled};
 }
 
@@ -173,8 +194,9 @@ Result<int> DoFetch(const CometInvocation& in) {
   RETURN_IF_ERROR(CheckNames(store, in.image.names));
   for (const std::string& argument : in.image.images) {
     auto images = FetchOne(store, in, argument);
-    if (!images)
+    if (!images) {
       return Err(std::move(images).error().AddContext(argument));
+    }
     for (const ImageRecord& image : *images) {
       RETURN_IF_ERROR(Print(image.config_digest.ToString() + "\n"));
     }
@@ -220,8 +242,9 @@ Result<int> DoCatManifest(const CometInvocation& in) {
                    store.ReadBlob(image.manifest_digest, image::kMaxManifestBytes));
   if (in.image.pretty) {
     const nlohmann::json parsed = nlohmann::json::parse(manifest, nullptr, false);
-    if (!parsed.is_discarded())
+    if (!parsed.is_discarded()) {
       manifest = parsed.dump(2) + "\n";
+    }
   }
   RETURN_IF_ERROR(Print(manifest));
   return 0;
@@ -232,13 +255,24 @@ Result<int> DoRemove(const CometInvocation& in) {
   int exit_code = 0;
   for (const std::string& what : in.image.images) {
     auto image = store.FindImage(what);
-    Status removed = image ? store.RemoveImage(what) : Status(Err(image.error()));
+    // As docker and podman do: removing one of several names of an image only untags it.
+    std::optional<image::Reference> name;
+    if (auto ref = image::ParseReference(what, store.reference_options());
+        image && ref && !ref->digest && image->names.size() > 1 &&
+        std::find(image->names.begin(), image->names.end(), ref->ToString()) !=
+            image->names.end()) {
+      name = *ref;
+    }
+    Status removed = !image ? Status(Err(image.error()))
+                     : name ? store.Untag(*name)
+                            : store.RemoveImage(what);
     if (!removed) {
       Warn(fmt::format("image rm: {}: {}", what, removed.error().ToString()));
       exit_code = 254;
       continue;
     }
-    RETURN_IF_ERROR(Print(image->config_digest.ToString() + "\n"));
+    RETURN_IF_ERROR(Print(name ? "untagged: " + name->ToString() + "\n"
+                               : image->config_digest.ToString() + "\n"));
   }
   return exit_code;
 }
@@ -297,20 +331,35 @@ Result<int> DoImport(const CometInvocation& in) {
 // Moves a finished temp output over `target`, replacing it only when asked to.
 Status PlaceOutput(const std::string& temp, const std::string& target, bool overwrite) {
   if (os::Exists(target)) {
-    if (!overwrite)
+    if (!overwrite) {
       return Err(Error::FromCode(EEXIST, "writing", target));
+    }
     RETURN_IF_ERROR(os::RemoveAll(target));
   }
-  if (::rename(temp.c_str(), target.c_str()) != 0)
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
     return Err(Error::FromErrno("rename", target));
+  }
   return Ok();
 }
 
-std::string TempBeside(const std::string& target) {
+// A fresh private (0700) directory beside `target` in which an output is built before it is
+// renamed into place. Its name is unpredictable and nobody else may write into it, so no other
+// user can plant a symlink where we write (a predictable temp name beside the target could be
+// pre-created in a world-writable directory such as /tmp).
+Result<std::string> PrivateWorkDir(const std::string& target) {
   std::string trimmed = target;
-  while (trimmed.size() > 1 && trimmed.back() == '/')
+  while (trimmed.size() > 1 && trimmed.back() == '/') {
     trimmed.pop_back();
-  return fmt::format("{}.comet-tmp-{}", trimmed, ::getpid());
+  }
+  const size_t slash = trimmed.rfind('/');
+  const std::string parent =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : trimmed.substr(0, slash));
+  const std::string base = slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+  std::string pattern = os::JoinPath(parent, "." + base + ".comet-XXXXXX");
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return Err(Error::FromErrno("mkdtemp", pattern));
+  }
+  return pattern;
 }
 
 Result<int> DoExport(const CometInvocation& in) {
@@ -325,24 +374,23 @@ Result<int> DoExport(const CometInvocation& in) {
   } else if (in.image.format == "docker-archive") {
     options.format = image::ExportFormat::kDockerArchive;
   }
-  const std::string temp = TempBeside(in.image.target);
-  Status exported = image::Export(store, image, temp, options);
-  if (!exported) {
-    (void)os::RemoveAll(temp);
-    return Err(std::move(exported).error());
+  ASSIGN_OR_RETURN(const std::string work, PrivateWorkDir(in.image.target));
+  const std::string out = os::JoinPath(work, "out");
+  Status exported = image::Export(store, image, out, options);
+  if (exported) {
+    exported = PlaceOutput(out, in.image.target, in.image.overwrite);
   }
-  Status placed = PlaceOutput(temp, in.image.target, in.image.overwrite);
-  if (!placed)
-    (void)os::RemoveAll(temp);
-  RETURN_IF_ERROR(placed);
+  (void)os::RemoveAll(work);
+  RETURN_IF_ERROR(exported);
   return 0;
 }
 
 // Writes the tree of `image` (extract: from blobs; render: from layer trees) into `dir`.
 Status WriteTree(Store& store, const ImageRecord& image, const std::string& rootfs, bool render) {
   const image::UnpackOptions unpack = image::DefaultUnpackOptions();
-  if (!render)
+  if (!render) {
     return image::ExtractRootfs(store, image, rootfs, unpack);
+  }
   ASSIGN_OR_RETURN(image::Manifest manifest, store.ReadManifest(image));
   ASSIGN_OR_RETURN(image::ImageConfig config, store.ReadConfig(image));
   RETURN_IF_ERROR(image::EnsureImageLayers(store, manifest, config, unpack));
@@ -371,13 +419,13 @@ Result<int> DoExtractOrRender(const CometInvocation& in, bool render) {
     return Err(Error::FromCode(EEXIST, render ? "render" : "extract", target)
                    .AddContext("use --overwrite"));
   }
-  const std::string temp = TempBeside(target);
+  ASSIGN_OR_RETURN(const std::string work, PrivateWorkDir(target));
+  const std::string temp = os::JoinPath(work, "out");
   auto write = [&]() -> Status {
-    RETURN_IF_ERROR(os::MkdirAll(temp, 0755));
     if (in.image.rootfs_only) {
-      RETURN_IF_ERROR(os::RemoveAll(temp));
       return WriteTree(store, image, temp, render);
     }
+    RETURN_IF_ERROR(os::MkdirAll(temp, 0755));
     ASSIGN_OR_RETURN(std::string manifest,
                      store.ReadBlob(image.manifest_digest, image::kMaxManifestBytes));
     ASSIGN_OR_RETURN(std::string config,
@@ -387,12 +435,11 @@ Result<int> DoExtractOrRender(const CometInvocation& in, bool render) {
     return WriteTree(store, image, os::JoinPath(temp, "rootfs"), render);
   };
   Status written = write();
-  if (written)
+  if (written) {
     written = PlaceOutput(temp, target, in.image.overwrite);
-  if (!written) {
-    (void)os::RemoveAll(temp);
-    return Err(std::move(written).error());
   }
+  (void)os::RemoveAll(work);
+  RETURN_IF_ERROR(written);
   return 0;
 }
 
@@ -404,28 +451,39 @@ bool IsImageCommand(const std::string& command) {
 
 Result<int> RunImageCommand(const CometInvocation& in) {
   const std::string& c = in.command;
-  if (c == "fetch")
+  if (c == "fetch") {
     return DoFetch(in);
-  if (c == "image list")
+  }
+  if (c == "image list") {
     return DoList(in);
-  if (c == "image inspect")
+  }
+  if (c == "image inspect") {
     return DoInspect(in);
-  if (c == "image cat-manifest")
+  }
+  if (c == "image cat-manifest") {
     return DoCatManifest(in);
-  if (c == "image rm")
+  }
+  if (c == "image rm") {
     return DoRemove(in);
-  if (c == "image gc")
+  }
+  if (c == "image gc") {
     return DoGc(in);
-  if (c == "image tag")
+  }
+  if (c == "image tag") {
     return DoTag(in);
-  if (c == "image import")
+  }
+  if (c == "image import") {
     return DoImport(in);
-  if (c == "image export")
+  }
+  if (c == "image export") {
     return DoExport(in);
-  if (c == "image extract")
+  }
+  if (c == "image extract") {
     return DoExtractOrRender(in, false);
-  if (c == "image render")
+  }
+  if (c == "image render") {
     return DoExtractOrRender(in, true);
+  }
   return Err(Error::Invalid(fmt::format("unknown command {:?}", c)));
 }
 

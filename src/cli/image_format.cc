@@ -35,36 +35,45 @@ std::string Plural(int64_t count, const char* unit) {
 
 std::string HumanSize(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double value = static_cast<double>(bytes);
+  auto value = static_cast<double>(bytes);
   size_t unit = 0;
   while (value >= 1000.0 && unit + 1 < std::size(kUnits)) {
     value /= 1000.0;
     ++unit;
   }
-  if (unit == 0)
+  if (unit == 0) {
     return fmt::format("{} B", bytes);
+  }
   return fmt::format("{:.3g} {}", value, kUnits[unit]);
 }
 
 std::string HumanAge(Clock::time_point when, Clock::time_point now) {
-  if (when.time_since_epoch().count() == 0)
+  if (when.time_since_epoch().count() == 0) {
     return "Never";
+  }
   const int64_t seconds = std::chrono::duration_cast<std::chrono::seconds>(now - when).count();
-  if (seconds < 2)
+  if (seconds < 2) {
     return "Just now";
-  if (seconds < 60)
+  }
+  if (seconds < 60) {
     return Plural(seconds, "second");
-  if (seconds < 3600)
+  }
+  if (seconds < 3600) {
     return Plural(seconds / 60, "minute");
-  if (seconds < 86400)
+  }
+  if (seconds < 86400) {
     return Plural(seconds / 3600, "hour");
-  if (seconds < 86400 * 14)
+  }
+  if (seconds < int64_t{86400} * 14) {
     return Plural(seconds / 86400, "day");
-  if (seconds < 86400 * 60)
-    return Plural(seconds / (86400 * 7), "week");
-  if (seconds < 86400 * 730)
-    return Plural(seconds / (86400 * 30), "month");
-  return Plural(seconds / (86400 * 365), "year");
+  }
+  if (seconds < int64_t{86400} * 60) {
+    return Plural(seconds / (int64_t{86400} * 7), "week");
+  }
+  if (seconds < int64_t{86400} * 730) {
+    return Plural(seconds / (int64_t{86400} * 30), "month");
+  }
+  return Plural(seconds / (int64_t{86400} * 365), "year");
 }
 
 std::string FormatImageTable(const std::vector<image::ImageRecord>& images,
@@ -72,8 +81,9 @@ std::string FormatImageTable(const std::vector<image::ImageRecord>& images,
   std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "SIZE", "IMPORT TIME", "LAST USED"}};
   for (const image::ImageRecord& image : NewestFirst(images)) {
     std::vector<std::string> names = image.names;
-    if (names.empty())
+    if (names.empty()) {
       names.emplace_back("<none>");
+    }
     for (const std::string& name : names) {
       rows.push_back(
           {ImageId(image, options.no_trunc), name, HumanSize(static_cast<uint64_t>(image.size)),
@@ -88,8 +98,9 @@ std::string FormatImageIds(const std::vector<image::ImageRecord>& images, bool n
   std::set<std::string> seen;
   for (const image::ImageRecord& image : NewestFirst(images)) {
     std::string id = ImageId(image, no_trunc);
-    if (seen.insert(id).second)
+    if (seen.insert(id).second) {
       out += id + "\n";
+    }
   }
   return out;
 }
@@ -98,8 +109,9 @@ namespace {
 
 nlohmann::json RecordJson(const image::ImageRecord& image) {
   nlohmann::json repo_digests = nlohmann::json::array();
-  for (const image::Digest& digest : image.repo_digests)
+  for (const image::Digest& digest : image.repo_digests) {
     repo_digests.push_back(digest.ToString());
+  }
   return {{"id", image.config_digest.ToString()},
           {"digest", image.manifest_digest.ToString()},
           {"mediaType", image.manifest_media_type},
@@ -116,8 +128,9 @@ nlohmann::json RecordJson(const image::ImageRecord& image) {
 
 std::string FormatImageListJson(const std::vector<image::ImageRecord>& images) {
   nlohmann::json out = nlohmann::json::array();
-  for (const image::ImageRecord& image : NewestFirst(images))
+  for (const image::ImageRecord& image : NewestFirst(images)) {
     out.push_back(RecordJson(image));
+  }
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -62,7 +62,7 @@ TEST(ImageFormat, JsonListsFields) {
   const auto now = std::chrono::system_clock::now();
   std::string json = FormatImageListJson({Record("b", {"x:1"}, now)});
   for (const char* field : {"\"id\"", "\"digest\"", "\"names\"", "\"size\": 1500000",
-                            "\"platform\": \"linux/amd64\"", "\"importTime\"", "\"lastUsed\""}) {
+                            R"("platform": "linux/amd64")", "\"importTime\"", "\"lastUsed\""}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
   }
   EXPECT_EQ(FormatImageListJson({}), "[]\n");

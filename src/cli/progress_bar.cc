@@ -16,8 +16,9 @@ namespace {
 
 size_t TerminalWidth(int fd) {
   winsize size{};
-  if (::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
+  if (::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col >= 20) {
     return size.ws_col;
+  }
   return 80;
 }
 
@@ -36,8 +37,9 @@ std::string FormatProgressLine(const std::string& label, uint64_t done, uint64_t
   if (bar_width < 10) {
     bar_width = 0;
     const size_t keep = width > numbers.size() + 14 ? width - numbers.size() - 14 : 0;
-    if (head.size() > keep)
+    if (head.size() > keep) {
       head = head.substr(0, keep) + "…";
+    }
   }
   std::string bar;
   if (bar_width > 0) {
@@ -55,8 +57,9 @@ PullProgressBar::PullProgressBar(int fd, std::string label, bool enabled)
     : fd_(fd), label_(std::move(label)), enabled_(enabled) {}
 
 void PullProgressBar::OnEvent(const image::registry::PullEvent& event) {
-  if (!enabled_)
+  if (!enabled_) {
     return;
+  }
   using Kind = image::registry::PullEvent::Kind;
   std::lock_guard<std::mutex> lock(mutex_);
   switch (event.kind) {
@@ -75,8 +78,9 @@ void PullProgressBar::OnEvent(const image::registry::PullEvent& event) {
         blob = std::max(blob, event.done);
       }
       done_ = 0;
-      for (const auto& [digest, bytes] : blob_done_)
+      for (const auto& [digest, bytes] : blob_done_) {
         done_ += bytes;
+      }
       break;
     }
     case Kind::kLayerUnpacked:
@@ -87,19 +91,22 @@ void PullProgressBar::OnEvent(const image::registry::PullEvent& event) {
 }
 
 void PullProgressBar::Finish() {
-  if (!enabled_)
+  if (!enabled_) {
     return;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
-  if (total_ > 0)
+  if (total_ > 0) {
     done_ = std::max(done_, total_);
+  }
   DrawLocked(true);
   (void)os::WriteAll(fd_, "\n");
 }
 
 void PullProgressBar::DrawLocked(bool force) {
   const auto now = std::chrono::steady_clock::now();
-  if (!force && drawn_ && now - last_draw_ < std::chrono::milliseconds(100))
+  if (!force && drawn_ && now - last_draw_ < std::chrono::milliseconds(100)) {
     return;
+  }
   last_draw_ = now;
   drawn_ = true;
   const double seconds = std::chrono::duration<double>(now - start_).count();

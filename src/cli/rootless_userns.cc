@@ -35,8 +35,9 @@ std::string UserName(uid_t uid) {
 Result<std::vector<IdRange>> Subordinate(const std::string& file, uid_t uid,
                                          const std::string& name) {
   auto ranges = image::SubordinateIds(file, uid, name);
-  if (!ranges && ranges.error().code() == ENOENT)
+  if (!ranges && ranges.error().code() == ENOENT) {
     return std::vector<IdRange>{};
+  }
   return ranges;
 }
 
@@ -47,21 +48,24 @@ std::vector<std::string> ChildEnvironment(bool mapped) {
   const std::string mapped_marker = std::string(kUsernsMappedEnv) + "=";
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     std::string_view text(*entry);
-    if (StartsWith(text, marker) || StartsWith(text, mapped_marker))
+    if (StartsWith(text, marker) || StartsWith(text, mapped_marker)) {
       continue;
+    }
     env.emplace_back(text);
   }
   env.push_back(marker + "1");
-  if (mapped)
+  if (mapped) {
     env.push_back(mapped_marker + "1");
+  }
   return env;
 }
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
-  for (std::string& s : strings)
+  for (std::string& s : strings) {
     pointers.push_back(s.data());
+  }
   pointers.push_back(nullptr);
   return pointers;
 }
@@ -73,12 +77,14 @@ void WriteStderr(const char* text) {
 
 bool InInitialUserNamespace() {
   auto map = os::ReadFileLimited("/proc/self/uid_map", 4096);
-  if (!map)
+  if (!map) {
     return true;  // no user namespaces in this kernel
+  }
   std::vector<std::string> fields;
   for (std::string& field : Split(TrimSpace(*map), ' ')) {
-    if (!field.empty())
+    if (!field.empty()) {
       fields.push_back(std::move(field));
+    }
   }
   return fields == std::vector<std::string>{"0", "0", "4294967295"};
 }
@@ -95,8 +101,9 @@ Result<std::optional<int>> ReexecInUserNamespaceIfRootless(const std::vector<std
   if (::geteuid() == 0 || std::getenv(kUsernsEnv) != nullptr) {  // NOLINT(concurrency-mt-unsafe)
     return std::optional<int>();
   }
-  if (args.empty())
+  if (args.empty()) {
     return Err(Error::Invalid("re-executing comet: no arguments"));
+  }
   const uid_t uid = ::getuid();
   const gid_t gid = ::getgid();
   const std::string name = UserName(uid);
@@ -136,8 +143,9 @@ Result<std::optional<int>> ReexecInUserNamespaceIfRootless(const std::vector<std
     (void)::sigaction(SIGQUIT, &old_quit, nullptr);
     // Kept across our execve (same ids, no file capabilities): a killed parent stops us too.
     (void)::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-    if (::getppid() != parent)
+    if (::getppid() != parent) {
       return 128 + SIGTERM;  // it died before prctl
+    }
     ::execve("/proc/self/exe", argv.data(), envp.data());
     const int error = errno;
     WriteStderr("comet: re-executing /proc/self/exe in the user namespace: ");

@@ -1,8 +1,10 @@
-// Layer decompression with digests on both sides (LayerStream, Decompress, DigestLayer).
+// Layer decompression with digests on both sides (LayerStream, Decompress, DigestLayer);
+// Decompress runs the stream on a worker thread (layer_pipe.cc) while the sink consumes.
 // gzip through zlib (multi-member streams), zstd through libzstd (concatenated frames).
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -33,10 +35,12 @@ ByteSource FdSource(int fd) {
   return [fd](char* buffer, size_t size) -> Result<size_t> {
     while (true) {
       ssize_t n = read(fd, buffer, size);
-      if (n >= 0)
+      if (n >= 0) {
         return static_cast<size_t>(n);
-      if (errno != EINTR)
+      }
+      if (errno != EINTR) {
         return Err(Error::FromErrno("read", "layer blob"));
+      }
     }
   };
 }
@@ -46,21 +50,24 @@ LayerStream::LayerStream(ByteSource source, std::optional<Compression> compressi
     : source_(std::move(source)),
       compression_(compression),
       max_uncompressed_(max_uncompressed),
-      in_(kChunkSize),
-      out_(kChunkSize) {}
+      in_(kChunkSize) {}
 
 LayerStream::~LayerStream() {
-  if (zs_init_)
+  if (zs_init_) {
     inflateEnd(&zs_);
-  if (zstd_ != nullptr)
+  }
+  if (zstd_ != nullptr) {
     ZSTD_freeDCtx(zstd_);
+  }
 }
 
 Result<bool> LayerStream::FillInput() {
-  if (in_pos_ == in_len_)
+  if (in_pos_ == in_len_) {
     in_pos_ = in_len_ = 0;
-  if (input_done_ || in_len_ == in_.size())
+  }
+  if (input_done_ || in_len_ == in_.size()) {
     return !input_done_;
+  }
   ASSIGN_OR_RETURN(size_t n, source_(in_.data() + in_len_, in_.size() - in_len_));
   if (n == 0) {
     input_done_ = true;
@@ -77,8 +84,9 @@ Status LayerStream::Start() {
     // Enough bytes for the longest magic (or the whole input when it is shorter).
     while (in_len_ < sizeof(kZstdMagic)) {
       ASSIGN_OR_RETURN(bool more, FillInput());
-      if (!more)
+      if (!more) {
         break;
+      }
     }
     if (HasPrefix(in_.data(), in_len_, kGzipMagic, sizeof(kGzipMagic))) {
       compression_ = Compression::kGzip;
@@ -96,21 +104,25 @@ Status LayerStream::Start() {
     zs_init_ = true;
   } else if (*compression_ == Compression::kZstd) {
     zstd_ = ZSTD_createDCtx();
-    if (zstd_ == nullptr)
+    if (zstd_ == nullptr) {
       return Err(Error(ENOMEM, "zstd: cannot create a decompression context"));
+    }
   }
   return Ok();
 }
 
-Result<size_t> LayerStream::InflateSome() {
-  zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
-  zs_.avail_out = static_cast<uInt>(out_.size());
-  while (zs_.avail_out == out_.size()) {
+Result<size_t> LayerStream::InflateSome(char* out, size_t size) {
+  // zlib counts in uInt.
+  const auto out_size = static_cast<uInt>(std::min<size_t>(size, uInt{1} << 30));
+  zs_.next_out = reinterpret_cast<Bytef*>(out);
+  zs_.avail_out = out_size;
+  while (zs_.avail_out == out_size) {
     if (in_pos_ == in_len_) {
       ASSIGN_OR_RETURN(bool more, FillInput());
       // Between members, the end of input is the end of the stream.
-      if (!more && !in_member_)
+      if (!more && !in_member_) {
         return members_ == 0 ? Err(Truncated("gzip")) : Result<size_t>(0);
+      }
     }
     if (!in_member_) {
       inflateReset(&zs_);
@@ -127,21 +139,24 @@ Result<size_t> LayerStream::InflateSome() {
       return Err(Truncated("gzip"));
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
       std::string reason = zs_.msg != nullptr ? zs_.msg : "error " + std::to_string(rc);
-      if (members_ > 0 && zs_.total_out == 0)
-        reason = "data after the last member: " + reason;
+      if (members_ > 0 && zs_.total_out == 0) {
+        reason.insert(0, "data after the last member: ");
+      }
       return Err(Error::Invalid("corrupt gzip stream: " + reason));
     }
   }
-  return out_.size() - zs_.avail_out;
+  return out_size - zs_.avail_out;
 }
 
-Result<size_t> LayerStream::ZstdSome() {
-  ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+// NOLINTNEXTLINE(readability-non-const-parameter): libzstd writes through ZSTD_outBuffer::dst
+Result<size_t> LayerStream::ZstdSome(char* out_data, size_t size) {
+  ZSTD_outBuffer out{out_data, size, 0};
   while (out.pos == 0) {
     if (in_pos_ == in_len_) {
       ASSIGN_OR_RETURN(bool more, FillInput());
-      if (!more && !in_member_)
+      if (!more && !in_member_) {
         return members_ == 0 ? Err(Truncated("zstd")) : Result<size_t>(0);
+      }
     }
     ZSTD_inBuffer in{in_.data() + in_pos_, in_len_ - in_pos_, 0};
     size_t rc = ZSTD_decompressStream(zstd_, &out, &in);
@@ -155,60 +170,86 @@ Result<size_t> LayerStream::ZstdSome() {
     } else {
       in_member_ = true;
       // No input left and nothing more to flush: the frame was cut short.
-      if (input_done_ && in_pos_ == in_len_ && out.pos == 0)
+      if (input_done_ && in_pos_ == in_len_ && out.pos == 0) {
         return Err(Truncated("zstd"));
+      }
     }
   }
   return out.pos;
 }
 
-Result<size_t> LayerStream::Produce() {
+Result<size_t> LayerStream::Produce(char* out, size_t size) {
   switch (*compression_) {
     case Compression::kGzip:
-      return InflateSome();
+      return InflateSome(out, size);
     case Compression::kZstd:
-      return ZstdSome();
+      return ZstdSome(out, size);
     case Compression::kNone:
       break;
   }
-  // Uncompressed: bytes already read for detection first, then straight into out_.
+  // Uncompressed: bytes already read for detection first, then straight into `out`.
   if (in_pos_ < in_len_) {
-    size_t n = in_len_ - in_pos_;
-    std::memcpy(out_.data(), in_.data() + in_pos_, n);
-    in_pos_ = in_len_ = 0;
+    size_t n = std::min(in_len_ - in_pos_, size);
+    std::memcpy(out, in_.data() + in_pos_, n);
+    in_pos_ += n;
+    if (in_pos_ == in_len_) {
+      in_pos_ = in_len_ = 0;
+    }
     return n;
   }
-  if (input_done_)
+  if (input_done_) {
     return 0;
-  ASSIGN_OR_RETURN(size_t n, source_(out_.data(), out_.size()));
-  if (n == 0)
+  }
+  ASSIGN_OR_RETURN(size_t n, source_(out, size));
+  if (n == 0) {
     input_done_ = true;
+  }
   return n;
 }
 
-Result<std::string_view> LayerStream::Next() {
-  if (done_)
-    return std::string_view();
-  if (!started_)
+Result<size_t> LayerStream::ReadSome(char* buffer, size_t size) {
+  if (!started_) {
     RETURN_IF_ERROR(Start());
-  ASSIGN_OR_RETURN(size_t n, Produce());
-  if (n == 0) {
-    done_ = true;
-    return std::string_view();
   }
-  uncompressed_hasher_.Update(out_.data(), n);
+  ASSIGN_OR_RETURN(size_t n, Produce(buffer, size));
+  uncompressed_hasher_.Update(buffer, n);
   if (max_uncompressed_ != 0 && uncompressed_hasher_.size() > max_uncompressed_) {
     return Err(Error(EFBIG, "layer is larger than the limit of " +
                                 std::to_string(max_uncompressed_) + " uncompressed bytes"));
   }
+  return n;
+}
+
+Result<size_t> LayerStream::Read(char* buffer, size_t size) {
+  if (error_) {
+    return Err(*error_);
+  }
+  if (done_ || size == 0) {
+    return 0;
+  }
+  Result<size_t> n = ReadSome(buffer, size);
+  if (!n) {
+    error_ = n.error();  // sticky: the decoder's state is unusable after an error
+  } else if (*n == 0) {
+    done_ = true;
+  }
+  return n;
+}
+
+Result<std::string_view> LayerStream::Next() {
+  if (out_.empty()) {
+    out_.resize(kChunkSize);
+  }
+  ASSIGN_OR_RETURN(size_t n, Read(out_.data(), out_.size()));
   return std::string_view(out_.data(), n);
 }
 
 Result<LayerDigests> LayerStream::Finish() {
   while (true) {
     ASSIGN_OR_RETURN(std::string_view chunk, Next());
-    if (chunk.empty())
+    if (chunk.empty()) {
       break;
+    }
   }
   Digest diff_id = uncompressed_hasher_.Current();
   uint64_t size = uncompressed_hasher_.size();
@@ -222,13 +263,16 @@ Result<LayerDigests> LayerStream::Finish() {
 Result<LayerDigests> Decompress(int source_fd, std::optional<Compression> compression,
                                 const std::function<Status(std::string_view)>& sink) {
   LayerStream stream(FdSource(source_fd), compression, 0);
+  // The sink runs on this thread while the worker decompresses the next chunks.
+  PipelinedLayerStream pipelined(stream);
   while (true) {
-    ASSIGN_OR_RETURN(std::string_view chunk, stream.Next());
-    if (chunk.empty())
+    ASSIGN_OR_RETURN(std::string_view chunk, pipelined.Next());
+    if (chunk.empty()) {
       break;
+    }
     RETURN_IF_ERROR(sink(chunk));
   }
-  return stream.Finish();
+  return pipelined.Finish();
 }
 
 Result<LayerDigests> DigestLayer(int source_fd, std::optional<Compression> compression) {

@@ -1,6 +1,7 @@
 // Digest parsing and hashing with OpenSSL's EVP interface.
 #include "image/digest.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -11,19 +12,18 @@ namespace comet::image {
 namespace {
 
 size_t HexLength(std::string_view algorithm) {
-  if (algorithm == "sha256")
+  if (algorithm == "sha256") {
     return 64;
-  if (algorithm == "sha512")
+  }
+  if (algorithm == "sha512") {
     return 128;
+  }
   return 0;
 }
 
 bool IsLowerHex(std::string_view text) {
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return false;
-  }
-  return true;
+  return std::ranges::all_of(
+      text, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string ToHex(const unsigned char* bytes, size_t size) {
@@ -68,8 +68,13 @@ Digest Digest::Sha256Of(std::string_view data) {
 }
 
 struct Hasher::State {
-  EVP_MD_CTX* ctx = nullptr;
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  State(State&&) = delete;
+  State& operator=(State&&) = delete;
   ~State() { EVP_MD_CTX_free(ctx); }
+  EVP_MD_CTX* ctx = nullptr;
 };
 
 Hasher::Hasher(std::string_view algorithm)
@@ -91,21 +96,23 @@ void Hasher::Update(std::string_view data) {
 }
 
 void Hasher::Update(const void* data, size_t size) {
-  if (size == 0)
+  if (size == 0) {
     return;
+  }
   EVP_DigestUpdate(state_->ctx, data, size);
   size_ += size;
 }
 
 Digest Hasher::Current() const {
   EVP_MD_CTX* copy = EVP_MD_CTX_new();
-  if (copy == nullptr || EVP_MD_CTX_copy_ex(copy, state_->ctx) != 1)
+  if (copy == nullptr || EVP_MD_CTX_copy_ex(copy, state_->ctx) != 1) {
     std::abort();
+  }
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int length = 0;
   EVP_DigestFinal_ex(copy, out.data(), &length);
   EVP_MD_CTX_free(copy);
-  return Digest(algorithm_, ToHex(out.data(), length));
+  return {algorithm_, ToHex(out.data(), length)};
 }
 
 }  // namespace comet::image

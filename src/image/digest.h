@@ -52,8 +52,8 @@ class Hasher {
   // `algorithm` is "sha256" or "sha512" (as Digest::algorithm() returns).
   explicit Hasher(std::string_view algorithm = "sha256");
   ~Hasher();
-  Hasher(Hasher&&) noexcept;
-  Hasher& operator=(Hasher&&) noexcept;
+  Hasher(Hasher&& other) noexcept;
+  Hasher& operator=(Hasher&& other) noexcept;
   Hasher(const Hasher&) = delete;
   Hasher& operator=(const Hasher&) = delete;
 

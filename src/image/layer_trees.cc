@@ -78,12 +78,11 @@ Result<bool> EnsureLayerTreeChecked(Store& store, const Descriptor& layer, const
   bool unpacked = false;
   UnpackOptions overlay = options;
   overlay.whiteouts = UnpackOptions::Whiteouts::kOverlay;
-  RETURN_IF_ERROR_CTX(store.EnsureLayer(diff_id,
-                                        [&](const std::string& dir) -> Result<Digest> {
-                                          unpacked = true;
-                                          return FillLayer(store, layer, overlay, dir);
-                                        }),
-                      "unpacking layer " + layer.digest.ToString());
+  // store.EnsureLayer names the layer ("unpacking layer <diff_id>") in its errors.
+  RETURN_IF_ERROR(store.EnsureLayer(diff_id, [&](const std::string& dir) -> Result<Digest> {
+    unpacked = true;
+    return FillLayer(store, layer, overlay, dir);
+  }));
   return unpacked;
 }
 
@@ -135,6 +134,9 @@ UnpackOptions DefaultUnpackOptions() {
                            maps_more_than_one_id("/proc/self/gid_map");
   options.allow_devices = false;
   options.overlay_xattr_prefix = "user.";
+  // Without a mapping, every file would belong to the user: a setuid bit would let any other
+  // host user run it as that user. Inside a mapped namespace they belong to subordinate ids.
+  options.keep_setid = options.keep_ownership;
   return options;
 }
 

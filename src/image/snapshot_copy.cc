@@ -11,9 +11,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -163,34 +165,50 @@ Status ApplyMetadataAt(int dir_fd, const std::string& name, const struct stat& s
   return Ok();
 }
 
-// Reflink when the filesystem shares extents, else copy_file_range, else read/write.
-Status CopyContent(int src, int dst, off_t size, const std::string& shown) {
-  if (::ioctl(dst, FICLONE, src) == 0) {
-    return Ok();
+// pwrite(2) of all of `data` at `offset`.
+Status PWriteAll(int fd, std::string_view data, off_t offset, const std::string& shown) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return Err(Error::FromErrno("write", shown));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
   }
-  off_t done = 0;
-  while (done < size) {
-    ssize_t n = ::copy_file_range(src, nullptr, dst, nullptr, static_cast<size_t>(size - done), 0);
+  return Ok();
+}
+
+// Copies the bytes [offset, end) of src to the same offsets of dst, by copy_file_range while
+// `kernel_copy` holds (cleared when the kernel or filesystem cannot), else by pread/pwrite.
+// Returns the offset reached: less than `end` when the source shrank.
+Result<off_t> CopyRange(int src, int dst, off_t offset, off_t end, bool& kernel_copy,
+                        const std::string& shown) {
+  while (kernel_copy && offset < end) {
+    loff_t in = offset;
+    loff_t out = offset;
+    ssize_t n = ::copy_file_range(src, &in, dst, &out, static_cast<size_t>(end - offset), 0);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      kernel_copy = false;
       break;
     }
     if (n < 0) {
       return Err(Error::FromErrno("copy_file_range", shown));
     }
     if (n == 0) {
-      return Ok();  // the file shrank: a layer tree is not ours to change, take what is there
+      return offset;
     }
-    done += n;
+    offset += n;
   }
-  if (done >= size) {
-    return Ok();
-  }
-  std::vector<char> buffer(size_t{128} * 1024);
-  for (;;) {
-    ssize_t n = ::pread(src, buffer.data(), buffer.size(), done);
+  std::vector<char> buffer(offset < end ? size_t{128} * 1024 : 0);
+  while (offset < end) {
+    size_t want = std::min(buffer.size(), static_cast<size_t>(end - offset));
+    ssize_t n = ::pread(src, buffer.data(), want, offset);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -198,11 +216,59 @@ Status CopyContent(int src, int dst, off_t size, const std::string& shown) {
       return Err(Error::FromErrno("read", shown));
     }
     if (n == 0) {
-      return Ok();
+      return offset;
     }
-    RETURN_IF_ERROR(os::WriteAll(dst, std::string_view(buffer.data(), static_cast<size_t>(n))));
-    done += n;
+    RETURN_IF_ERROR(
+        PWriteAll(dst, std::string_view(buffer.data(), static_cast<size_t>(n)), offset, shown));
+    offset += n;
   }
+  return offset;
+}
+
+// The first data segment [data, hole) of src at or after `offset`, clamped to `size`; data ==
+// size when only a hole is left. Without SEEK_DATA support the rest is one segment.
+std::pair<off_t, off_t> NextDataSegment(int src, off_t offset, off_t size) {
+  off_t data = ::lseek(src, offset, SEEK_DATA);
+  if (data < 0) {
+    return errno == ENXIO ? std::pair{size, size} : std::pair{offset, size};
+  }
+  if (data >= size) {
+    return {size, size};
+  }
+  off_t hole = ::lseek(src, data, SEEK_HOLE);
+  if (hole < 0 || hole > size) {
+    hole = size;
+  }
+  return {data, hole};
+}
+
+// Reflink when the filesystem shares extents (holes stay holes), else copies only the data
+// segments and leaves holes unwritten: a layer of a few bytes may declare a file of terabytes,
+// which a plain copy would allocate in full on the host.
+Status CopyContent(int src, int dst, off_t size, const std::string& shown) {
+  if (::ioctl(dst, FICLONE, src) == 0) {
+    return Ok();
+  }
+  bool kernel_copy = true;
+  off_t length = size;
+  off_t offset = 0;
+  while (offset < size) {
+    auto [data, hole] = NextDataSegment(src, offset, size);
+    if (data >= size) {
+      break;
+    }
+    ASSIGN_OR_RETURN(off_t reached, CopyRange(src, dst, data, hole, kernel_copy, shown));
+    if (reached < hole) {
+      length = reached;  // the file shrank: a layer tree is not ours to change, take what is there
+      break;
+    }
+    offset = hole;
+  }
+  // Sets the size past a trailing hole, without allocating it.
+  if (::ftruncate(dst, length) != 0) {
+    return Err(Error::FromErrno("truncate", shown));
+  }
+  return Ok();
 }
 
 class LayerCopier {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -257,6 +258,102 @@ TEST_F(SnapshotTest, RejectsBadArguments) {
   ASSERT_FALSE(kind);
   EXPECT_EQ(kind.error().code(), ENOENT);
   EXPECT_TRUE(RemoveSnapshot(At("nothing")));
+}
+
+constexpr off_t kGiB = off_t{1} << 30;
+
+// What pread returns at `offset` (at most `size` bytes).
+std::string ReadAt(const std::string& path, off_t offset, size_t size) {
+  std::string out(size, '\0');
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : ::pread(fd, out.data(), size, offset);
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  return out;
+}
+
+std::string Pattern(size_t size, int seed) {
+  std::string out(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    out[i] = static_cast<char>((i * 7 + static_cast<size_t>(seed)) % 251);
+  }
+  return out;
+}
+
+// Two layers whose top one declares files of gigabytes and a terabyte in a few KiB of data:
+// a copy that wrote the holes out would fill the disk. The lower one has ordinary files.
+std::vector<std::string> SparseLayers(const std::string& base) {
+  Tree(base + "/layers/0").File("normal", Pattern(300 * 1024, 1)).File("small", "small");
+  Tree(base + "/layers/1")
+      .Sparse("big", 8 * kGiB, kGiB, Pattern(4096, 2))
+      .Sparse("tail", 3 * kGiB + 100, 3 * kGiB, Pattern(100, 3))
+      .Sparse("dir/void", 1024 * kGiB, 0, "")
+      .Sparse("small", 2 * kGiB, 10, "replaced");
+  return {base + "/layers/0", base + "/layers/1"};
+}
+
+// Checks a copy of SparseLayers at `root`; 0 when right (for forked children).
+int CheckSparseCopy(const std::string& root) {
+  auto allocated = [](const std::string& path, off_t size) {
+    struct stat st = {};
+    return ::stat(path.c_str(), &st) == 0 && st.st_size == size && st.st_blocks * 512 < 1024 * 1024;
+  };
+  CHILD_CHECK(allocated(root + "/big", 8 * kGiB));
+  CHILD_CHECK(ReadAt(root + "/big", kGiB, 4096) == Pattern(4096, 2));
+  CHILD_CHECK(ReadAt(root + "/big", kGiB - 4096, 4096) == std::string(4096, '\0'));
+  CHILD_CHECK(ReadAt(root + "/big", 8 * kGiB - 10, 100) == std::string(10, '\0'));
+  CHILD_CHECK(allocated(root + "/tail", 3 * kGiB + 100));
+  CHILD_CHECK(ReadAt(root + "/tail", 3 * kGiB, 200) == Pattern(100, 3));
+  CHILD_CHECK(allocated(root + "/dir/void", 1024 * kGiB));
+  CHILD_CHECK(ReadAt(root + "/dir/void", 512 * kGiB, 16) == std::string(16, '\0'));
+  CHILD_CHECK(allocated(root + "/small", 2 * kGiB));
+  CHILD_CHECK(ReadAt(root + "/small", 0, 18) == std::string(10, '\0') + "replaced");
+  CHILD_CHECK(Read(root + "/normal") == Pattern(300 * 1024, 1));
+  struct stat st = {};
+  CHILD_CHECK(::stat((root + "/normal").c_str(), &st) == 0 && st.st_blocks * 512 >= 300 * 1024);
+  return 0;
+}
+
+// Layers and copy on one small tmpfs: copy_file_range works there, and a copy that wrote the
+// holes out would fail with ENOSPC instead of filling the host's disk.
+TEST_F(SnapshotTest, CopyKeepsHolesOfSparseFiles) {
+  ASSERT_TRUE(os::MkdirAll(At("small-fs")));
+  InMountNamespace([&] {
+    CHILD_CHECK(::mount("tmpfs", At("small-fs").c_str(), "tmpfs", 0, "size=64m") == 0);
+    std::vector<std::string> layers = SparseLayers(At("small-fs"));
+    CHILD_CHECK(!::testing::Test::HasFailure());
+    SnapshotOptions options;
+    options.force_copy = true;
+    auto kind = CreateSnapshot(layers, At("small-fs/copy"), options);
+    if (!kind) {
+      (void)std::fprintf(stderr, "%s\n", kind.error().ToString().c_str());
+    }
+    CHILD_CHECK(kind == SnapshotKind::kCopy);
+    CHILD_CHECK(CheckSparseCopy(SnapshotRootfs(At("small-fs/copy"))) == 0);
+    CHILD_CHECK(RemoveSnapshot(At("small-fs/copy")));
+    return 0;
+  });
+}
+
+// From the host's filesystem onto a small tmpfs, where copy_file_range gives EXDEV and
+// read/write copies.
+TEST_F(SnapshotTest, CopyKeepsHolesOfSparseFilesAcrossFilesystems) {
+  std::vector<std::string> layers = SparseLayers(base_->path());
+  ASSERT_TRUE(os::MkdirAll(At("small-fs")));
+  InMountNamespace([&] {
+    CHILD_CHECK(::mount("tmpfs", At("small-fs").c_str(), "tmpfs", 0, "size=64m") == 0);
+    SnapshotOptions options;
+    options.force_copy = true;
+    auto kind = CreateSnapshot(layers, At("small-fs/copy"), options);
+    if (!kind) {
+      (void)std::fprintf(stderr, "%s\n", kind.error().ToString().c_str());
+    }
+    CHILD_CHECK(kind == SnapshotKind::kCopy);
+    CHILD_CHECK(CheckSparseCopy(SnapshotRootfs(At("small-fs/copy"))) == 0);
+    return 0;
+  });
 }
 
 // Without the right to mount (an unprivileged user outside any user namespace), the snapshot

@@ -4,6 +4,7 @@
 #ifndef COMET_IMAGE_SNAPSHOT_TEST_TREES_H_
 #define COMET_IMAGE_SNAPSHOT_TEST_TREES_H_
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -82,6 +83,17 @@ class Tree {
   Tree& Xattr(const std::string& rel, const std::string& name, const std::string& value) {
     EXPECT_EQ(::lsetxattr(Path(rel).c_str(), name.c_str(), value.data(), value.size(), 0), 0)
         << Path(rel);
+    return *this;
+  }
+  // A file of `size` bytes that holds only `data` at `offset`: the rest is holes.
+  Tree& Sparse(const std::string& rel, off_t size, off_t offset, const std::string& data) {
+    Parent(rel);
+    int fd = ::open(Path(rel).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    EXPECT_GE(fd, 0) << Path(rel);
+    EXPECT_EQ(::ftruncate(fd, size), 0) << Path(rel);
+    EXPECT_EQ(::pwrite(fd, data.data(), data.size(), offset), static_cast<ssize_t>(data.size()))
+        << Path(rel);
+    ::close(fd);
     return *this;
   }
   // chown -R (for trees a rootless unpack would have made).

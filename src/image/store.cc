@@ -133,7 +133,8 @@ std::string Store::LayerPath(const Digest& diff_id) const {
 
 bool Store::HasLayer(const Digest& diff_id) const {
   struct stat st {};
-  return ::lstat(LayerPath(diff_id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  const std::string path = LayerPath(diff_id);
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !si::LayerTreeSuspect(path);
 }
 
 namespace {
@@ -153,16 +154,6 @@ Result<std::string> MakeFillDir(const std::string& root, const Digest& diff_id) 
   return dir;
 }
 
-// Makes the unpacked files durable before the rename publishes them (a power cut must not leave
-// a published tree with missing data). syncfs: one call instead of an fsync per file.
-Status SyncFilesystem(const std::string& dir) {
-  ASSIGN_OR_RETURN(os::UniqueFd fd, os::Open(dir, O_RDONLY | O_DIRECTORY));
-  if (::syncfs(fd.get()) != 0) {
-    return Err(Error::FromErrno("syncfs", dir));
-  }
-  return Ok();
-}
-
 }  // namespace
 
 Status Store::EnsureLayer(const Digest& diff_id,
@@ -178,6 +169,10 @@ Status Store::EnsureLayer(const Digest& diff_id,
   if (HasLayer(diff_id)) {  // filled by the holder we waited for
     ::unlink(lock_path.c_str());
     return Ok();
+  }
+  // A tree left unsynced by a boot that ended in a crash may have lost data: unpack it again.
+  if (os::Exists(path)) {
+    RETURN_IF_ERROR(si::DiscardLayerTree(root(), path));
   }
   ASSIGN_OR_RETURN(std::string tmp, MakeFillDir(root(), diff_id));
   // The lock file goes too (safe while held: LockFile re-checks the inode), so that a failed
@@ -196,7 +191,10 @@ Status Store::EnsureLayer(const Digest& diff_id,
     return Err(Error::Invalid(fmt::format("layer diff ID mismatch: expected {}, got {}",
                                           diff_id.ToString(), filled->ToString())));
   }
-  Status published = SyncFilesystem(tmp);
+  // No fsync of the unpacked files (it would cost as much as the unpack): the tree is marked
+  // unsynced with this boot's id before it is published, and a later boot that finds the mark
+  // unpacks it again from the verified blob (si::LayerTreeSuspect). gc syncs and clears marks.
+  Status published = si::MarkLayerUnsynced(path);
   if (published && ::rename(tmp.c_str(), path.c_str()) != 0) {
     published = Err(Error::FromErrno("rename", tmp));
   }

@@ -64,6 +64,7 @@ struct GcReport {
 };
 
 class Store;
+class Lease;
 
 // Writes one blob: data goes to ingest/<hex>.partial, Commit verifies size and digest, fsyncs
 // and renames it into blobs/. The ingest flock is held for the writer's life, so a second writer
@@ -85,8 +86,10 @@ class BlobWriter {
   [[nodiscard]] Status Restart();
   [[nodiscard]] Status Write(std::string_view data);
   // Verifies the expected digest (or computes it, for BeginUnknownBlob) and size, publishes the
-  // blob; a mismatch removes the partial file and fails naming both digests.
-  [[nodiscard]] Result<Digest> Commit();
+  // blob; a mismatch removes the partial file and fails naming both digests. With `lease`, the
+  // digest is added to it before the blob appears in blobs/ (and before an already-stored blob
+  // is reported), so a concurrent gc or image removal never deletes it in between.
+  [[nodiscard]] Result<Digest> Commit(Lease* lease = nullptr);
   // Removes the partial file (a failed import; data that can never verify).
   void Discard();
 

@@ -94,9 +94,13 @@ void BlobWriter::Discard() {
   s.finished = true;
 }
 
-Result<Digest> BlobWriter::Commit() {
+Result<Digest> BlobWriter::Commit(Lease* lease) {
   State& s = *state_;
   if (s.done) {
+    // The ingest lock we hold keeps gc off the stored blob until the lease has it.
+    if (lease != nullptr) {
+      RETURN_IF_ERROR(lease->Add({*s.expected}));
+    }
     return *s.expected;
   }
   if (s.finished) {
@@ -112,6 +116,11 @@ Result<Digest> BlobWriter::Commit() {
     Discard();
     return Err(Error::Invalid(fmt::format("blob digest mismatch: expected {}, got {}",
                                           s.expected->ToString(), actual.ToString())));
+  }
+  if (lease != nullptr) {
+    // Lease::Add holds the store lock: a gc either finished before the blob exists, or sees
+    // it leased. An unknown digest has no ingest lock that gc would respect.
+    RETURN_IF_ERROR(lease->Add({actual}));
   }
   const std::string target =
       os::JoinPath(s.root, "blobs/" + actual.algorithm() + "/" + actual.hex());
@@ -191,11 +200,16 @@ Result<BlobWriter> Store::BeginUnknownBlob() {
   state->blob_dir = os::JoinPath(root(), "blobs/sha256");
   state->partial_path =
       os::JoinPath(si::IngestDir(root()), "tmp-" + si::RandomHex(12) + ".partial");
+  // Created and flocked under the store lock (shared: writers don't exclude each other), so
+  // gc, which sweeps ingest/ under the exclusive lock, never finds the file unlocked.
+  ASSIGN_OR_RETURN(os::UniqueFd store_lock, si::LockStore(root(), /*shared=*/true));
   ASSIGN_OR_RETURN(state->fd,
                    os::Open(state->partial_path, O_RDWR | O_CREAT | O_EXCL | O_APPEND, 0600));
   // gc removes an unknown-digest partial only when this flock is free (its writer is gone).
   if (::flock(state->fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    return Err(Error::FromErrno("flock", state->partial_path));
+    const auto err = Error::FromErrno("flock", state->partial_path);
+    ::unlink(state->partial_path.c_str());
+    return Err(err);
   }
   return BlobWriter(std::move(state));
 }

@@ -11,7 +11,9 @@
 
 #include <cerrno>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "image/store_internal.h"
 #include "os/file.h"
@@ -152,71 +154,155 @@ int UnlinkWithRetry(int dirfd, const char* name, int flags) {
   return -1;
 }
 
-Result<uint64_t> RemoveAt(int dirfd, const char* name, const std::string& shown, bool remove);
+// One directory being emptied. Only the current directory's fd is open, whatever the depth
+// (a hostile layer may nest ~2000 levels): the way back up is "..", checked against the
+// identity recorded on the way down.
+struct Frame {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;  // in its parent
+  std::string shown;
+  std::vector<std::string> pending;  // children not handled yet
+};
 
-Result<uint64_t> RemoveChildren(int fd, const std::string& shown, bool remove) {
-  DIR* dir = ::fdopendir(fd);
+Result<std::vector<std::string>> ListNames(int fd, const std::string& shown) {
+  const int own = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (own < 0) {
+    return Err(Error::FromErrno("open", shown));
+  }
+  DIR* dir = ::fdopendir(own);
   if (dir == nullptr) {
     const auto err = Error::FromErrno("fdopendir", shown);
-    ::close(fd);
+    ::close(own);
     return Err(err);
   }
-  uint64_t bytes = 0;
-  Status st = Ok();
+  std::vector<std::string> names;
   while (struct dirent* entry = ::readdir(dir)) {
     const std::string_view child = entry->d_name;
-    if (child == "." || child == "..") {
-      continue;
+    if (child != "." && child != "..") {
+      names.emplace_back(child);
     }
-    auto removed = RemoveAt(::dirfd(dir), entry->d_name, os::JoinPath(shown, child), remove);
-    if (!removed) {
-      st = Err(std::move(removed).error());
-      break;
-    }
-    bytes += *removed;
   }
   ::closedir(dir);
-  RETURN_IF_ERROR(st);
-  return bytes;
+  return names;
 }
 
-Result<uint64_t> RemoveAt(int dirfd, const char* name, const std::string& shown, bool remove) {
-  struct stat st {};
-  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+// Opens directory `name` (made u+rwx first when removing) and describes it as a frame.
+Result<std::optional<Frame>> Enter(int dirfd, const std::string& name, const struct stat& st,
+                                   const std::string& shown, bool remove, os::UniqueFd& fd) {
+  // A hostile layer may hold directories with mode 0000: make them ours to list and empty.
+  if (remove && (st.st_mode & S_IRWXU) != S_IRWXU) {
+    (void)::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
+  }
+  const int raw = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (raw < 0) {
     if (errno == ENOENT) {
-      return uint64_t{0};
+      return std::optional<Frame>();
+    }
+    return Err(Error::FromErrno("open", shown));
+  }
+  os::UniqueFd opened(raw);
+  Frame frame{.dev = st.st_dev, .ino = st.st_ino, .name = name, .shown = shown, .pending = {}};
+  struct stat own {};
+  if (::fstat(raw, &own) != 0) {
+    return Err(Error::FromErrno("stat", shown));
+  }
+  frame.dev = own.st_dev;
+  frame.ino = own.st_ino;
+  ASSIGN_OR_RETURN(frame.pending, ListNames(raw, shown));
+  fd = std::move(opened);
+  return std::optional<Frame>(std::move(frame));
+}
+
+// Back to the parent of the directory `fd` is open on; fails when it was moved meanwhile.
+Status Ascend(os::UniqueFd& fd, const Frame& parent) {
+  const int raw = ::openat(fd.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) {
+    return Err(Error::FromErrno("open", parent.shown));
+  }
+  os::UniqueFd up(raw);
+  struct stat st {};
+  if (::fstat(raw, &st) != 0) {
+    return Err(Error::FromErrno("stat", parent.shown));
+  }
+  if (st.st_dev != parent.dev || st.st_ino != parent.ino) {
+    return Err(Error(EBUSY, parent.shown + ": moved while being removed"));
+  }
+  fd = std::move(up);
+  return Ok();
+}
+
+// Handles the next pending child of the top frame: unlinks a non-directory (counting its
+// bytes), or descends into a directory.
+Status Step(std::vector<Frame>& stack, os::UniqueFd& fd, bool remove, uint64_t& bytes) {
+  const std::string name = std::move(stack.back().pending.back());
+  stack.back().pending.pop_back();
+  const std::string shown = os::JoinPath(stack.back().shown, name);
+  struct stat st {};
+  if (::fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) {
+      return Ok();
     }
     return Err(Error::FromErrno("stat", shown));
   }
   if (!S_ISDIR(st.st_mode)) {
-    const uint64_t bytes = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-    if (remove && UnlinkWithRetry(dirfd, name, 0) != 0 && errno != ENOENT) {
+    bytes += S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+    if (remove && UnlinkWithRetry(fd.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
       return Err(Error::FromErrno("unlink", shown));
     }
-    return bytes;
+    return Ok();
   }
-  // A hostile layer may hold directories with mode 0000: make them ours to list and empty.
-  if (remove && (st.st_mode & S_IRWXU) != S_IRWXU) {
-    (void)::fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU, 0);
+  os::UniqueFd child;
+  ASSIGN_OR_RETURN(std::optional<Frame> frame, Enter(fd.get(), name, st, shown, remove, child));
+  if (frame) {
+    stack.push_back(std::move(*frame));
+    fd = std::move(child);
   }
-  const int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      return uint64_t{0};
-    }
-    return Err(Error::FromErrno("open", shown));
-  }
-  ASSIGN_OR_RETURN(uint64_t bytes, RemoveChildren(fd, shown, remove));
-  if (remove && UnlinkWithRetry(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    return Err(Error::FromErrno("rmdir", shown));
-  }
-  return bytes;
+  return Ok();
 }
 
 }  // namespace
 
 Result<uint64_t> RemoveTree(const std::string& path, bool remove) {
-  return RemoveAt(AT_FDCWD, path.c_str(), path, remove);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return uint64_t{0};
+    }
+    return Err(Error::FromErrno("stat", path));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (remove && UnlinkWithRetry(AT_FDCWD, path.c_str(), 0) != 0 && errno != ENOENT) {
+      return Err(Error::FromErrno("unlink", path));
+    }
+    return S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : uint64_t{0};
+  }
+  os::UniqueFd fd;
+  ASSIGN_OR_RETURN(std::optional<Frame> top, Enter(AT_FDCWD, path, st, path, remove, fd));
+  if (!top) {
+    return uint64_t{0};
+  }
+  std::vector<Frame> stack;
+  stack.push_back(std::move(*top));
+  uint64_t bytes = 0;
+  while (stack.size() > 1 || !stack.back().pending.empty()) {
+    if (!stack.back().pending.empty()) {
+      RETURN_IF_ERROR(Step(stack, fd, remove, bytes));
+      continue;
+    }
+    const Frame done = std::move(stack.back());
+    stack.pop_back();
+    RETURN_IF_ERROR(Ascend(fd, stack.back()));
+    if (remove && UnlinkWithRetry(fd.get(), done.name.c_str(), AT_REMOVEDIR) != 0 &&
+        errno != ENOENT) {
+      return Err(Error::FromErrno("rmdir", done.shown));
+    }
+  }
+  fd.Reset();
+  if (remove && UnlinkWithRetry(AT_FDCWD, path.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return Err(Error::FromErrno("rmdir", path));
+  }
+  return bytes;
 }
 
 }  // namespace comet::image::store_internal

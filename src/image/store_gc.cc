@@ -150,6 +150,9 @@ void SweepLayers(const std::string& root, const Live& live, bool dry_run, SweepR
         }
       }
       ++out.layers;
+      if (!dry_run) {
+        ::unlink((path + ".unsynced").c_str());
+      }
       ::unlink(lock_path.c_str());
     }
   }
@@ -304,6 +307,8 @@ Result<GcReport> Store::GarbageCollect(const GcOptions& options) {
     SweepLayerFills(root(), options.dry_run, sweep);
   }
   si::RemoveDoomedTrees(sweep, options.dry_run);
+  // Outside the store lock: syncfs may take a while.
+  si::SettleLayerMarks(root(), options.dry_run);
   report.removed_blobs = sweep.blobs;
   report.removed_layers = sweep.layers;
   report.freed_bytes = sweep.freed_bytes;

@@ -1,8 +1,10 @@
 // Tests of layer trees and garbage collection: EnsureLayer's single fill under concurrency and
 // its diff ID check, gc keeping leased images and what they reference, dry runs, ingest and
 // temporary-lease leftovers, and removing trees with hostile modes.
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +13,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -197,6 +201,80 @@ TEST(StoreGc, IngestLeftoversGoOnlyWhenTheirLockIsFree) {
   EXPECT_TRUE(unknown->Commit());
 }
 
+// A gc holding the store lock must never see an imported blob in blobs/ that is not leased yet.
+TEST(StoreGc, UnknownBlobIsLeasedBeforeItIsPublished) {
+  auto t = MakeTestStore();
+  const Digest d = Digest::Sha256Of("converted layer");
+  auto writer = t.store.BeginUnknownBlob();
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->Write("converted layer"));
+  auto lease = t.store.TemporaryLease();
+  ASSERT_TRUE(lease);
+  auto gc_lock = store_internal::LockStore(t.store.root());
+  ASSERT_TRUE(gc_lock);
+  Result<Digest> committed = Err(Error::Invalid("not run"));
+  std::thread committer([&] { committed = writer->Commit(&*lease); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(t.store.HasBlob(d)) << "published while a gc held the store lock, unleased";
+  gc_lock->Reset();
+  committer.join();
+  ASSERT_TRUE(committed) << committed.error().ToString();
+  EXPECT_EQ(*committed, d);
+  ASSERT_TRUE(t.store.GarbageCollect(kNow));
+  EXPECT_TRUE(t.store.HasBlob(d));
+}
+
+// Content already in the store (unreferenced): the lease must cover it when Commit returns.
+TEST(StoreGc, AlreadyStoredUnknownBlobIsLeased) {
+  auto t = MakeTestStore();
+  auto stored = t.store.PutBlob("same bytes");
+  ASSERT_TRUE(stored);
+  {
+    auto writer = t.store.BeginUnknownBlob();
+    ASSERT_TRUE(writer->Write("same bytes"));
+    auto lease = t.store.TemporaryLease();
+    ASSERT_TRUE(lease);
+    auto committed = writer->Commit(&*lease);
+    ASSERT_TRUE(committed);
+    EXPECT_EQ(*committed, *stored);
+    ASSERT_TRUE(t.store.GarbageCollect(kNow));
+    EXPECT_TRUE(t.store.HasBlob(*stored));
+  }
+  // BeginBlob finding the blob there (done()) leases it too.
+  auto lease = t.store.TemporaryLease();
+  ASSERT_TRUE(lease);
+  {
+    auto writer = t.store.BeginBlob(*stored, -1);
+    ASSERT_TRUE(writer && writer->done());
+    ASSERT_TRUE(writer->Commit(&*lease));
+  }
+  ASSERT_TRUE(t.store.GarbageCollect(kNow));
+  EXPECT_TRUE(t.store.HasBlob(*stored));
+}
+
+// BeginUnknownBlob creates and flocks its file atomically with respect to gc (which holds the
+// store lock while sweeping ingest/): no unlocked tmp- file is ever visible to it.
+TEST(StoreGc, UnknownBlobFileIsNeverSeenUnlocked) {
+  auto t = MakeTestStore();
+  const std::string ingest = os::JoinPath(t.store.root(), "ingest");
+  auto gc_lock = store_internal::LockStore(t.store.root());
+  ASSERT_TRUE(gc_lock);
+  std::optional<Result<BlobWriter>> writer;
+  std::thread begin([&] { writer.emplace(t.store.BeginUnknownBlob()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  bool tmp_seen = false;
+  for (const auto& entry : std::filesystem::directory_iterator(ingest)) {
+    tmp_seen |= entry.path().filename().string().starts_with("tmp-");
+  }
+  EXPECT_FALSE(tmp_seen) << "tmp- file created while a gc held the store lock";
+  gc_lock->Reset();
+  begin.join();
+  ASSERT_TRUE(*writer);
+  ASSERT_TRUE(t.store.GarbageCollect(kNow));
+  ASSERT_TRUE((*writer)->Write("z"));
+  EXPECT_TRUE((*writer)->Commit());
+}
+
 TEST(StoreGc, RemovesDeadLayerFillsAndTempFiles) {
   auto t = MakeTestStore();
   const std::string root = t.store.root();
@@ -245,6 +323,94 @@ TEST(StoreLayers, RemovesTreesWithHostileModes) {
   });
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_TRUE(os::Exists("/etc/passwd"));
+}
+
+// Builds dir/d/d/.../d (`depth` levels, one fd open at a time) with a 3-byte file "f" every
+// 100 levels.
+void MakeDeepTree(const std::string& top, int depth) {
+  ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+  int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < depth; ++i) {
+    if (i % 100 == 0) {
+      const int f = ::openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      ASSERT_GE(f, 0);
+      ASSERT_EQ(::write(f, "abc", 3), 3);
+      ::close(f);
+    }
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0) << i;
+    const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    ASSERT_GE(next, 0) << i;
+    fd = next;
+  }
+  ::close(fd);
+}
+
+// A hostile layer may nest directories ~2000 deep; removal must not hold an fd per level.
+TEST(StoreLayers, RemovesDeepTreesWithFewFds) {
+  auto dir = os::TempDir::Create("comet-store-deep-");
+  ASSERT_TRUE(dir);
+  const std::string tree = os::JoinPath(dir->path(), "tree");
+  const std::string other = os::JoinPath(dir->path(), "other");
+  MakeDeepTree(tree, 1500);
+  MakeDeepTree(other, 1500);
+  auto outcome = comet::testing::RunInChild([&] {
+    const struct rlimit limit = {.rlim_cur = 256, .rlim_max = 256};
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+      return 10;
+    auto sized = store_internal::RemoveTree(tree, /*remove=*/false);
+    if (!sized || *sized != 45) {
+      fprintf(stderr, "dry run: %s\n",
+              sized ? std::to_string(*sized).c_str() : sized.error().ToString().c_str());
+      return 1;
+    }
+    auto removed = store_internal::RemoveTree(tree);
+    if (!removed || *removed != 45) {
+      fprintf(stderr, "remove: %s\n",
+              removed ? std::to_string(*removed).c_str() : removed.error().ToString().c_str());
+      return 2;
+    }
+    if (auto st = os::RemoveAll(other); !st) {
+      fprintf(stderr, "os::RemoveAll: %s\n", st.error().ToString().c_str());
+      return 3;
+    }
+    return os::Exists(tree) || os::Exists(other) ? 4 : 0;
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
+// Rootless image extraction leaves 0555 directories: os::RemoveAll makes them writable. Run as
+// nobody when the test runs as root (root ignores modes).
+TEST(StoreLayers, OsRemoveAllHandlesReadOnlyDirectories) {
+  auto dir = os::TempDir::Create("comet-rm-ro-");
+  ASSERT_TRUE(dir);
+  ASSERT_EQ(::chmod(dir->path().c_str(), 0777), 0);
+  const std::string tree = os::JoinPath(dir->path(), "tree");
+  ASSERT_TRUE(os::MkdirAll(os::JoinPath(tree, "ro/sub")));
+  ASSERT_TRUE(os::WriteFile(os::JoinPath(tree, "ro/file"), "data", 0444));
+  ASSERT_TRUE(os::WriteFile(os::JoinPath(tree, "ro/sub/file"), "data", 0444));
+  ASSERT_EQ(::chmod(os::JoinPath(tree, "ro/sub").c_str(), 0555), 0);
+  ASSERT_EQ(::chmod(os::JoinPath(tree, "ro").c_str(), 0555), 0);
+  ASSERT_EQ(::chmod(tree.c_str(), 0555), 0);
+  const bool root = ::geteuid() == 0;
+  auto outcome = comet::testing::RunInChild([&] {
+    if (root) {
+      auto chown = [](const char* path, const struct stat*, int, struct FTW*) {
+        return ::lchown(path, 65534, 65534);
+      };
+      if (::nftw(tree.c_str(), chown, 16, FTW_PHYS) != 0)
+        return 10;
+      if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
+        return 11;
+    }
+    if (auto st = os::RemoveAll(tree); !st) {
+      fprintf(stderr, "%s\n", st.error().ToString().c_str());
+      return 1;
+    }
+    return os::Exists(tree) ? 2 : 0;
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
 }
 
 }  // namespace

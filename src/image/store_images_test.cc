@@ -89,6 +89,15 @@ TEST(StoreImages, FindByNameShortNameIdDigest) {
   EXPECT_EQ(find("sha256:" + b.config.hex().substr(0, 8))->manifest_digest, b.manifest);
   EXPECT_EQ(find("busybox@" + a.manifest.ToString())->manifest_digest, a.manifest);
   EXPECT_EQ(find("quay.io/org/app@" + b.manifest.ToString())->manifest_digest, b.manifest);
+  // name@digest only finds images named in that repository.
+  auto other_repo = find("quay.io/org/app@" + a.manifest.ToString());
+  ASSERT_FALSE(other_repo);
+  EXPECT_EQ(other_repo.error().code(), ENOENT);
+  EXPECT_NE(other_repo.error().ToString().find("quay.io/org/app@" + a.manifest.ToString()),
+            std::string::npos)
+      << other_repo.error().ToString();
+  EXPECT_FALSE(find("alpine@" + b.config.ToString()));
+  EXPECT_FALSE(find("docker.io/library/busybox@" + b.manifest.ToString()));
   auto missing = find("busybox:2");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ENOENT);

@@ -219,12 +219,24 @@ Result<size_t> Unique(const std::vector<size_t>& matches, std::string_view what,
       fmt::format("{} {:?} is ambiguous: it matches {} images", kind, what, matches.size())));
 }
 
-// Images with digest `d`. An index digest names one image per platform pulled through it: then
-// the one for this host is meant, as podman and containerd resolve a multi-platform name.
-std::vector<size_t> ByDigest(const std::vector<ImageRecord>& images, const Digest& d) {
+// True when one of the image's names is in repository `repo` ("docker.io/library/busybox").
+bool HasNameIn(const ImageRecord& image, const std::string& repo, const ReferenceOptions& options) {
+  return std::any_of(image.names.begin(), image.names.end(), [&](const std::string& name) {
+    auto ref = ParseReference(name, options);
+    return ref && ref->Name() == repo;
+  });
+}
+
+// Images with digest `d` (and, when `repo` is given, a name in that repository: "a@sha256:D"
+// must not find an image of another repository). An index digest names one image per platform
+// pulled through it: then the one for this host is meant, as podman and containerd resolve a
+// multi-platform name.
+std::vector<size_t> ByDigest(const std::vector<ImageRecord>& images, const Digest& d,
+                             const std::string* repo = nullptr,
+                             const ReferenceOptions* options = nullptr) {
   std::vector<size_t> out;
   for (size_t i = 0; i < images.size(); ++i) {
-    if (HasDigest(images[i], d)) {
+    if (HasDigest(images[i], d) && (repo == nullptr || HasNameIn(images[i], *repo, *options))) {
       out.push_back(i);
     }
   }
@@ -263,7 +275,8 @@ Result<size_t> FindIn(const std::vector<ImageRecord>& images, std::string_view w
       }
     }
     if (ref->digest) {
-      return Unique(ByDigest(images, *ref->digest), what, "digest");
+      const std::string repo = ref->Name();
+      return Unique(ByDigest(images, *ref->digest, &repo, &options), what, "reference");
     }
   }
   std::string_view prefix = what;

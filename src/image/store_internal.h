@@ -32,6 +32,20 @@ std::string LeasesDir(const std::string& root);
 std::string LayersTmpDir(const std::string& root);
 std::string MetadataPath(const std::string& root, const Digest& manifest);
 
+// ---- layer trees: published without fsyncing their files. `<tree>.unsynced` holds the boot id
+// (/proc/sys/kernel/random/boot_id) of the boot that wrote the tree; written durably before the
+// tree's rename. While the same boot runs, the page cache makes the tree complete; in a later
+// boot a remaining mark means the data may never have reached the disk.
+std::string CurrentBootId();
+[[nodiscard]] Status MarkLayerUnsynced(const std::string& tree);
+// True when `tree` carries a mark from another boot.
+bool LayerTreeSuspect(const std::string& tree);
+// Renames `tree` out of the way (layers/tmp/gc-*), removes it and its mark.
+[[nodiscard]] Status DiscardLayerTree(const std::string& root, const std::string& tree);
+// gc: one syncfs for the store's filesystem, then the marks of this boot are removed; trees
+// with marks of another boot are discarded. Callers hold the trees' locks or the store lock.
+void SettleLayerMarks(const std::string& root, bool dry_run);
+
 // ---- small OS helpers
 // `bytes` random bytes (getrandom) as lowercase hex.
 std::string RandomHex(size_t bytes);

@@ -224,9 +224,8 @@ Result<std::vector<ImageRecord>> ImportAci(ImportContext& ctx, const std::string
     }
     names.push_back(std::move(*name));
   }
-  ASSIGN_OR_RETURN(Digest digest, blob.Commit());
+  ASSIGN_OR_RETURN(Digest digest, blob.Commit(&ctx.lease));
   discard.Dismiss();
-  RETURN_IF_ERROR(ctx.lease.Add({digest}));
 
   aci.config.diff_ids = {digest};
   ASSIGN_OR_RETURN(Descriptor config_desc,

@@ -49,6 +49,7 @@ Result<ArchiveFormat> DetectFormat(const std::string& path, bool directory) {
     return Err(Error::Invalid(path + ": a directory without an oci-layout file"));
   }
   ASSIGN_OR_RETURN(TarReader reader, TarReader::Open(path));
+  reader.AllowAbsolutePaths();
   bool docker_manifest = false;
   bool aci_manifest = false;
   bool rootfs = false;
@@ -58,6 +59,9 @@ Result<ArchiveFormat> DetectFormat(const std::string& path, bool directory) {
       break;
     }
     const std::string& p = entry->path;
+    if (entry->absolute) {
+      return ArchiveFormat::kRootfsTarball;  // `tar -P`; image formats never name "/x"
+    }
     if (p.empty()) {
       continue;
     }
@@ -168,8 +172,7 @@ Result<std::pair<Digest, int64_t>> IngestUnknown(
     writer.Discard();
     return Err(std::move(written).error());
   }
-  ASSIGN_OR_RETURN(Digest digest, writer.Commit());
-  RETURN_IF_ERROR(ctx.lease.Add({digest}));
+  ASSIGN_OR_RETURN(Digest digest, writer.Commit(&ctx.lease));
   return std::make_pair(std::move(digest), size);
 }
 
@@ -212,6 +215,7 @@ Result<std::vector<ImageRecord>> ImportRootfsTarball(ImportContext& ctx, const s
   {
     // Must be a tar, compressed in a way Decompress and the layer media types know.
     ASSIGN_OR_RETURN(TarReader reader, TarReader::Open(path));
+    reader.AllowAbsolutePaths();
     RETURN_IF_ERROR(reader.Next());
     std::string filter = reader.FilterName();
     if (filter != "none" && filter != "gzip" && filter != "zstd") {

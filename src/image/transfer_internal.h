@@ -39,6 +39,7 @@ struct TarEntry {
   int64_t size = 0;
   std::string link;              // symlink target (raw) or hardlink target (normalized)
   archive_entry* raw = nullptr;  // valid until the next Next()
+  bool absolute = false;         // the raw name began with "/" (only with AllowAbsolutePaths)
 };
 
 // A tar file read sequentially (any of libarchive's compression filters). Move-only.
@@ -61,9 +62,13 @@ class TarReader {
   [[nodiscard]] std::string FilterName() const;
   [[nodiscard]] archive* handle() const { return archive_; }
   [[nodiscard]] const std::string& path() const { return path_; }
+  // Rootfs tarballs made with `tar -P` name members "/etc/x": accept them, leading "/" removed
+  // (as docker import does). Archives in image formats never do; they keep rejecting them.
+  void AllowAbsolutePaths() { allow_absolute_ = true; }
 
  private:
   TarReader() = default;
+  bool allow_absolute_ = false;
   std::string path_;
   os::UniqueFd fd_;
   archive* archive_ = nullptr;

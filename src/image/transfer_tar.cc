@@ -114,14 +114,23 @@ Result<std::optional<TarEntry>> TarReader::Next() {
   }
   TarEntry entry;
   entry.raw = raw;
-  ASSIGN_OR_RETURN(entry.path, NormalizeArchivePath(name));
+  std::string_view relative = name;
+  while (allow_absolute_ && relative.starts_with('/')) {
+    entry.absolute = true;
+    relative.remove_prefix(1);
+  }
+  ASSIGN_OR_RETURN(entry.path, NormalizeArchivePath(relative));
   entry.type = TypeOf(raw);
   entry.size = archive_entry_size_is_set(raw) != 0 ? archive_entry_size(raw) : 0;
   if (entry.size < 0) {
     return Err(Error::Invalid(path_ + ": " + entry.path + ": negative size"));
   }
   if (entry.type == EntryType::kHardlink) {
-    ASSIGN_OR_RETURN(entry.link, NormalizeArchivePath(archive_entry_hardlink(raw)));
+    std::string_view link = archive_entry_hardlink(raw);
+    while (allow_absolute_ && link.starts_with('/')) {
+      link.remove_prefix(1);
+    }
+    ASSIGN_OR_RETURN(entry.link, NormalizeArchivePath(link));
   } else if (entry.type == EntryType::kSymlink) {
     const char* target = archive_entry_symlink(raw);
     entry.link = target != nullptr ? target : "";

@@ -277,6 +277,24 @@ TEST_F(TransferTest, RootfsTarballBecomesARunnableImage) {
   EXPECT_STREQ(target, "tool");
 }
 
+// `tar -P` writes "/etc/x": like docker import, the leading "/" is dropped.
+TEST_F(TransferTest, RootfsTarballWithAbsoluteNames) {
+  Write("abs.tar", TarBuilder()
+                       .Dir("/etc")
+                       .File("/etc/x", "x\n")
+                       .File("/bin/tool", "tool\n", 0755)
+                       .Hardlink("/bin/tool2", "/bin/tool")
+                       .Finish());
+  ImportOptions options = Options();
+  options.names = {Ref("localhost/abs:1")};
+  auto imported = Import(*b_, Path("abs.tar"), options);
+  ASSERT_TRUE(imported) << imported.error().ToString();
+  ASSERT_EQ(imported->size(), 1U);
+  ASSERT_TRUE(ExtractRootfs(*b_, (*imported)[0], Path("out"), DefaultUnpackOptions()));
+  EXPECT_EQ(ReadAll(Path("out/etc/x")), "x\n");
+  EXPECT_EQ(ReadAll(Path("out/bin/tool2")), "tool\n");
+}
+
 TEST_F(TransferTest, ExtractRootfsAppliesWhiteouts) {
   ImageRecord image = MakeImage(*a_);
   ASSERT_TRUE(ExtractRootfs(*a_, image, Path("out"), DefaultUnpackOptions()));

@@ -44,6 +44,18 @@ const char* CStr(std::string_view leaf) {
   return leaf.data();
 }
 
+// "dir/name", or "name" under the root ("").
+std::string ChildPath(const std::string& dir, std::string_view name) {
+  std::string path;
+  path.reserve(dir.size() + 1 + name.size());
+  if (!dir.empty()) {
+    path.append(dir);
+    path.push_back('/');
+  }
+  path.append(name);
+  return path;
+}
+
 Error EntryError(int code, std::string_view op, const std::string& path) {
   return Error::FromCode(code, op, path);
 }
@@ -60,24 +72,28 @@ Status NormalizeEntryPath(std::string_view raw, std::string* out) {
     size_t end = std::min(raw.find('/', pos), raw.size());
     std::string_view part = raw.substr(pos, end - pos);
     pos = end + 1;
-    if (part.empty() || part == ".")
+    if (part.empty() || part == ".") {
       continue;
-    if (part == "..")
+    }
+    if (part == "..") {
       return Err(Error::Invalid("path has a \"..\" component"));
+    }
     if (part.size() > kMaxComponent) {
       return Err(Error::Invalid("path component is longer than " + std::to_string(kMaxComponent) +
                                 " bytes"));
     }
-    if (!out->empty())
+    if (!out->empty()) {
       out->push_back('/');
+    }
     out->append(part);
   }
   return Ok();
 }
 
 std::optional<uint32_t> MapId(const std::vector<IdRange>& map, uint32_t id) {
-  if (map.empty())
+  if (map.empty()) {
     return id;
+  }
   for (const IdRange& range : map) {
     if (id >= range.container_id && id - range.container_id < range.size) {
       return range.host_id + (id - range.container_id);
@@ -88,8 +104,9 @@ std::optional<uint32_t> MapId(const std::vector<IdRange>& map, uint32_t id) {
 
 Result<TreeWriter> TreeWriter::Open(const std::string& dest, const UnpackOptions& options) {
   int fd = open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
     return Err(Error::FromErrno("open", dest));
+  }
   TreeWriter writer(os::UniqueFd(fd), options);
   // Directories the archive implies but does not list belong to the container's root.
   std::optional<uint32_t> uid = MapId(options.uid_map, 0);
@@ -102,8 +119,9 @@ Result<TreeWriter> TreeWriter::Open(const std::string& dest, const UnpackOptions
 
 Result<os::UniqueFd> TreeWriter::WalkDir(std::string_view dir, int flags, bool create) {
   os::UniqueFd current(fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
-  if (current.get() < 0)
+  if (current.get() < 0) {
     return Err(Error::FromErrno("dup", "destination"));
+  }
   size_t pos = 0;
   while (pos < dir.size()) {
     size_t end = std::min(dir.find('/', pos), dir.size());
@@ -113,16 +131,7 @@ Result<os::UniqueFd> TreeWriter::WalkDir(std::string_view dir, int flags, bool c
     int open_flags = (end == dir.size() ? flags : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     int fd = openat(current.get(), name.c_str(), open_flags);
     if (fd < 0 && errno == ENOENT && create) {
-      if (mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Err(EntryError(errno, "mkdir", prefix));
-      }
-      if (options_->keep_ownership && implicit_owner_) {
-        if (fchownat(current.get(), name.c_str(), implicit_uid_, implicit_gid_,
-                     AT_SYMLINK_NOFOLLOW) != 0) {
-          return Err(EntryError(errno, "chown", prefix));
-        }
-      }
-      Written(prefix);
+      RETURN_IF_ERROR(CreateImplicitDir(current.get(), name, prefix));
       fd = openat(current.get(), name.c_str(), open_flags);
     }
     if (fd < 0) {
@@ -133,26 +142,42 @@ Result<os::UniqueFd> TreeWriter::WalkDir(std::string_view dir, int flags, bool c
         return Err(Error::Invalid("parent " + prefix +
                                   (S_ISLNK(st.st_mode) ? " is a symlink" : " is not a directory")));
       }
-      if (saved == ENOENT)
+      if (saved == ENOENT) {
         return Err(Error::NotFound("parent " + prefix + " does not exist"));
+      }
       return Err(EntryError(saved, "open", prefix));
     }
     current = os::UniqueFd(fd);
   }
   if (dir.empty() && flags != O_PATH) {
     int fd = openat(root_.get(), ".", flags | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
       return Err(Error::FromErrno("open", "destination"));
+    }
     current = os::UniqueFd(fd);
   }
   return current;
 }
 
+Status TreeWriter::CreateImplicitDir(int parent_fd, const std::string& name,
+                                     const std::string& path) {
+  if (mkdirat(parent_fd, name.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Err(EntryError(errno, "mkdir", path));
+  }
+  if (options_->keep_ownership && implicit_owner_ &&
+      fchownat(parent_fd, name.c_str(), implicit_uid_, implicit_gid_, AT_SYMLINK_NOFOLLOW) != 0) {
+    return Err(EntryError(errno, "chown", path));
+  }
+  Written(path);
+  return Ok();
+}
+
 Result<os::UniqueFd> TreeWriter::OpenDir(std::string_view dir, int flags, bool create) {
   scratch_.assign(dir.empty() ? "." : dir);
   int fd = OpenBeneath(root_.get(), scratch_, flags);
-  if (fd >= 0)
+  if (fd >= 0) {
     return os::UniqueFd(fd);
+  }
   // ENOENT: create parents; ELOOP/ENOTDIR/EXDEV: name the culprit; ENOSYS: old kernel; EAGAIN:
   // a concurrent rename. The walk handles all of them.
   return WalkDir(dir, flags, create);
@@ -161,10 +186,12 @@ Result<os::UniqueFd> TreeWriter::OpenDir(std::string_view dir, int flags, bool c
 Result<int> TreeWriter::Parent(const std::string& path, std::string_view* leaf) {
   std::string_view dir = Dirname(path);
   *leaf = Basename(path);
-  if (dir.empty())
+  if (dir.empty()) {
     return root_.get();
-  if (cache_valid_ && dir == cached_dir_)
+  }
+  if (cache_valid_ && dir == cached_dir_) {
     return cached_fd_.get();
+  }
   ASSIGN_OR_RETURN(cached_fd_, OpenDir(dir, O_PATH, /*create=*/true));
   cached_dir_.assign(dir);
   cache_valid_ = true;
@@ -172,12 +199,14 @@ Result<int> TreeWriter::Parent(const std::string& path, std::string_view* leaf) 
 }
 
 void TreeWriter::Written(const std::string& path) {
-  if (options_->whiteouts != UnpackOptions::Whiteouts::kApply)
+  if (options_->whiteouts != UnpackOptions::Whiteouts::kApply) {
     return;
+  }
   // Parents count as written too (archives need not list them): an opaque whiteout keeps them.
   std::string_view current = path;
-  while (!current.empty() && written_.emplace(current).second)
+  while (!current.empty() && written_.emplace(current).second) {
     current = Dirname(current);
+  }
 }
 
 Status TreeWriter::RemoveAt(int dir_fd, std::string_view name, const std::string& path) {
@@ -185,13 +214,16 @@ Status TreeWriter::RemoveAt(int dir_fd, std::string_view name, const std::string
   // (the fd itself stays open, callers may hold it).
   cached_dir_.clear();
   cache_valid_ = false;
-  if (unlinkat(dir_fd, CStr(name), 0) == 0 || errno == ENOENT)
+  if (unlinkat(dir_fd, CStr(name), 0) == 0 || errno == ENOENT) {
     return Ok();
-  if (errno != EISDIR)
+  }
+  if (errno != EISDIR) {
     return Err(EntryError(errno, "unlink", path));
+  }
   int fd = openat(dir_fd, CStr(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
     return Err(EntryError(errno, "open", path));
+  }
   DIR* dir = fdopendir(fd);
   if (dir == nullptr) {
     close(fd);
@@ -205,9 +237,10 @@ Status TreeWriter::RemoveAt(int dir_fd, std::string_view name, const std::string
   }
   Status status = Ok();
   for (const std::string& child : children) {
-    status = RemoveAt(dirfd(dir), child, path + "/" + child);
-    if (!status)
+    status = RemoveAt(dirfd(dir), child, ChildPath(path, child));
+    if (!status) {
       break;
+    }
   }
   closedir(dir);
   RETURN_IF_ERROR(status);
@@ -220,24 +253,29 @@ Status TreeWriter::RemoveAt(int dir_fd, std::string_view name, const std::string
 template <typename F>
 Status TreeWriter::Replace(int dir_fd, std::string_view leaf, const std::string& path,
                            const char* op, F create) {
-  if (create() == 0)
+  if (create() == 0) {
     return Ok();
-  if (errno != EEXIST)
+  }
+  if (errno != EEXIST) {
     return Err(EntryError(errno, op, path));
+  }
   RETURN_IF_ERROR(RemoveAt(dir_fd, leaf, path));
-  if (create() != 0)
+  if (create() != 0) {
     return Err(EntryError(errno, op, path));
+  }
   return Ok();
 }
 
 Status TreeWriter::ApplyXattrs(int fd, const EntryMeta& meta, const std::string& path) {
   for (const auto& [name, value] : meta.xattrs) {
-    if (fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) == 0)
+    if (fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) == 0) {
       continue;
+    }
     // Rootless, security.capability needs CAP_SETFCAP and some file systems lack user xattrs:
     // the file is still usable without them.
-    if (!options_->keep_ownership && (errno == EPERM || errno == ENOTSUP))
+    if (!options_->keep_ownership && (errno == EPERM || errno == ENOTSUP)) {
       continue;
+    }
     return Err(EntryError(errno, "setxattr " + name, path));
   }
   return Ok();
@@ -260,12 +298,14 @@ Status TreeWriter::FinishFile(int fd, const EntryMeta& meta, const std::string& 
     return Err(EntryError(errno, "chown", path));
   }
   // After chown, which clears setuid/setgid.
-  if (fchmod(fd, meta.perm) != 0)
+  if (fchmod(fd, meta.perm) != 0) {
     return Err(EntryError(errno, "chmod", path));
+  }
   RETURN_IF_ERROR(ApplyXattrs(fd, meta, path));
   timespec times[2] = {meta.mtime, meta.mtime};
-  if (futimens(fd, times) != 0)
+  if (futimens(fd, times) != 0) {
     return Err(EntryError(errno, "utimensat", path));
+  }
   return Ok();
 }
 
@@ -274,8 +314,9 @@ Status TreeWriter::CreateDirectory(const std::string& path, const EntryMeta& met
   ASSIGN_OR_RETURN(int dir_fd, Parent(path, &leaf));
   // 0700 until Finish applies the real mode, so that a read-only directory can be filled.
   if (mkdirat(dir_fd, CStr(leaf), 0700) != 0) {
-    if (errno != EEXIST)
+    if (errno != EEXIST) {
       return Err(EntryError(errno, "mkdir", path));
+    }
     struct stat st {};
     if (fstatat(dir_fd, CStr(leaf), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return Err(EntryError(errno, "stat", path));
@@ -283,15 +324,17 @@ Status TreeWriter::CreateDirectory(const std::string& path, const EntryMeta& met
     if (!S_ISDIR(st.st_mode)) {
       RETURN_IF_ERROR(RemoveAt(dir_fd, leaf, path));
       ASSIGN_OR_RETURN(dir_fd, Parent(path, &leaf));
-      if (mkdirat(dir_fd, CStr(leaf), 0700) != 0)
+      if (mkdirat(dir_fd, CStr(leaf), 0700) != 0) {
         return Err(EntryError(errno, "mkdir", path));
+      }
     }
   }
   Written(path);
   if (!meta.xattrs.empty()) {
     int fd = openat(dir_fd, CStr(leaf), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
       return Err(EntryError(errno, "open", path));
+    }
     os::UniqueFd dir(fd);
     RETURN_IF_ERROR(ApplyXattrs(dir.get(), meta, path));
   }
@@ -339,8 +382,9 @@ Status TreeWriter::CreateHardlink(const std::string& path, const std::string& ta
   os::UniqueFd target_dir_fd = std::move(target_dir_fd_or).value();
   struct stat target_st {};
   if (fstatat(target_dir_fd.get(), CStr(target_leaf), &target_st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT)
+    if (errno == ENOENT) {
       return Err(Error::NotFound("hardlink target " + target + " does not exist"));
+    }
     return Err(EntryError(errno, "stat", target));
   }
   if (!S_ISREG(target_st.st_mode) && !S_ISLNK(target_st.st_mode)) {
@@ -378,30 +422,36 @@ Status TreeWriter::ApplyWhiteout(const std::string& path, const EntryMeta& meta)
   std::string dir_path(dir);
   if (name == ".wh..opq") {
     Result<os::UniqueFd> dir_fd = OpenDir(dir, O_RDONLY, /*create=*/!apply);
-    if (apply && !dir_fd && dir_fd.error().code() == ENOENT)
+    if (apply && !dir_fd && dir_fd.error().code() == ENOENT) {
       return Ok();
-    if (!dir_fd)
+    }
+    if (!dir_fd) {
       return Err(std::move(dir_fd).error());
-    if (apply)
+    }
+    if (apply) {
       return ClearOpaque(dir_fd->get(), dir_path);
+    }
     std::string xattr = options_->overlay_xattr_prefix + "overlay.opaque";
     if (fsetxattr(dir_fd->get(), xattr.c_str(), "y", 1, 0) != 0) {
       return Err(EntryError(errno, "setxattr " + xattr, dir_path));
     }
     return Ok();
   }
-  if (name.starts_with(".wh."))
+  if (name.starts_with(".wh.")) {
     return Ok();  // aufs bookkeeping (.wh..wh.plnk...): nothing
+  }
   if (name.empty() || name == "." || name == "..") {
     return Err(Error::Invalid("whiteout names no file"));
   }
   std::string target = dir.empty() ? std::string(name) : dir_path + "/" + std::string(name);
   if (apply) {
     Result<os::UniqueFd> dir_fd = OpenDir(dir, O_PATH, /*create=*/false);
-    if (!dir_fd && dir_fd.error().code() == ENOENT)
+    if (!dir_fd && dir_fd.error().code() == ENOENT) {
       return Ok();
-    if (!dir_fd)
+    }
+    if (!dir_fd) {
       return Err(std::move(dir_fd).error());
+    }
     return RemoveAt(dir_fd->get(), name, target);
   }
   // overlayfs whiteout: a character device 0/0 under the hidden file's name.
@@ -417,8 +467,9 @@ Status TreeWriter::ApplyWhiteout(const std::string& path, const EntryMeta& meta)
 
 Status TreeWriter::ClearOpaque(int dir_fd, const std::string& dir) {
   int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
     return Err(EntryError(errno, "open", dir));
+  }
   DIR* stream = fdopendir(fd);
   if (stream == nullptr) {
     close(fd);
@@ -432,14 +483,15 @@ Status TreeWriter::ClearOpaque(int dir_fd, const std::string& dir) {
   }
   closedir(stream);
   for (const auto& [name, is_dir] : children) {
-    std::string path = dir.empty() ? name : dir + "/" + name;
+    std::string path = ChildPath(dir, name);
     if (!written_.contains(path)) {
       RETURN_IF_ERROR(RemoveAt(dir_fd, name, path));
     } else if (is_dir) {
       // Written by this layer, but what lower layers put inside it is hidden too.
       int child = openat(dir_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0)
+      if (child < 0) {
         return Err(EntryError(errno, "open", path));
+      }
       os::UniqueFd child_fd(child);
       RETURN_IF_ERROR(ClearOpaque(child_fd.get(), path));
     }
@@ -459,24 +511,28 @@ Status TreeWriter::Finish() {
   std::unordered_set<std::string_view> done;
   for (auto it = pending_dirs_.rbegin(); it != pending_dirs_.rend(); ++it) {
     const auto& [path, meta] = *it;
-    if (!done.insert(path).second)
+    if (!done.insert(path).second) {
       continue;
+    }
     Result<os::UniqueFd> dir = OpenDir(path, O_RDONLY, /*create=*/false);
     if (!dir) {
       // Replaced by a later entry (a file or symlink) or removed by a whiteout: nothing to do.
-      if (dir.error().code() == ENOENT || dir.error().code() == EINVAL)
+      if (dir.error().code() == ENOENT || dir.error().code() == EINVAL) {
         continue;
+      }
       return Err(std::move(dir).error());
     }
     RETURN_IF_ERROR(FinishFile(dir->get(), meta, path.empty() ? "." : path));
   }
   // One syncfs instead of an fsync per file: the tree is renamed into place only afterwards.
   int fd = openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
     return Err(Error::FromErrno("open", "destination"));
+  }
   os::UniqueFd root(fd);
-  if (syncfs(root.get()) != 0)
+  if (syncfs(root.get()) != 0) {
     return Err(Error::FromErrno("syncfs", "destination"));
+  }
   return Ok();
 }
 

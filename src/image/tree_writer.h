@@ -70,6 +70,9 @@ class TreeWriter {
   // when `create`. Errors name the component that is a symlink or not a directory.
   [[nodiscard]] Result<os::UniqueFd> OpenDir(std::string_view dir, int flags, bool create);
   [[nodiscard]] Result<os::UniqueFd> WalkDir(std::string_view dir, int flags, bool create);
+  // A directory the archive implies but does not list: 0755, owned by the container's root.
+  [[nodiscard]] Status CreateImplicitDir(int parent_fd, const std::string& name,
+                                         const std::string& path);
   // The parent directory of `path` (O_PATH, cached across entries) and the leaf name.
   [[nodiscard]] Result<int> Parent(const std::string& path, std::string_view* leaf);
   // Removes `name` in `dir_fd` (recursively for directories, never following symlinks).

@@ -1,6 +1,7 @@
-// UnpackLayer: reads tar entries with libarchive (tar formats only) from a LayerStream and
-// places them with TreeWriter, which enforces our own no-follow, stay-inside policy instead of
-// archive_write_disk's. Thread-compatible: all state is per call.
+// UnpackLayer: reads tar entries with libarchive (tar formats only) from a LayerStream (run on a
+// worker thread, joined before returning) and places them with TreeWriter, which enforces our own
+// no-follow, stay-inside policy instead of archive_write_disk's. Thread-compatible: all state is
+// per call; files are written on the calling thread (its credentials apply).
 #include "image/unpack.h"
 
 #include <archive.h>
@@ -32,7 +33,7 @@ struct ArchiveFree {
 
 class Unpacker {
  public:
-  Unpacker(LayerStream& stream, TreeWriter& writer, const UnpackOptions& options)
+  Unpacker(TarChunks& stream, TreeWriter& writer, const UnpackOptions& options)
       : stream_(stream), writer_(writer), options_(options) {}
 
   [[nodiscard]] Result<UnpackStats> Run();
@@ -46,7 +47,7 @@ class Unpacker {
   [[nodiscard]] Status FillMeta(archive_entry* entry);
   [[nodiscard]] Status WriteData(archive_entry* entry, const std::string& path);
 
-  LayerStream& stream_;
+  TarChunks& stream_;
   TreeWriter& writer_;
   const UnpackOptions& options_;
   std::unique_ptr<archive, ArchiveFree> archive_;
@@ -71,16 +72,18 @@ la_ssize_t Unpacker::Read(archive* a, void* data, const void** buffer) {
 }
 
 Error Unpacker::ArchiveError(std::string_view what) const {
-  if (stream_error_)
+  if (stream_error_) {
     return *stream_error_;
+  }
   const char* message = archive_error_string(archive_.get());
   return Error::Invalid(std::string(what) + ": " + (message != nullptr ? message : "tar error"));
 }
 
 Result<UnpackStats> Unpacker::Run() {
   archive_.reset(archive_read_new());
-  if (!archive_)
+  if (!archive_) {
     return Err(Error(ENOMEM, "libarchive: cannot allocate a reader"));
+  }
   // The tar family only (ustar, pax, GNU); the bytes are already decompressed.
   if (archive_read_support_format_tar(archive_.get()) != ARCHIVE_OK ||
       archive_read_open(archive_.get(), this, nullptr, &Unpacker::Read, nullptr) != ARCHIVE_OK) {
@@ -89,8 +92,9 @@ Result<UnpackStats> Unpacker::Run() {
   while (true) {
     archive_entry* entry = nullptr;
     int rc = archive_read_next_header(archive_.get(), &entry);
-    if (rc == ARCHIVE_EOF)
+    if (rc == ARCHIVE_EOF) {
       break;
+    }
     // ARCHIVE_RETRY (a bad header libarchive would skip) is an error too.
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       return Err(ArchiveError("reading tar header after " + std::to_string(entries_) + " entries"));
@@ -108,17 +112,22 @@ Result<UnpackStats> Unpacker::Run() {
 
 Status Unpacker::Entry(archive_entry* entry) {
   const char* raw = archive_entry_pathname(entry);
-  if (raw == nullptr)
+  if (raw == nullptr) {
     raw = archive_entry_pathname_utf8(entry);
-  if (raw == nullptr)
+  }
+  if (raw == nullptr) {
     raw = "";  // libarchive gives no name for an empty one
+  }
   Status status = NormalizeEntryPath(raw, &path_);
-  if (status)
+  if (status) {
     status = FillMeta(entry);
-  if (status)
+  }
+  if (status) {
     status = Place(entry, path_);
-  if (!status)
+  }
+  if (!status) {
     return Err(std::move(status).error().AddContext("entry " + std::string(raw)));
+  }
   return Ok();
 }
 
@@ -126,23 +135,28 @@ Status Unpacker::FillMeta(archive_entry* entry) {
   int64_t uid = archive_entry_uid(entry);
   int64_t gid = archive_entry_gid(entry);
   constexpr int64_t kMaxId = std::numeric_limits<uint32_t>::max() - 1;  // -1 is "no id"
-  if (uid < 0 || uid > kMaxId)
+  if (uid < 0 || uid > kMaxId) {
     return Err(Error::Invalid("bad uid " + std::to_string(uid)));
-  if (gid < 0 || gid > kMaxId)
+  }
+  if (gid < 0 || gid > kMaxId) {
     return Err(Error::Invalid("bad gid " + std::to_string(gid)));
+  }
   if (options_.keep_ownership) {
     std::optional<uint32_t> host_uid = MapId(options_.uid_map, static_cast<uint32_t>(uid));
     std::optional<uint32_t> host_gid = MapId(options_.gid_map, static_cast<uint32_t>(gid));
-    if (!host_uid)
+    if (!host_uid) {
       return Err(Error::Invalid("uid " + std::to_string(uid) + " is not mapped"));
-    if (!host_gid)
+    }
+    if (!host_gid) {
       return Err(Error::Invalid("gid " + std::to_string(gid) + " is not mapped"));
+    }
     meta_.uid = *host_uid;
     meta_.gid = *host_gid;
   }
   meta_.perm = archive_entry_perm(entry) & 07777;
-  if (!options_.keep_setid)
+  if (!options_.keep_setid) {
     meta_.perm &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  }
   meta_.mtime.tv_sec = archive_entry_mtime(entry);
   meta_.mtime.tv_nsec = std::clamp(archive_entry_mtime_nsec(entry), 0L, 999'999'999L);
   meta_.xattrs.clear();
@@ -153,10 +167,12 @@ Status Unpacker::FillMeta(archive_entry* entry) {
     while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
       std::string_view key(name != nullptr ? name : "");
       // trusted.* and security.selinux... would let an image set overlay or LSM state.
-      if (!key.starts_with("user.") && key != "security.capability")
+      if (!key.starts_with("user.") && key != "security.capability") {
         continue;
-      if (meta_.xattrs.size() == kMaxXattrs)
+      }
+      if (meta_.xattrs.size() == kMaxXattrs) {
         return Err(Error::Invalid("too many xattrs"));
+      }
       meta_.xattrs.emplace_back(key, std::string(static_cast<const char*>(value), size));
     }
   }
@@ -167,13 +183,15 @@ Status Unpacker::Place(archive_entry* entry, const std::string& path) {
   mode_t type = archive_entry_filetype(entry);
   if (const char* target = archive_entry_hardlink(entry); target != nullptr) {
     RETURN_IF_ERROR_CTX(NormalizeEntryPath(target, &link_), "hardlink target");
-    if (path.empty() || link_.empty())
+    if (path.empty() || link_.empty()) {
       return Err(Error::Invalid("hardlink with an empty name"));
+    }
     return writer_.CreateHardlink(path, link_);
   }
   if (path.empty()) {
-    if (type != AE_IFDIR)
+    if (type != AE_IFDIR) {
       return Err(Error::Invalid("empty name"));
+    }
     writer_.SetRootMeta(meta_);
     return Ok();
   }
@@ -188,8 +206,9 @@ Status Unpacker::Place(archive_entry* entry, const std::string& path) {
       return writer_.CreateDirectory(path, meta_);
     case AE_IFLNK: {
       const char* target = archive_entry_symlink(entry);
-      if (target == nullptr || *target == '\0')
+      if (target == nullptr || *target == '\0') {
         return Err(Error::Invalid("symlink without target"));
+      }
       return writer_.CreateSymlink(path, target, meta_);
     }
     case AE_IFCHR:
@@ -215,17 +234,21 @@ Status Unpacker::WriteData(archive_entry* entry, const std::string& path) {
     size_t size = 0;
     la_int64_t offset = 0;
     int rc = archive_read_data_block(archive_.get(), &block, &size, &offset);
-    if (rc == ARCHIVE_EOF)
+    if (rc == ARCHIVE_EOF) {
       break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+    }
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       return Err(ArchiveError("reading data"));
+    }
     const char* data = static_cast<const char*>(block);
     while (size > 0) {
       ssize_t n = pwrite(fd.get(), data, size, offset);
-      if (n < 0 && errno == EINTR)
+      if (n < 0 && errno == EINTR) {
         continue;
-      if (n <= 0)
+      }
+      if (n <= 0) {
         return Err(Error::FromErrno("write", path));
+      }
       data += n;
       size -= static_cast<size_t>(n);
       offset += n;
@@ -239,7 +262,7 @@ Status Unpacker::WriteData(archive_entry* entry, const std::string& path) {
   return writer_.FinishFile(fd.get(), meta_, path);
 }
 
-Result<UnpackStats> UnpackFrom(LayerStream& stream, const std::string& dest,
+Result<UnpackStats> UnpackFrom(TarChunks& stream, const std::string& dest,
                                const UnpackOptions& options) {
   ASSIGN_OR_RETURN(TreeWriter writer, TreeWriter::Open(dest, options));
   Unpacker unpacker(stream, writer, options);
@@ -251,9 +274,11 @@ Result<UnpackStats> UnpackFrom(LayerStream& stream, const std::string& dest,
 Result<UnpackStats> UnpackLayer(int source_fd, std::optional<Compression> compression,
                                 const std::string& dest, const UnpackOptions& options) {
   LayerStream stream(FdSource(source_fd), compression, options.max_uncompressed_bytes);
-  return UnpackFrom(stream, dest, options);
+  PipelinedLayerStream pipelined(stream);  // joined before `stream` goes
+  return UnpackFrom(pipelined, dest, options);
 }
 
+// No worker thread here: `read_tar_bytes` is the caller's and may expect to run on its thread.
 Result<UnpackStats> UnpackTarStream(
     const std::function<Result<size_t>(char* buffer, size_t size)>& read_tar_bytes,
     const std::string& dest, const UnpackOptions& options) {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "base/strings.h"
 
@@ -139,45 +140,123 @@ Status MkdirAll(const std::string& path, mode_t mode) {
 
 namespace {
 
-Status RemoveAt(int dirfd, const char* name, const std::string& shown) {
-  if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) {
+// RemoveAll keeps only the current directory open, whatever the depth: the way back up is
+// "..", checked against the identity recorded on the way down. Directories we own but may not
+// list or empty (rootless extraction leaves 0555 ones) are made u+rwx first.
+struct RemoveFrame {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;  // in its parent
+  std::string shown;
+  std::vector<std::string> pending;
+};
+
+Result<UniqueFd> OpenDirToEmpty(int dirfd, const std::string& name, const std::string& shown) {
+  struct stat st {};
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+      (st.st_mode & S_IRWXU) != S_IRWXU) {
+    (void)::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
+  }
+  const int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return Err(Error::FromErrno("open", shown));
+  }
+  return UniqueFd(fd);
+}
+
+Result<RemoveFrame> DescribeDir(int fd, const std::string& name, const std::string& shown) {
+  RemoveFrame frame{.dev = 0, .ino = 0, .name = name, .shown = shown, .pending = {}};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return Err(Error::FromErrno("stat", shown));
+  }
+  frame.dev = st.st_dev;
+  frame.ino = st.st_ino;
+  const int own = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = own < 0 ? nullptr : ::fdopendir(own);
+  if (dir == nullptr) {
+    const auto err = Error::FromErrno("opendir", shown);
+    if (own >= 0) {
+      ::close(own);
+    }
+    return Err(err);
+  }
+  while (struct dirent* entry = ::readdir(dir)) {
+    const std::string_view child = entry->d_name;
+    if (child != "." && child != "..") {
+      frame.pending.emplace_back(child);
+    }
+  }
+  ::closedir(dir);
+  return frame;
+}
+
+// Removes the next pending child of the top frame, or descends into it when it is a
+// non-empty directory.
+Status RemoveStep(std::vector<RemoveFrame>& stack, UniqueFd& fd) {
+  const std::string name = std::move(stack.back().pending.back());
+  stack.back().pending.pop_back();
+  const std::string shown = JoinPath(stack.back().shown, name);
+  if (::unlinkat(fd.get(), name.c_str(), 0) == 0 || errno == ENOENT) {
     return Ok();
   }
   if (errno != EISDIR && errno != EPERM) {
     return Err(Error::FromErrno("unlink", shown));
   }
-  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    return Err(Error::FromErrno("open", shown));
+  ASSIGN_OR_RETURN(UniqueFd child, OpenDirToEmpty(fd.get(), name, shown));
+  ASSIGN_OR_RETURN(RemoveFrame frame, DescribeDir(child.get(), name, shown));
+  stack.push_back(std::move(frame));
+  fd = std::move(child);
+  return Ok();
+}
+
+Status Ascend(UniqueFd& fd, const RemoveFrame& parent) {
+  const int raw = ::openat(fd.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) {
+    return Err(Error::FromErrno("open", parent.shown));
   }
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    ::close(fd);
-    return Err(Error::FromErrno("fdopendir", shown));
+  UniqueFd up(raw);
+  struct stat st {};
+  if (::fstat(raw, &st) != 0) {
+    return Err(Error::FromErrno("stat", parent.shown));
   }
-  Status st = Ok();
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string_view child = entry->d_name;
-    if (child == "." || child == "..") {
-      continue;
-    }
-    st = RemoveAt(::dirfd(dir), entry->d_name, JoinPath(shown, child));
-    if (!st) {
-      break;
-    }
+  if (st.st_dev != parent.dev || st.st_ino != parent.ino) {
+    return Err(Error(EBUSY, parent.shown + ": moved while being removed"));
   }
-  ::closedir(dir);
-  RETURN_IF_ERROR(st);
-  if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    return Err(Error::FromErrno("rmdir", shown));
-  }
+  fd = std::move(up);
   return Ok();
 }
 
 }  // namespace
 
 Status RemoveAll(const std::string& path) {
-  return RemoveAt(AT_FDCWD, path.c_str(), path);
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
+    return Ok();
+  }
+  if (errno != EISDIR && errno != EPERM) {
+    return Err(Error::FromErrno("unlink", path));
+  }
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenDirToEmpty(AT_FDCWD, path, path));
+  std::vector<RemoveFrame> stack;
+  ASSIGN_OR_RETURN(RemoveFrame top, DescribeDir(fd.get(), path, path));
+  stack.push_back(std::move(top));
+  while (stack.size() > 1 || !stack.back().pending.empty()) {
+    if (!stack.back().pending.empty()) {
+      RETURN_IF_ERROR(RemoveStep(stack, fd));
+      continue;
+    }
+    const RemoveFrame done = std::move(stack.back());
+    stack.pop_back();
+    RETURN_IF_ERROR(Ascend(fd, stack.back()));
+    if (::unlinkat(fd.get(), done.name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      return Err(Error::FromErrno("rmdir", done.shown));
+    }
+  }
+  fd.Reset();
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    return Err(Error::FromErrno("rmdir", path));
+  }
+  return Ok();
 }
 
 bool Exists(const std::string& path) {

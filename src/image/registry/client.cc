@@ -85,7 +85,8 @@ class Client final : public RegistryClient {
         credentials_(std::move(credentials)),
         http_(HttpClientOptions{options_.connect_timeout, options_.stall_timeout,
                                 options_.user_agent, options_.certs_dirs,
-                                options_.insecure_registries}) {}
+                                options_.insecure_registries,
+                                HttpClientOptions{}.request_timeout}) {}
 
   Result<FetchedManifest> GetManifest(std::string_view tag_or_digest) override;
   Result<std::string> GetBlob(const Digest& digest, size_t limit) override;

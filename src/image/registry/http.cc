@@ -47,6 +47,7 @@ struct Transfer {
   bool streaming = false;  // the body goes to request->sink
   Status failure;          // why a callback aborted the transfer
   uint64_t sunk = 0;
+  bool error_body_full = false;  // a non-2xx body reached kMaxErrorBody: transfer stopped
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -115,6 +116,11 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   if (!Is2xx(t.response.status)) {  // an error document: keep its beginning only
     size_t room = kMaxErrorBody - std::min(kMaxErrorBody, t.response.body.size());
     t.response.body.append(chunk.substr(0, room));
+    if (n >= room) {
+      // Enough to report: stop here rather than reading an endless error body forever.
+      t.error_body_full = true;
+      return 0;
+    }
     return n;
   }
   if (t.response.body.size() + n > t.request->body_limit) {
@@ -214,6 +220,13 @@ void SetCommonOptions(CURL* h, const HttpClientOptions& options, const HttpReque
   curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
+  if (request.sink) {
+    // Blob streams: big reads; only the stall timeout bounds them (layers can take hours).
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+  } else if (options.request_timeout.count() > 0) {
+    // Manifests, tokens, pings: small documents, so an overall deadline too.
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(options.request_timeout.count()));
+  }
   if (request.method == "POST") {
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
@@ -241,6 +254,27 @@ void SetTlsOptions(CURL* h, TlsSettings& tls, curl_blob& blob) {
 bool IsRedirect(long status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
+
+}  // namespace
+
+Status CheckRedirect(const UrlParts& from, const UrlParts& to, bool with_body) {
+  if (from.scheme == "https" && to.scheme == "http" && !IsLoopbackRegistry(to.authority)) {
+    return Err(Error(EPERM, fmt::format("refusing a redirect from https {} to plain http {}",
+                                        from.authority, to.authority)));
+  }
+  // A remote registry must not make us talk to services on our own loopback.
+  if (IsLoopbackRegistry(to.authority) && !IsLoopbackRegistry(from.authority)) {
+    return Err(Error(EPERM, fmt::format("refusing a redirect from {} to loopback {}",
+                                        from.authority, to.authority)));
+  }
+  // 307/308 resend the body (a token POST carries a refresh token): same origin only.
+  if (with_body && (from.authority != to.authority || from.scheme != to.scheme)) {
+    return Err(Error(EPERM, fmt::format("refusing to resend credentials to {}", to.authority)));
+  }
+  return Ok();
+}
+
+namespace {
 
 // Resolves `location` against `base` with curl's URL parser.
 Result<std::string> ResolveLocation(const std::string& base, const std::string& location) {
@@ -362,15 +396,15 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request, HttpAttempt* attempt)
     }
     ASSIGN_OR_RETURN(std::string next, ResolveLocation(request.url, *location));
     ASSIGN_OR_RETURN(UrlParts there, ParseHttpUrl(next));
-    if (here.scheme == "https" && there.scheme == "http" && !IsLoopbackRegistry(there.authority)) {
-      return Err(Error(EPERM, fmt::format("refusing a redirect from {} to plain http {}",
-                                          RedactUrl(request.url), RedactUrl(next))));
-    }
-    log::Debug("registry: {} redirected to {}", RedactUrl(request.url), RedactUrl(next));
-    if (response.status == 303) {
+    // 301/302/303 turn a POST into a GET without its body (as browsers do); 307/308 keep both.
+    if (response.status != 307 && response.status != 308 && request.method == "POST") {
       request.method = "GET";
       request.body.clear();
     }
+    bool with_body = request.method == "POST" || !request.body.empty();
+    RETURN_IF_ERROR_CTX(CheckRedirect(here, there, with_body),
+                        fmt::format("redirect from {}", RedactUrl(request.url)));
+    log::Debug("registry: {} redirected to {}", RedactUrl(request.url), RedactUrl(next));
     request.url = std::move(next);
   }
 }
@@ -418,7 +452,9 @@ Result<HttpResponse> HttpClient::SendOnce(const HttpRequest& request, bool send_
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   // An error document cut short is still an answer (docker-registry declares the blob's length
   // on its 416 and then closes): its body only ever feeds messages.
-  bool error_answer = status >= 300 && transfer.sunk == 0 && IsTransient(code);
+  bool error_answer =
+      status >= 300 && transfer.sunk == 0 &&
+      (IsTransient(code) || (code == CURLE_WRITE_ERROR && transfer.error_body_full));
   if (code != CURLE_OK && !error_answer) {
     attempt.transient = IsTransient(code);
     long os_errno = 0;

@@ -1,7 +1,7 @@
 // A small HTTP client over libcurl easy handles for the registry client: one request per call,
-// redirects followed by hand (Authorization dropped when the host changes), bounded bodies,
-// per-host TLS settings, stall and connect timeouts. Thread-safe: handles are per call and the
-// connection cache is shared under mutexes.
+// redirects followed by hand (Authorization dropped when the host changes, bodies never sent
+// to another host), bounded bodies, per-host TLS settings, stall, connect and request timeouts.
+// Thread-safe: handles are per call and the connection cache is shared under mutexes.
 #ifndef COMET_IMAGE_REGISTRY_HTTP_H_
 #define COMET_IMAGE_REGISTRY_HTTP_H_
 
@@ -42,6 +42,9 @@ struct HttpClientOptions {
   std::vector<std::string> certs_dirs;
   // host[:port] authorities reached without TLS verification.
   std::vector<std::string> insecure_hosts;
+  // Overall deadline of requests without a sink (manifests, tokens, pings); 0 means none.
+  // Blob streams are bounded by the stall timeout only.
+  std::chrono::seconds request_timeout{300};
 };
 
 struct HttpResponse {
@@ -109,6 +112,11 @@ struct UrlParts {
   std::string authority;  // "host[:port]" as written (brackets kept)
 };
 [[nodiscard]] Result<UrlParts> ParseHttpUrl(const std::string& url);
+
+// Whether a redirect from `from` to `to` may be followed: never https -> plain http (but to
+// loopback), never from a non-loopback host to loopback, and a request body (`with_body`: a
+// 307/308 POST, whose body can hold a refresh token) never leaves its scheme and authority.
+[[nodiscard]] Status CheckRedirect(const UrlParts& from, const UrlParts& to, bool with_body);
 
 // The URL without its query string and fragment, for messages and logs.
 [[nodiscard]] std::string RedactUrl(std::string_view url);

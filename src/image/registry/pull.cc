@@ -18,9 +18,9 @@
 namespace comet::image::registry {
 namespace {
 
-// An index may point at another index once (an index of indexes); anything deeper is refused,
-// so a hostile registry cannot make us walk a long chain of documents.
-constexpr int kMaxIndexDepth = 1;  // nested indexes allowed below the first one
+// Indexes allowed below the top-level one: index -> index -> manifest is fine, a third index
+// level is refused, so a hostile registry cannot make us walk a long chain of documents.
+constexpr int kMaxIndexDepth = 1;
 
 void Emit(const PullOptions& options, PullEvent::Kind kind, std::string digest = {},
           uint64_t done = 0, uint64_t total = 0) {
@@ -89,7 +89,7 @@ Result<Resolved> Resolve(Store& store, Lease& lease, RegistryClient& client, con
       RETURN_IF_ERROR(store.PutBlob(fetched.body, fetched.digest));
       return Resolved{std::move(manifest), fetched.digest, index_digest, platform};
     }
-    if (depth > kMaxIndexDepth) {
+    if (depth > kMaxIndexDepth) {  // `depth`: 0 for the top-level document
       return Err(Error::Invalid(fmt::format("{}: index {} nests indexes more than one level deep",
                                             ref.ToString(), fetched.digest.ToString())));
     }
@@ -122,6 +122,10 @@ Result<ImageConfig> FetchConfig(Store& store, RegistryClient& client, const Reso
   } else {
     ASSIGN_OR_RETURN(data, client.GetBlob(desc.digest, kMaxConfigBytes));
     RETURN_IF_ERROR(store.PutBlob(data, desc.digest));
+  }
+  if (data.size() != size) {
+    return Err(Error::Invalid(
+        fmt::format("config {}: got {} bytes, its descriptor says {}", digest, data.size(), size)));
   }
   Emit(options, PullEvent::Kind::kBlobDone, digest, size, size);
   ASSIGN_OR_RETURN(ImageConfig config, ParseImageConfig(data));

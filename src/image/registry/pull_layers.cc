@@ -166,10 +166,26 @@ class LayerPuller {
   // `retryable` is set for transfer failures a new attempt may fix, `kept` to the bytes left in
   // the partial file.
   Status DownloadOnce(const Descriptor& layer, bool& retryable, uint64_t& kept) {
+    bool bad_resume = false;
+    Status status = DownloadPass(layer, retryable, kept, bad_resume);
+    if (status || !bad_resume) {
+      return status;
+    }
+    // A resumed partial that fails verification may hold a bad prefix (from an earlier, broken
+    // download): Commit removed it, so one download from byte zero can still succeed.
+    log::Warning("resumed download of {} did not verify ({}); downloading it from the start",
+                 layer.digest.ToString(), status.error().ToString());
+    return DownloadPass(layer, retryable, kept, bad_resume);
+  }
+
+  // One transfer into the store's partial file, resuming it; `bad_resume` is set when it
+  // resumed and the whole then failed verification (the store removed the partial file).
+  Status DownloadPass(const Descriptor& layer, bool& retryable, uint64_t& kept, bool& bad_resume) {
     ASSIGN_OR_RETURN(BlobWriter writer, store_.BeginBlob(layer.digest, layer.size));
     if (writer.done()) {
       return Ok();
     }
+    const bool resumed = writer.offset() > 0;
     Attempt attempt;
     Status fetched = Transfer(layer, writer, attempt);
     if (!fetched) {
@@ -184,7 +200,11 @@ class LayerPuller {
     }
     // Verifies size and digest; a mismatch removes the partial file, so it is never retried
     // into the same bad content.
-    RETURN_IF_ERROR(writer.Commit());
+    auto committed = writer.Commit();
+    if (!committed) {
+      bad_resume = resumed && committed.error().code() == EINVAL;  // a digest mismatch
+      return Err(std::move(committed).error());
+    }
     return Ok();
   }
 
@@ -193,6 +213,9 @@ class LayerPuller {
     const auto size = static_cast<uint64_t>(layer.size);
     uint64_t position = writer.offset();
     uint64_t reported = position;
+    if (position > 0) {
+      log::Debug("resuming {} at byte {}", digest, position);
+    }
     Emit(PullEvent::Kind::kBlobStarted, digest, position, size);
     auto on_restart = [&]() -> Status {
       position = 0;

@@ -17,8 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "image/layer_trees.h"
@@ -330,6 +332,94 @@ TEST_F(PullTest, InterruptedDownloadResumes) {
   ASSERT_EQ(started.size(), 1U);
   EXPECT_GT(started[0].done, 10U << 20U);
   EXPECT_FALSE(os::Exists(partial));
+  EXPECT_TRUE(ReadInImage(*image, "data/layer0.bin") == spec.layers[0].files[0].content);
+}
+
+// PUTs `doc` as repo:tag with curl and returns its descriptor (for the platform linux/amd64).
+nlohmann::json PutManifest(const RegistryServer& server, const std::string& dir,
+                           const std::string& repo, const std::string& tag,
+                           const nlohmann::json& doc) {
+  const std::string body = doc.dump();
+  const std::string path = os::JoinPath(dir, tag + ".json");
+  EXPECT_TRUE(os::WriteFile(path, body));
+  const std::string type = doc["mediaType"].get<std::string>();
+  auto put = testing::RunChecked({"curl", "-sSf", "-X", "PUT", "-H", "Content-Type: " + type,
+                                  "--data-binary", "@" + path,
+                                  server.url() + "/v2/" + repo + "/manifests/" + tag});
+  EXPECT_TRUE(put) << put.error().ToString();
+  return {{"mediaType", type},
+          {"digest", Digest::Sha256Of(body).ToString()},
+          {"size", body.size()},
+          {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}};
+}
+
+// index -> index -> manifest is followed; one more index level is refused.
+TEST_F(PullTest, OneNestedIndexLevelOnly) {
+  ASSERT_OK(testing::PushImage(Server(), "pull/nest", "m", testing::SmallImageSpec("amd64")));
+  auto raw = testing::InspectRaw(Server(), "pull/nest", "m");
+  ASSERT_OK(raw);
+  auto manifest = nlohmann::json::parse(*raw);
+  nlohmann::json desc = PutManifest(Server(), tmp_->path(), "pull/nest", "m2", manifest);
+  for (const std::string tag : {"i1", "i2", "i3"}) {
+    nlohmann::json index = {{"schemaVersion", 2},
+                            {"mediaType", std::string(media_type::kOciIndex)},
+                            {"manifests", nlohmann::json::array({desc})}};
+    desc = PutManifest(Server(), tmp_->path(), "pull/nest", tag, index);
+  }
+  PullOptions options = Options();
+  auto platform = ParsePlatform("linux/amd64");
+  ASSERT_OK(platform);
+  options.platform = *platform;
+  ASSERT_OK(Pull(*store_, Ref(Server(), "pull/nest:i1"), options));
+  ASSERT_OK(Pull(*store_, Ref(Server(), "pull/nest:i2"), options));
+  auto deep = Pull(*store_, Ref(Server(), "pull/nest:i3"), options);
+  ASSERT_FALSE(deep);
+  EXPECT_THAT(deep.error().ToString(), HasSubstr("nests indexes more than one level deep"));
+}
+
+// A manifest whose config descriptor gives the wrong size (the digest matches) is refused.
+TEST_F(PullTest, ConfigSizeMustMatchItsDescriptor) {
+  ASSERT_OK(testing::PushImage(Server(), "pull/cfgsize", "v1", testing::SmallImageSpec()));
+  auto raw = testing::InspectRaw(Server(), "pull/cfgsize", "v1");
+  ASSERT_OK(raw);
+  auto doc = nlohmann::json::parse(*raw);
+  const auto real_size = doc["config"]["size"].get<int64_t>();
+  doc["config"]["size"] = real_size + 1;
+  const std::string path = os::JoinPath(tmp_->path(), "lying.json");
+  ASSERT_OK(os::WriteFile(path, doc.dump()));
+  ASSERT_OK(testing::RunChecked(
+      {"curl", "-sSf", "-X", "PUT", "-H", "Content-Type: " + doc["mediaType"].get<std::string>(),
+       "--data-binary", "@" + path, Server().url() + "/v2/pull/cfgsize/manifests/lying"}));
+
+  auto image = Pull(*store_, Ref(Server(), "pull/cfgsize:lying"), Options());
+  ASSERT_FALSE(image);
+  EXPECT_THAT(
+      image.error().ToString(),
+      HasSubstr(fmt::format("got {} bytes, its descriptor says {}", real_size, real_size + 1)));
+}
+
+// A partial file whose beginning is bad (left by an earlier, broken download) fails the digest
+// check after resuming: the pull starts that layer again from byte zero, once.
+TEST_F(PullTest, BadResumedPartialIsDownloadedAgain) {
+  const ImageSpec spec = testing::BigImageSpec(1, 1, 11);
+  ASSERT_OK(testing::PushImage(Server(), "pull/badpartial", "v1", spec));
+  auto manifest = RemoteManifest(Server(), "pull/badpartial", "v1");
+  ASSERT_OK(manifest);
+  const Digest layer = manifest->layers[0].digest;
+  const std::string ingest = os::JoinPath(Root(), "ingest");
+  ASSERT_OK(os::MkdirAll(ingest));
+  ASSERT_OK(os::WriteFile(os::JoinPath(ingest, layer.hex() + ".partial"), std::string(1000, 'z')));
+
+  Events events;
+  PullOptions options = Options();
+  options.progress = events.Fn();
+  auto image = Pull(*store_, Ref(Server(), "pull/badpartial:v1"), options);
+  ASSERT_OK(image);
+  auto started = events.Of(PullEvent::Kind::kBlobStarted, layer.ToString());
+  ASSERT_EQ(started.size(), 2U);
+  EXPECT_EQ(started[0].done, 1000U);
+  EXPECT_EQ(started[1].done, 0U);
+  EXPECT_TRUE(store_->HasBlob(layer));
   EXPECT_TRUE(ReadInImage(*image, "data/layer0.bin") == spec.layers[0].files[0].content);
 }
 

@@ -215,7 +215,10 @@ int MountCgroupV1(const RootfsPlan& plan, const MountStep& step, int root_fd,
     }
     for (const std::string& link : h.links) {
       if (link != h.name) {
-        ::symlinkat(h.name.c_str(), tmpfs_fd, link.c_str());
+        // Best effort, like the links cgroupfs itself would show: a missing alias is harmless.
+        if (::symlinkat(h.name.c_str(), tmpfs_fd, link.c_str()) != 0) {
+          continue;
+        }
       }
     }
   }

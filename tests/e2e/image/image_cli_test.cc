@@ -38,7 +38,7 @@ class ImageCli : public ::testing::Test {
   }
 
   // Runs comet with --dir <data_> and `args`.
-  CommandResult Comet(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  CommandResult Comet(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
     args.insert(args.begin(), {CometBinary(), "--dir", data_});
     auto result = RunCommand(args, env, std::chrono::seconds(240));
     EXPECT_TRUE(result) << result.error().ToString();
@@ -46,7 +46,7 @@ class ImageCli : public ::testing::Test {
   }
 
   std::string Ok(std::vector<std::string> args) {
-    CommandResult r = Comet(args);
+    CommandResult r = Comet(std::move(args));
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     return r.out;
   }
@@ -64,14 +64,16 @@ class ImageCli : public ::testing::Test {
   std::vector<std::string> Blobs() {
     std::vector<std::string> out;
     const std::string dir = os::JoinPath(data_, "images/blobs/sha256");
-    if (!fs::exists(dir))
+    if (!fs::exists(dir)) {
       return out;
-    for (const auto& entry : fs::directory_iterator(dir))
+    }
+    for (const auto& entry : fs::directory_iterator(dir)) {
       out.push_back(entry.path().filename());
+    }
     return out;
   }
 
-  std::string ReadOrEmpty(const std::string& path) {
+  static std::string ReadOrEmpty(const std::string& path) {
     auto data = os::ReadFile(path);
     return data ? *data : "";
   }
@@ -272,8 +274,9 @@ TEST_F(ImageCli, InterruptedFetchResumes) {
   Ok({"image", "extract", "--rootfs-only", ref, out});
   uintmax_t total = 0;
   for (const auto& entry : fs::recursive_directory_iterator(out)) {
-    if (entry.is_regular_file())
+    if (entry.is_regular_file()) {
       total += entry.file_size();
+    }
   }
   EXPECT_EQ(total, 96U << 20U);
 }
@@ -311,8 +314,15 @@ TEST_F(ImageCli, ExportImportRoundTripReadableByPeers) {
   EXPECT_EQ(Comet({"image", "export", ref, oci}).exit_code, 254) << "exists: needs --overwrite";
   Ok({"image", "export", "--overwrite", ref, oci});
 
+  // skopeo's oci:PATH:NAME form is understood by fetch as well.
+  const std::string via_fetch = os::JoinPath(tmp_->path(), "via-fetch");
+  CommandResult fetched =
+      RunCommand({CometBinary(), "--dir", via_fetch, "fetch", fmt::format("oci:{}:{}", dir, ref)})
+          .value();
+  EXPECT_EQ(fetched.exit_code, 0) << fetched.Describe();
+  EXPECT_EQ(fetched.out, id);
   for (const std::string& source :
-       {"oci-archive:" + oci, "docker-archive:" + docker, "oci:" + dir + ":" + ref}) {
+       {"oci-archive:" + oci, "docker-archive:" + docker, fmt::format("oci:{}:{}", dir, ref)}) {
     auto inspected = RunChecked({"skopeo", "inspect", source});
     EXPECT_TRUE(inspected) << source << ": " << inspected.error().ToString();
   }
@@ -327,8 +337,9 @@ TEST_F(ImageCli, ExportImportRoundTripReadableByPeers) {
   // The docker archive's image has its own manifest (same config): the name is on one of them.
   size_t named = 0;
   for (const auto& image : ListJson()) {
-    for (const auto& name : image["names"])
+    for (const auto& name : image["names"]) {
       named += name == ref ? 1 : 0;
+    }
   }
   EXPECT_EQ(named, 1U);
 }
@@ -400,6 +411,10 @@ TEST_F(ImageCli, RemoveTagAndGarbageCollect) {
   Ok({"fetch", ref});
   Ok({"image", "tag", ref, "local/other:2"});
   EXPECT_EQ(ListJson()[0]["names"].size(), 2U);
+  // Removing one of two names only untags (docker, podman); the last name removes the image.
+  EXPECT_EQ(Ok({"image", "rm", "local/other:2"}), "untagged: docker.io/local/other:2\n");
+  EXPECT_EQ(ListJson()[0]["names"].size(), 1U);
+  Ok({"image", "tag", ref, "local/other:2"});
 
   CommandResult unknown = Comet({"image", "rm", "nothing/here:1"});
   EXPECT_EQ(unknown.exit_code, 254);
@@ -431,8 +446,9 @@ TEST_F(ImageCli, ProgressBarOnATerminal) {
 }
 
 TEST_F(ImageCli, RootlessFetchAndRender) {
-  if (::geteuid() != 0)
+  if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root to switch to the comet-test user";
+  }
   auto uid_text = RunChecked({COMET_SOURCE_DIR "/scripts/ensure-test-user.sh"});
   ASSERT_TRUE(uid_text) << uid_text.error().ToString();
   const std::string uid = uid_text->substr(0, uid_text->find('\n'));
@@ -466,8 +482,9 @@ TEST_F(ImageCli, RootlessFetchAndRender) {
 // although the user cannot delete those files outside it. Without subordinate ids (a uid with
 // no passwd and no subuid entry), only the user's own id is mapped and files are the user's.
 TEST_F(ImageCli, RootlessStoreKeepsMappedOwnership) {
-  if (::geteuid() != 0)
+  if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root to switch to unprivileged users";
+  }
   auto uid_text = RunChecked({COMET_SOURCE_DIR "/scripts/ensure-test-user.sh"});
   ASSERT_TRUE(uid_text) << uid_text.error().ToString();
   const uid_t uid = static_cast<uid_t>(std::stoul(uid_text->substr(0, uid_text->find('\n'))));
@@ -521,8 +538,9 @@ TEST_F(ImageCli, RootlessStoreKeepsMappedOwnership) {
     const std::string layers = home + "/.local/share/comet/images/layers/sha256";
     std::string data_file;
     for (const auto& entry : fs::directory_iterator(layers)) {
-      if (fs::exists(entry.path() / "home/app/data"))
+      if (fs::exists(entry.path() / "home/app/data")) {
         data_file = entry.path() / "home/app/data";
+      }
     }
     ASSERT_FALSE(data_file.empty()) << "no layer tree has home/app/data";
     struct stat st {};
