@@ -157,7 +157,7 @@ Result<std::string> MakeFillDir(const std::string& root, const Digest& diff_id) 
 }  // namespace
 
 Status Store::EnsureLayer(const Digest& diff_id,
-                          const std::function<Result<Digest>(const std::string&)>& fill) {
+                          const std::function<Result<Digest>(const std::string&)>& fill) const {
   if (HasLayer(diff_id)) {
     return Ok();
   }

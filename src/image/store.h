@@ -121,6 +121,8 @@ class Lease {
   std::unique_ptr<State> state_;
 };
 
+// A Store is an immutable handle on a directory: its methods are const even where they change
+// the store on disk (the handle itself never changes).
 class Store {
  public:
   [[nodiscard]] static Result<Store> Open(StoreOptions options);
@@ -138,9 +140,9 @@ class Store {
   [[nodiscard]] Result<Digest> PutBlob(std::string_view data,
                                        const std::optional<Digest>& expected = std::nullopt);
   // `expected_size` < 0: unknown. Blocks while another process writes the same blob.
-  [[nodiscard]] Result<BlobWriter> BeginBlob(const Digest& expected, int64_t expected_size);
+  [[nodiscard]] Result<BlobWriter> BeginBlob(const Digest& expected, int64_t expected_size) const;
   // For content whose digest is learnt at the end (a converted layer).
-  [[nodiscard]] Result<BlobWriter> BeginUnknownBlob();
+  [[nodiscard]] Result<BlobWriter> BeginUnknownBlob() const;
 
   // ---- unpacked layer trees, keyed by diff ID (the digest of the uncompressed tar)
   [[nodiscard]] std::string LayerPath(const Digest& diff_id) const;
@@ -149,13 +151,13 @@ class Store {
   // `fill(tmp_dir)` to unpack into a fresh private directory, then renames it into place, so a
   // layer tree is either complete or absent. `fill` returns the diff ID it computed; a mismatch
   // with `diff_id` removes the directory and fails.
-  [[nodiscard]] Status EnsureLayer(const Digest& diff_id,
-                                   const std::function<Result<Digest>(const std::string&)>& fill);
+  [[nodiscard]] Status EnsureLayer(
+      const Digest& diff_id, const std::function<Result<Digest>(const std::string&)>& fill) const;
 
   // ---- images
   // Registers an image whose manifest, config and layer blobs are all in the store (checked).
   [[nodiscard]] Result<ImageRecord> AddImage(const Digest& manifest_digest,
-                                             const AddImageOptions& options);
+                                             const AddImageOptions& options) const;
   [[nodiscard]] Result<std::vector<ImageRecord>> ListImages() const;
   // Finds by name ("busybox", "localhost:5000/a:1", "a@sha256:..."), manifest digest, repo
   // digest, or image ID / unique ID prefix (>= 3 hex digits). Ambiguity is an error.
@@ -164,21 +166,21 @@ class Store {
   [[nodiscard]] Result<ImageConfig> ReadConfig(const ImageRecord& image) const;
   // Unpacked layer directories of the image, lowest first (all must exist: EnsureLayer first).
   [[nodiscard]] Result<std::vector<std::string>> LayerPaths(const ImageRecord& image) const;
-  [[nodiscard]] Status Tag(std::string_view what, const Reference& name);
+  [[nodiscard]] Status Tag(std::string_view what, const Reference& name) const;
   // Removes a name; the image stays (possibly nameless).
-  [[nodiscard]] Status Untag(const Reference& name);
+  [[nodiscard]] Status Untag(const Reference& name) const;
   // Removes the image (all its names) and then the blobs and layers nothing else references.
   // Refused while a lease holds it.
-  [[nodiscard]] Status RemoveImage(std::string_view what);
-  [[nodiscard]] Status MarkUsed(const Digest& manifest_digest);
+  [[nodiscard]] Status RemoveImage(std::string_view what) const;
+  [[nodiscard]] Status MarkUsed(const Digest& manifest_digest) const;
 
   // ---- leases and gc
   // Named lease (a pod's, persistent): creates or reopens leases/<name>.
-  [[nodiscard]] Result<Lease> AcquireLease(std::string_view name);
-  [[nodiscard]] Status ReleaseLease(std::string_view name);
+  [[nodiscard]] Result<Lease> AcquireLease(std::string_view name) const;
+  [[nodiscard]] Status ReleaseLease(std::string_view name) const;
   // Temporary lease for an operation in progress.
-  [[nodiscard]] Result<Lease> TemporaryLease();
-  [[nodiscard]] Result<GcReport> GarbageCollect(const GcOptions& options);
+  [[nodiscard]] Result<Lease> TemporaryLease() const;
+  [[nodiscard]] Result<GcReport> GarbageCollect(const GcOptions& options) const;
 
  private:
   explicit Store(StoreOptions options) : options_(std::move(options)) {}

@@ -170,7 +170,7 @@ Status HashExisting(int fd, Hasher& hasher, uint64_t& offset, const std::string&
 
 }  // namespace
 
-Result<BlobWriter> Store::BeginBlob(const Digest& expected, int64_t expected_size) {
+Result<BlobWriter> Store::BeginBlob(const Digest& expected, int64_t expected_size) const {
   auto state = std::make_unique<BlobWriter::State>();
   state->root = root();
   state->blob_dir = os::JoinPath(root(), "blobs/" + expected.algorithm());
@@ -194,7 +194,7 @@ Result<BlobWriter> Store::BeginBlob(const Digest& expected, int64_t expected_siz
   return writer;
 }
 
-Result<BlobWriter> Store::BeginUnknownBlob() {
+Result<BlobWriter> Store::BeginUnknownBlob() const {
   auto state = std::make_unique<BlobWriter::State>();
   state->root = root();
   state->blob_dir = os::JoinPath(root(), "blobs/sha256");

@@ -24,8 +24,9 @@ using testing::MakeTestStore;
 
 std::string Payload(size_t size) {
   std::string data(size, '\0');
-  for (size_t i = 0; i < size; ++i)
+  for (size_t i = 0; i < size; ++i) {
     data[i] = static_cast<char>('a' + (i * 7) % 26);
+  }
   return data;
 }
 
@@ -212,8 +213,9 @@ TEST(StoreBlobsConcurrency, TwoProcessesOneWrites) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     char c = 0;
-    if (::read(go[0], &c, 1) != 1)
+    if (::read(go[0], &c, 1) != 1) {
       _exit(3);
+    }
     auto writer = t.store.BeginBlob(d, static_cast<int64_t>(data.size()));
     _exit(writer && writer->done() ? 0 : 1);
   }
@@ -241,8 +243,9 @@ TEST(StoreBlobsConcurrency, WriterKilledMidWriteLeavesAResumablePartial) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     auto writer = t.store.BeginBlob(d, static_cast<int64_t>(data.size()));
-    if (!writer || !writer->Write(std::string_view(data).substr(0, half)))
+    if (!writer || !writer->Write(std::string_view(data).substr(0, half))) {
       _exit(1);
+    }
     ::raise(SIGKILL);
     _exit(2);
   }

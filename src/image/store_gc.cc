@@ -281,7 +281,7 @@ void SweepMetadata(const std::string& root, const std::vector<ImageRecord>& imag
 
 }  // namespace
 
-Result<GcReport> Store::GarbageCollect(const GcOptions& options) {
+Result<GcReport> Store::GarbageCollect(const GcOptions& options) const {
   GcReport report;
   si::SweepResult sweep;
   {

@@ -87,8 +87,9 @@ TEST(StoreGc, KeepsLeasedImagesAndWhatTheyReference) {
   const auto pod_image = PutTestImage(t.store, "pod", {"pod:1"});
   const auto pull_image = PutTestImage(t.store, "pull", {"pull:1"});
   const auto old_image = PutTestImage(t.store, "old", {"old:1"});
-  for (const auto* img : {&pod_image, &pull_image, &old_image})
+  for (const auto* img : {&pod_image, &pull_image, &old_image}) {
     EnsureTestLayer(t.store, *img);
+  }
   const Digest loose = *t.store.PutBlob("unreferenced");
   const Digest leased_blob = *t.store.PutBlob("leased blob");
 
@@ -164,8 +165,9 @@ TEST(StoreGc, DeadTemporaryLeaseOfAKilledProcessIsRemoved) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     auto lease = t.store.TemporaryLease();
-    if (!lease || !lease->Add({a.manifest}))
+    if (!lease || !lease->Add({a.manifest})) {
       _exit(1);
+    }
     ::raise(SIGKILL);
   }
   int status = 0;
@@ -309,10 +311,12 @@ TEST(StoreLayers, RemovesTreesWithHostileModes) {
       auto chown = [](const char* path, const struct stat*, int, struct FTW*) {
         return ::lchown(path, 65534, 65534);
       };
-      if (::nftw(tree.c_str(), chown, 16, FTW_PHYS) != 0)
+      if (::nftw(tree.c_str(), chown, 16, FTW_PHYS) != 0) {
         return 10;
-      if (::setgid(65534) != 0 || ::setuid(65534) != 0)
+      }
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
         return 11;
+      }
     }
     auto removed = store_internal::RemoveTree(tree);
     if (!removed) {
@@ -357,8 +361,9 @@ TEST(StoreLayers, RemovesDeepTreesWithFewFds) {
   MakeDeepTree(other, 1500);
   auto outcome = comet::testing::RunInChild([&] {
     const struct rlimit limit = {.rlim_cur = 256, .rlim_max = 256};
-    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
       return 10;
+    }
     auto sized = store_internal::RemoveTree(tree, /*remove=*/false);
     if (!sized || *sized != 45) {
       fprintf(stderr, "dry run: %s\n",
@@ -399,10 +404,12 @@ TEST(StoreLayers, OsRemoveAllHandlesReadOnlyDirectories) {
       auto chown = [](const char* path, const struct stat*, int, struct FTW*) {
         return ::lchown(path, 65534, 65534);
       };
-      if (::nftw(tree.c_str(), chown, 16, FTW_PHYS) != 0)
+      if (::nftw(tree.c_str(), chown, 16, FTW_PHYS) != 0) {
         return 10;
-      if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
+      }
+      if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
         return 11;
+      }
     }
     if (auto st = os::RemoveAll(tree); !st) {
       fprintf(stderr, "%s\n", st.error().ToString().c_str());

@@ -74,7 +74,8 @@ Result<ImageRecord> DescribeImage(const Store& store, const Digest& manifest_dig
 
 }  // namespace
 
-Result<ImageRecord> Store::AddImage(const Digest& manifest_digest, const AddImageOptions& options) {
+Result<ImageRecord> Store::AddImage(const Digest& manifest_digest,
+                                    const AddImageOptions& options) const {
   for (const Reference& name : options.names) {
     if (name.digest && *name.digest != manifest_digest &&
         (!options.index_digest || *name.digest != *options.index_digest)) {
@@ -121,7 +122,7 @@ Result<ImageRecord> Store::FindImage(std::string_view what) const {
   return images[i];
 }
 
-Status Store::Tag(std::string_view what, const Reference& name) {
+Status Store::Tag(std::string_view what, const Reference& name) const {
   if (name.digest) {
     return Err(
         Error::Invalid(fmt::format("cannot tag with a digest reference {}", name.ToString())));
@@ -135,7 +136,7 @@ Status Store::Tag(std::string_view what, const Reference& name) {
   return si::WriteIndex(root(), images);
 }
 
-Status Store::Untag(const Reference& name) {
+Status Store::Untag(const Reference& name) const {
   ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(root()));
   ASSIGN_OR_RETURN(std::vector<ImageRecord> images, si::LoadImages(root()));
   const std::string canonical = name.ToString();
@@ -149,7 +150,7 @@ Status Store::Untag(const Reference& name) {
   return si::WriteIndex(root(), images);
 }
 
-Status Store::MarkUsed(const Digest& manifest_digest) {
+Status Store::MarkUsed(const Digest& manifest_digest) const {
   ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(root()));
   ASSIGN_OR_RETURN(ImageRecord image, si::ReadMetadata(root(), manifest_digest));
   image.last_used = Clock::now();
@@ -162,12 +163,12 @@ Error InUse(const ImageRecord& image, const si::LeaseInfo& lease) {
   const std::string who = lease.temporary
                               ? fmt::format("an operation in progress (lease {})", lease.name)
                               : fmt::format("pod {}", lease.name);
-  return Error(EBUSY, fmt::format("image {} is in use by {}", image.config_digest.Short(), who));
+  return {EBUSY, fmt::format("image {} is in use by {}", image.config_digest.Short(), who)};
 }
 
 }  // namespace
 
-Status Store::RemoveImage(std::string_view what) {
+Status Store::RemoveImage(std::string_view what) const {
   si::SweepResult sweep;
   {
     ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(root()));

@@ -60,7 +60,7 @@ Status Lease::Add(const std::vector<Digest>& digests) {
   return Ok();
 }
 
-Result<Lease> Store::AcquireLease(std::string_view name) {
+Result<Lease> Store::AcquireLease(std::string_view name) const {
   RETURN_IF_ERROR(si::ValidateLeaseName(name));
   auto state = std::make_unique<Lease::State>();
   state->root = root();
@@ -72,7 +72,7 @@ Result<Lease> Store::AcquireLease(std::string_view name) {
   return Lease(std::move(state));
 }
 
-Status Store::ReleaseLease(std::string_view name) {
+Status Store::ReleaseLease(std::string_view name) const {
   RETURN_IF_ERROR(si::ValidateLeaseName(name));
   const std::string path = os::JoinPath(si::LeasesDir(root()), name);
   ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(root()));
@@ -82,7 +82,7 @@ Status Store::ReleaseLease(std::string_view name) {
   return Ok();
 }
 
-Result<Lease> Store::TemporaryLease() {
+Result<Lease> Store::TemporaryLease() const {
   auto state = std::make_unique<Lease::State>();
   state->root = root();
   state->temporary = true;

@@ -21,15 +21,17 @@ int RunCommand(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> args;
-    for (const std::string& arg : argv)
+    for (const std::string& arg : argv) {
       args.push_back(const_cast<char*>(arg.c_str()));
+    }
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
     _exit(127);
   }
   int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid)
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) {
     return -1;
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

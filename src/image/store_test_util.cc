@@ -34,8 +34,9 @@ std::string OneFileTar(std::string_view name, std::string_view content) {
   PutField(header, 257, 6, std::string_view("ustar\0", 6));
   PutField(header, 263, 2, "00");
   unsigned sum = 0;
-  for (char c : header)
+  for (char c : header) {
     sum += static_cast<unsigned char>(c);
+  }
   PutField(header, 148, 8, fmt::format("{:06o}", sum) + std::string(1, '\0') + " ");
   std::string tar = header;
   tar += content;

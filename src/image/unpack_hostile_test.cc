@@ -134,8 +134,9 @@ TEST(HostileArchive, HugePaxHeader) {
 TEST(HostileArchive, NameLongerThanPathMax) {
   ExpectRejected(TarBuilder().File(std::string(5000, 'a'), "x").Finish(), "longer than 4096");
   std::string deep;
-  for (int i = 0; i < 1200; ++i)
+  for (int i = 0; i < 1200; ++i) {
     deep += "abc/";
+  }
   ExpectRejected(TarBuilder().File(deep + "x", "x").Finish(), "longer than 4096");
   ExpectRejected(TarBuilder().File(std::string(300, 'b') + "/x", "x").Finish(),
                  "component is longer than 255");
@@ -157,16 +158,18 @@ TEST(HostileArchive, TruncatedGzip) {
 TEST(HostileArchive, CorruptZstd) {
   std::string tar = TarBuilder().File("big", std::string(200000, 'x') + "tail").Finish();
   std::string zst = Zstd(tar);
-  for (size_t i = 8; i < zst.size() - 4; i += 3)
+  for (size_t i = 8; i < zst.size() - 4; i += 3) {
     zst[i] = static_cast<char>(zst[i] ^ 0x5a);
+  }
   ExpectRejected(zst, "corrupt zstd stream: ");
   ExpectRejected(Zstd(tar).substr(0, 20), "truncated zstd stream");
 }
 
 TEST(HostileArchive, GarbageIsNotTar) {
   std::string garbage;
-  for (int i = 0; i < 4096; ++i)
+  for (int i = 0; i < 4096; ++i) {
     garbage.push_back(static_cast<char>((i * 7919) % 251 + 1));
+  }
   ExpectRejected(garbage, "reading tar");
 }
 

@@ -35,8 +35,9 @@ struct stat Lstat(const std::string& path) {
 class UnpackPrivileged : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!comet::testing::IsRoot())
+    if (!comet::testing::IsRoot()) {
       GTEST_SKIP() << "needs root";
+    }
   }
 };
 

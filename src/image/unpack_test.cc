@@ -140,7 +140,7 @@ TEST(Unpack, UnpackTarStream) {
   size_t pos = 0;
   Result<UnpackStats> stats = UnpackTarStream(
       [&](char* buffer, size_t size) -> Result<size_t> {
-        size_t n = std::min<size_t>({size, tar.size() - pos, 777});
+        auto n = std::min<size_t>({size, tar.size() - pos, 777});
         std::copy_n(tar.data() + pos, n, buffer);
         pos += n;
         return n;

@@ -18,19 +18,23 @@ namespace comet::image::testing {
 
 os::UniqueFd BlobFd(std::string_view data) {
   int fd = memfd_create("blob", MFD_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
     std::abort();
+  }
   os::UniqueFd blob(fd);
-  if (!os::WriteAll(fd, data) || lseek(fd, 0, SEEK_SET) != 0)
+  if (!os::WriteAll(fd, data) || lseek(fd, 0, SEEK_SET) != 0) {
     std::abort();
+  }
   return blob;
 }
 
 Sandbox::Sandbox() : root_(os::TempDir::Create("comet-unpack-").value()) {
-  if (mkdir(dest().c_str(), 0755) != 0)
+  if (mkdir(dest().c_str(), 0755) != 0) {
     std::abort();
-  if (!os::WriteFile(outside(), "outside\n"))
+  }
+  if (!os::WriteFile(outside(), "outside\n")) {
     std::abort();
+  }
 }
 
 UnpackOptions Sandbox::Rootless() {
@@ -41,7 +45,7 @@ UnpackOptions Sandbox::Rootless() {
   return options;
 }
 
-Result<UnpackStats> Sandbox::Unpack(std::string_view blob, const UnpackOptions& options) {
+Result<UnpackStats> Sandbox::Unpack(std::string_view blob, const UnpackOptions& options) const {
   os::UniqueFd fd = BlobFd(blob);
   return UnpackLayer(fd.get(), std::nullopt, dest(), options);
 }
@@ -53,8 +57,9 @@ std::string Listing(const std::string& dir, bool with_mtimes) {
        it != fs::recursive_directory_iterator(); ++it) {
     std::string path = it->path().lexically_relative(dir).string();
     struct stat st {};
-    if (lstat(it->path().c_str(), &st) != 0)
+    if (lstat(it->path().c_str(), &st) != 0) {
       std::abort();
+    }
     // Directory sizes depend on the file system's history, not on what is in them.
     off_t size = S_ISDIR(st.st_mode) ? 0 : st.st_size;
     std::string line = path + " " + std::to_string(st.st_mode) + " " + std::to_string(size);
@@ -74,8 +79,9 @@ std::string Listing(const std::string& dir, bool with_mtimes) {
   }
   std::sort(lines.begin(), lines.end());
   std::string out;
-  for (const std::string& line : lines)
+  for (const std::string& line : lines) {
     out += line + "\n";
+  }
   return out;
 }
 
@@ -87,8 +93,9 @@ std::string Sandbox::SnapshotOutside() const {
     size_t end = all.find('\n', pos);
     std::string line = all.substr(pos, end - pos + 1);
     pos = end + 1;
-    if (!line.starts_with("dest ") && !line.starts_with("dest/"))
+    if (!line.starts_with("dest ") && !line.starts_with("dest/")) {
       out += line;
+    }
   }
   return out;
 }

@@ -26,7 +26,7 @@ class Sandbox {
   // Everything under root() except dest/, with types, modes, sizes, contents and link targets.
   [[nodiscard]] std::string SnapshotOutside() const;
   [[nodiscard]] Result<UnpackStats> Unpack(std::string_view blob,
-                                           const UnpackOptions& options = Rootless());
+                                           const UnpackOptions& options = Rootless()) const;
   static UnpackOptions Rootless();
 
  private:

@@ -35,8 +35,9 @@ void PutString(std::string& header, size_t offset, size_t width, std::string_vie
 std::string PaxRecord(std::string_view key, std::string_view value) {
   size_t body = key.size() + value.size() + 3;  // ' ', '=', '\n'
   size_t length = body + 1;
-  while (std::to_string(length).size() + body != length)
+  while (std::to_string(length).size() + body != length) {
     ++length;
+  }
   return std::to_string(length) + " " + std::string(key) + "=" + std::string(value) + "\n";
 }
 
@@ -64,10 +65,12 @@ std::string TarHeader(const TarEntry& entry, std::string_view name, std::string_
   PutNumber(header, 337, 8, entry.dev_minor);
   std::memset(header.data() + 148, ' ', 8);
   unsigned sum = 0;
-  for (char c : header)
+  for (char c : header) {
     sum += static_cast<unsigned char>(c);
-  if (entry.bad_checksum)
+  }
+  if (entry.bad_checksum) {
     sum += 1;
+  }
   std::snprintf(header.data() + 148, 8, "%06o", sum);
   header[155] = ' ';
   return header;
@@ -78,10 +81,12 @@ TarEntry MakeEntry(std::string name, char type, std::string data) {
   entry.name = std::move(name);
   entry.type = type;
   entry.data = std::move(data);
-  if (type == '5')
+  if (type == '5') {
     entry.mode = 0755;
-  if (type == '2')
+  }
+  if (type == '2') {
     entry.mode = 0777;
+  }
   return entry;
 }
 
@@ -109,12 +114,12 @@ TarBuilder& TarBuilder::Hardlink(std::string name, std::string target) {
   return Add(std::move(entry));
 }
 
-TarBuilder& TarBuilder::Raw(std::string bytes) {
+TarBuilder& TarBuilder::Raw(const std::string& bytes) {
   out_.append(bytes);
   return *this;
 }
 
-TarBuilder& TarBuilder::Add(TarEntry entry) {
+TarBuilder& TarBuilder::Add(const TarEntry& entry) {
   std::string pax;
   std::string_view name = entry.name;
   std::string_view link = entry.link;
@@ -143,10 +148,12 @@ TarBuilder& TarBuilder::Add(TarEntry entry) {
       link = link.substr(0, 100);
     }
   }
-  for (const auto& [key, value] : entry.xattrs)
+  for (const auto& [key, value] : entry.xattrs) {
     pax += PaxRecord("SCHILY.xattr." + key, value);
-  for (const auto& [key, value] : entry.pax)
+  }
+  for (const auto& [key, value] : entry.pax) {
     pax += PaxRecord(key, value);
+  }
   if (!pax.empty()) {
     out_.append(TarHeader(MakeEntry("", 'x'), "PaxHeaders/entry", "", 'x', pax.size()));
     AppendPadded(out_, pax);
@@ -159,8 +166,9 @@ TarBuilder& TarBuilder::Add(TarEntry entry) {
 
 std::string TarBuilder::Finish(bool end_marker) const {
   std::string out = out_;
-  if (end_marker)
+  if (end_marker) {
     out.append(2 * kBlock, '\0');
+  }
   return out;
 }
 
@@ -174,8 +182,9 @@ std::string Gzip(std::string_view data) {
   zs.avail_in = static_cast<uInt>(data.size());
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
   zs.avail_out = static_cast<uInt>(out.size());
-  if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
     std::abort();
+  }
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
@@ -184,8 +193,9 @@ std::string Gzip(std::string_view data) {
 std::string Zstd(std::string_view data) {
   std::string out(ZSTD_compressBound(data.size()), '\0');
   size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
-  if (ZSTD_isError(n) != 0)
+  if (ZSTD_isError(n) != 0) {
     std::abort();
+  }
   out.resize(n);
   return out;
 }

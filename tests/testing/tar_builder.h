@@ -40,9 +40,9 @@ class TarBuilder {
   TarBuilder& Dir(std::string name, uint32_t mode = 0755);
   TarBuilder& Symlink(std::string name, std::string target);
   TarBuilder& Hardlink(std::string name, std::string target);
-  TarBuilder& Add(TarEntry entry);
+  TarBuilder& Add(const TarEntry& entry);
   // Bytes appended verbatim (a hand-made header, garbage).
-  TarBuilder& Raw(std::string bytes);
+  TarBuilder& Raw(const std::string& bytes);
   // The stream, with the two zero blocks that end an archive when `end_marker`.
   [[nodiscard]] std::string Finish(bool end_marker = true) const;
 
