@@ -285,7 +285,7 @@ std::string Pattern(size_t size, int seed) {
 // Two layers whose top one declares files of gigabytes and a terabyte in a few KiB of data:
 // a copy that wrote the holes out would fill the disk. The lower one has ordinary files.
 std::vector<std::string> SparseLayers(const std::string& base) {
-  Tree(base + "/layers/0").File("normal", Pattern(300 * 1024, 1)).File("small", "small");
+  Tree(base + "/layers/0").File("normal", Pattern(size_t{300} * 1024, 1)).File("small", "small");
   Tree(base + "/layers/1")
       .Sparse("big", 8 * kGiB, kGiB, Pattern(4096, 2))
       .Sparse("tail", 3 * kGiB + 100, 3 * kGiB, Pattern(100, 3))
@@ -298,7 +298,8 @@ std::vector<std::string> SparseLayers(const std::string& base) {
 int CheckSparseCopy(const std::string& root) {
   auto allocated = [](const std::string& path, off_t size) {
     struct stat st = {};
-    return ::stat(path.c_str(), &st) == 0 && st.st_size == size && st.st_blocks * 512 < 1024 * 1024;
+    return ::stat(path.c_str(), &st) == 0 && st.st_size == size &&
+           st.st_blocks * 512 < 1024L * 1024;
   };
   CHILD_CHECK(allocated(root + "/big", 8 * kGiB));
   CHILD_CHECK(ReadAt(root + "/big", kGiB, 4096) == Pattern(4096, 2));
@@ -310,9 +311,9 @@ int CheckSparseCopy(const std::string& root) {
   CHILD_CHECK(ReadAt(root + "/dir/void", 512 * kGiB, 16) == std::string(16, '\0'));
   CHILD_CHECK(allocated(root + "/small", 2 * kGiB));
   CHILD_CHECK(ReadAt(root + "/small", 0, 18) == std::string(10, '\0') + "replaced");
-  CHILD_CHECK(Read(root + "/normal") == Pattern(300 * 1024, 1));
+  CHILD_CHECK(Read(root + "/normal") == Pattern(size_t{300} * 1024, 1));
   struct stat st = {};
-  CHILD_CHECK(::stat((root + "/normal").c_str(), &st) == 0 && st.st_blocks * 512 >= 300 * 1024);
+  CHILD_CHECK(::stat((root + "/normal").c_str(), &st) == 0 && st.st_blocks * 512 >= 300L * 1024);
   return 0;
 }
 

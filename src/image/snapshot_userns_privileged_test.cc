@@ -110,14 +110,14 @@ TEST_F(UserNamespaceTest, BadMapIsAnError) {
 
 TEST_F(UserNamespaceTest, ExitCodeReportsASignalAsAShellDoes) {
   auto killed = RunInUserNamespaceExitCode({{0, kSubId, 1}}, {{0, kSubId, 1}}, [] {
-    ::raise(SIGTERM);
+    (void)::raise(SIGTERM);
     return 0;
   });
   ASSERT_TRUE(killed) << killed.error().ToString();
   EXPECT_EQ(*killed, 128 + SIGTERM);
   EXPECT_EQ(RunInUserNamespaceExitCode({{0, kSubId, 1}}, {{0, kSubId, 1}}, [] { return 3; }), 3);
   EXPECT_FALSE(RunInUserNamespace({{0, kSubId, 1}}, {{0, kSubId, 1}}, [] {
-    ::raise(SIGTERM);
+    (void)::raise(SIGTERM);
     return 0;
   }));
 }

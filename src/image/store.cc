@@ -103,7 +103,7 @@ Result<std::string> Store::ReadBlob(const Digest& digest, size_t limit) const {
   return data;
 }
 
-Result<Digest> Store::PutBlob(std::string_view data, const std::optional<Digest>& expected) {
+Result<Digest> Store::PutBlob(std::string_view data, const std::optional<Digest>& expected) const {
   Hasher hasher(expected ? std::string_view(expected->algorithm()) : "sha256");
   hasher.Update(data);
   const Digest actual = hasher.Current();

@@ -138,7 +138,7 @@ class Store {
   [[nodiscard]] Result<os::UniqueFd> OpenBlob(const Digest& digest) const;
   // Stores `data`; when `expected` is given a mismatch is an error. Idempotent.
   [[nodiscard]] Result<Digest> PutBlob(std::string_view data,
-                                       const std::optional<Digest>& expected = std::nullopt);
+                                       const std::optional<Digest>& expected = std::nullopt) const;
   // `expected_size` < 0: unknown. Blocks while another process writes the same blob.
   [[nodiscard]] Result<BlobWriter> BeginBlob(const Digest& expected, int64_t expected_size) const;
   // For content whose digest is learnt at the end (a converted layer).

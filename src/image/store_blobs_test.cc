@@ -246,7 +246,7 @@ TEST(StoreBlobsConcurrency, WriterKilledMidWriteLeavesAResumablePartial) {
     if (!writer || !writer->Write(std::string_view(data).substr(0, half))) {
       _exit(1);
     }
-    ::raise(SIGKILL);
+    (void)::raise(SIGKILL);
     _exit(2);
   }
   int status = 0;

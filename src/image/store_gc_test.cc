@@ -168,7 +168,7 @@ TEST(StoreGc, DeadTemporaryLeaseOfAKilledProcessIsRemoved) {
     if (!lease || !lease->Add({a.manifest})) {
       _exit(1);
     }
-    ::raise(SIGKILL);
+    (void)::raise(SIGKILL);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
@@ -320,7 +320,7 @@ TEST(StoreLayers, RemovesTreesWithHostileModes) {
     }
     auto removed = store_internal::RemoveTree(tree);
     if (!removed) {
-      fprintf(stderr, "%s\n", removed.error().ToString().c_str());
+      (void)fprintf(stderr, "%s\n", removed.error().ToString().c_str());
       return 1;
     }
     return os::Exists(tree) ? 2 : 0;
@@ -366,18 +366,19 @@ TEST(StoreLayers, RemovesDeepTreesWithFewFds) {
     }
     auto sized = store_internal::RemoveTree(tree, /*remove=*/false);
     if (!sized || *sized != 45) {
-      fprintf(stderr, "dry run: %s\n",
-              sized ? std::to_string(*sized).c_str() : sized.error().ToString().c_str());
+      (void)fprintf(stderr, "dry run: %s\n",
+                    sized ? std::to_string(*sized).c_str() : sized.error().ToString().c_str());
       return 1;
     }
     auto removed = store_internal::RemoveTree(tree);
     if (!removed || *removed != 45) {
-      fprintf(stderr, "remove: %s\n",
-              removed ? std::to_string(*removed).c_str() : removed.error().ToString().c_str());
+      (void)fprintf(
+          stderr, "remove: %s\n",
+          removed ? std::to_string(*removed).c_str() : removed.error().ToString().c_str());
       return 2;
     }
     if (auto st = os::RemoveAll(other); !st) {
-      fprintf(stderr, "os::RemoveAll: %s\n", st.error().ToString().c_str());
+      (void)fprintf(stderr, "os::RemoveAll: %s\n", st.error().ToString().c_str());
       return 3;
     }
     return os::Exists(tree) || os::Exists(other) ? 4 : 0;
@@ -412,7 +413,7 @@ TEST(StoreLayers, OsRemoveAllHandlesReadOnlyDirectories) {
       }
     }
     if (auto st = os::RemoveAll(tree); !st) {
-      fprintf(stderr, "%s\n", st.error().ToString().c_str());
+      (void)fprintf(stderr, "%s\n", st.error().ToString().c_str());
       return 1;
     }
     return os::Exists(tree) ? 2 : 0;
