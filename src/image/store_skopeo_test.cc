@@ -21,6 +21,7 @@ int RunCommand(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& arg : argv) {
       args.push_back(const_cast<char*>(arg.c_str()));
     }

@@ -17,8 +17,8 @@ constexpr size_t kBlock = 512;
 void PutNumber(std::string& header, size_t offset, size_t width, uint64_t value) {
   uint64_t max_octal = (uint64_t{1} << (3 * (width - 1))) - 1;
   if (value <= max_octal) {
-    std::snprintf(header.data() + offset, width, "%0*llo", static_cast<int>(width - 1),
-                  static_cast<unsigned long long>(value));
+    (void)std::snprintf(header.data() + offset, width, "%0*llo", static_cast<int>(width - 1),
+                        static_cast<unsigned long long>(value));
     return;
   }
   header[offset] = static_cast<char>(0x80);
@@ -71,7 +71,7 @@ std::string TarHeader(const TarEntry& entry, std::string_view name, std::string_
   if (entry.bad_checksum) {
     sum += 1;
   }
-  std::snprintf(header.data() + 148, 8, "%06o", sum);
+  (void)std::snprintf(header.data() + 148, 8, "%06o", sum);
   header[155] = ' ';
   return header;
 }
@@ -93,25 +93,25 @@ TarEntry MakeEntry(std::string name, char type, std::string data) {
 TarBuilder& TarBuilder::File(std::string name, std::string data, uint32_t mode) {
   TarEntry entry = MakeEntry(std::move(name), '0', std::move(data));
   entry.mode = mode;
-  return Add(std::move(entry));
+  return Add(entry);
 }
 
 TarBuilder& TarBuilder::Dir(std::string name, uint32_t mode) {
   TarEntry entry = MakeEntry(std::move(name), '5');
   entry.mode = mode;
-  return Add(std::move(entry));
+  return Add(entry);
 }
 
 TarBuilder& TarBuilder::Symlink(std::string name, std::string target) {
   TarEntry entry = MakeEntry(std::move(name), '2');
   entry.link = std::move(target);
-  return Add(std::move(entry));
+  return Add(entry);
 }
 
 TarBuilder& TarBuilder::Hardlink(std::string name, std::string target) {
   TarEntry entry = MakeEntry(std::move(name), '1');
   entry.link = std::move(target);
-  return Add(std::move(entry));
+  return Add(entry);
 }
 
 TarBuilder& TarBuilder::Raw(const std::string& bytes) {

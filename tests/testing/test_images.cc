@@ -65,7 +65,7 @@ Result<std::string> LayerTar(const TestLayer& layer) {
     }
     entry.uid = file.uid;
     entry.gid = file.gid;
-    tar.Add(std::move(entry));
+    tar.Add(entry);
   }
   return tar.Finish();
 }
