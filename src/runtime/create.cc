@@ -210,9 +210,12 @@ Status CreateJob::BuildPlan() {
   if (!namespaces_.has_mount_ns) {
     return Err(Error::Invalid("linux.namespaces: a mount namespace is required"));
   }
-  if (context_.rootless && !namespaces_.new_user_ns &&
-      std::none_of(linux_config.namespaces.begin(), linux_config.namespaces.end(),
-                   [](const oci::Namespace& ns) { return ns.type == "user"; })) {
+  bool user_ns_in_spec = std::any_of(linux_config.namespaces.begin(), linux_config.namespaces.end(),
+                                     [](const oci::Namespace& ns) { return ns.type == "user"; });
+  // A rootless caller that already runs in a user namespace of its own (the pod supervisor,
+  // uid 0 there) may run the container in that namespace; one in the initial namespace may not.
+  bool shares_caller_user_ns = !user_ns_in_spec && InChildUserNamespace();
+  if (context_.rootless && !user_ns_in_spec && !shares_caller_user_ns) {
     return Err(Error::Invalid("linux.namespaces: a rootless container needs a user namespace"));
   }
   plan_.joins = namespaces_.joins;
@@ -245,12 +248,14 @@ Status CreateJob::BuildPlan() {
   process.seccomp = linux_config.seccomp ? &*linux_config.seccomp : nullptr;
   process.set_groups =
       !(namespaces_.new_user_ns &&
-        MappingDeniesSetgroups(linux_config.uid_mappings, linux_config.gid_mappings));
+        MappingDeniesSetgroups(linux_config.uid_mappings, linux_config.gid_mappings)) &&
+      !(shares_caller_user_ns && SetgroupsDeniedHere());
   process.preserve_fds = options_.preserve_fds;
   if (!options_.no_new_keyring) {
     process.session_keyring = "_ses." + options_.id;
   }
   process.create_cwd = namespaces_.new_mount_ns;
+  process.stdio = options_.stdio;
   ASSIGN_OR_RETURN(plan_.process, BuildProcessPlan(*spec.process, process));
   ASSIGN_OR_RETURN(plan_.process.personality, BuildPersonality(linux_config));
   if (plan_.process.terminal && options_.console_socket.empty() && !keep_console_) {

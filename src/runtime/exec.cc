@@ -98,9 +98,42 @@ Result<oci::Process> BuildExecProcess(const ExecOptions& options, const oci::Spe
   return process;
 }
 
-}  // namespace
+Result<ProcessPlan> BuildExecPlan(const ExecOptions& options, const oci::Spec& spec,
+                                  const oci::Process& process, pid_t init) {
+  ProcessPlanOptions process_options;
+  const auto& linux_config = spec.linux_config;
+  process_options.seccomp =
+      linux_config && linux_config->seccomp ? &*linux_config->seccomp : nullptr;
+  auto setgroups = os::ReadFileLimited(fmt::format("/proc/{}/setgroups", init), 64);
+  process_options.set_groups = !setgroups || TrimSpace(*setgroups) != "deny";
+  process_options.preserve_fds = options.preserve_fds;
+  process_options.stdio = options.stdio;
+  return BuildProcessPlan(process, process_options);
+}
 
-Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
+// Hands a SCMP_ACT_NOTIFY listener to the profile's listenerPath.
+Status SendListener(const oci::Seccomp& profile, const ContainerRecord& record,
+                    const std::string& status, int listener) {
+  if (profile.listener_path.empty()) {
+    return Err(
+        Error::Invalid("linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
+  }
+  std::string message = fmt::format(
+      R"({{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":{},"metadata":{},"state":{}}})",
+      record.pid, JsonQuote(profile.listener_metadata),
+      oci::StateToJson(MakeState(record, status)));
+  return SendFdToSocket(profile.listener_path, listener, message);
+}
+
+// What a launched exec leaves for a foreground wait.
+struct LaunchedExec {
+  pid_t pid = 0;
+  os::UniqueFd console;  // the pty master, kept when there is no console socket
+  os::UniqueFd signals;  // forwarded signals (foreground only)
+};
+
+Result<LaunchedExec> LaunchExec(const GlobalOptions& global, const ExecOptions& options,
+                                bool detach) {
   RuntimeContext context = MakeContext(global);
   ASSIGN_OR_RETURN(ContainerRecord record, context.store.Load(options.id));
   std::string status = ComputeStatus(context, record);
@@ -109,7 +142,7 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
   }
   ASSIGN_OR_RETURN(oci::Spec spec, LoadSavedSpec(context, options.id));
   ASSIGN_OR_RETURN(oci::Process process, BuildExecProcess(options, spec));
-  if (process.terminal && options.console_socket.empty() && options.detach) {
+  if (process.terminal && options.console_socket.empty() && detach) {
     return Err(Error::Invalid("--tty with --detach needs --console-socket"));
   }
   ASSIGN_OR_RETURN(NamespaceSetup namespaces, PrepareJoinAll(record.pid));
@@ -119,17 +152,10 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
   }
   InitPlan plan;
   plan.joins = namespaces.joins;
-  ProcessPlanOptions process_options;
-  const auto& linux_config = spec.linux_config;
-  process_options.seccomp =
-      linux_config && linux_config->seccomp ? &*linux_config->seccomp : nullptr;
-  auto setgroups = os::ReadFileLimited(fmt::format("/proc/{}/setgroups", record.pid), 64);
-  process_options.set_groups = !setgroups || TrimSpace(*setgroups) != "deny";
-  process_options.preserve_fds = options.preserve_fds;
-  ASSIGN_OR_RETURN(plan.process, BuildProcessPlan(process, process_options));
+  ASSIGN_OR_RETURN(plan.process, BuildExecPlan(options, spec, process, record.pid));
   ASSIGN_OR_RETURN(auto cgroups, OpenCgroups(record));
 
-  os::UniqueFd console;
+  LaunchedExec launched;
   LaunchCallbacks callbacks;
   callbacks.on_namespaces_ready = [&cgroups](pid_t intermediate) -> Status {
     return cgroups ? cgroups->AddProcess(intermediate) : Ok();
@@ -138,36 +164,40 @@ Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
     if (!options.console_socket.empty()) {
       return SendFdToSocket(options.console_socket, master.get(), "/dev/ptmx");
     }
-    console = std::move(master);
+    launched.console = std::move(master);
     return Ok();
   };
   callbacks.on_listener = [&](os::UniqueFd listener) -> Status {
-    const oci::Seccomp& profile = *linux_config->seccomp;
-    if (profile.listener_path.empty()) {
-      return Err(
-          Error::Invalid("linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"));
-    }
-    std::string message = fmt::format(
-        R"({{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":{},"metadata":{},"state":{}}})",
-        record.pid, JsonQuote(profile.listener_metadata),
-        oci::StateToJson(MakeState(record, status)));
-    return SendFdToSocket(profile.listener_path, listener.get(), message);
+    return SendListener(*spec.linux_config->seccomp, record, status, listener.get());
   };
-  os::UniqueFd signals;
-  if (!options.detach) {
-    ASSIGN_OR_RETURN(signals, BlockForwardedSignals());
+  if (!detach) {
+    ASSIGN_OR_RETURN(launched.signals, BlockForwardedSignals());
   }
-  auto launched = Launch(plan, callbacks, LaunchUntil::kExecuted);
-  if (!launched) {
-    return Err(std::move(launched).error().AddContext("exec in container " + options.id));
+  auto pid = Launch(plan, callbacks, LaunchUntil::kExecuted);
+  if (!pid) {
+    return Err(std::move(pid).error().AddContext("exec in container " + options.id));
   }
+  launched.pid = *pid;
   if (!options.pid_file.empty()) {
-    RETURN_IF_ERROR(WritePidFile(options.pid_file, *launched));
+    RETURN_IF_ERROR(WritePidFile(options.pid_file, launched.pid));
   }
+  return launched;
+}
+
+}  // namespace
+
+Result<int> Exec(const GlobalOptions& global, const ExecOptions& options) {
+  ASSIGN_OR_RETURN(LaunchedExec launched, LaunchExec(global, options, options.detach));
   if (options.detach) {
     return 0;
   }
-  return SuperviseForeground(*launched, std::move(console), std::move(signals));
+  return SuperviseForeground(launched.pid, std::move(launched.console),
+                             std::move(launched.signals));
+}
+
+Result<pid_t> ExecDetached(const GlobalOptions& global, const ExecOptions& options) {
+  ASSIGN_OR_RETURN(LaunchedExec launched, LaunchExec(global, options, /*detach=*/true));
+  return launched.pid;
 }
 
 }  // namespace comet::runtime

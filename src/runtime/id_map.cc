@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.h"
 #include "os/file.h"
 #include "runtime/linux/init_plan.h"
 
@@ -64,6 +65,23 @@ bool MappingDeniesSetgroups(const std::vector<oci::IdMapping>& uid_mappings,
                             const std::vector<oci::IdMapping>& gid_mappings) {
   return ::geteuid() != 0 && IsOwnIdOnly(uid_mappings, ::geteuid()) &&
          IsOwnIdOnly(gid_mappings, ::getegid());
+}
+
+bool InChildUserNamespace() {
+  auto text = os::ReadFileLimited("/proc/self/uid_map", 4096);
+  // The initial namespace maps every id to itself: "0 0 4294967295" on one line.
+  std::vector<std::string> fields;
+  for (const std::string& field : Split(TrimSpace(text ? *text : ""), ' ')) {
+    if (!field.empty()) {
+      fields.push_back(field);
+    }
+  }
+  return text && fields != std::vector<std::string>{"0", "0", "4294967295"};
+}
+
+bool SetgroupsDeniedHere() {
+  auto text = os::ReadFileLimited("/proc/self/setgroups", 64);
+  return text && TrimSpace(*text) == "deny";
 }
 
 Status WriteIdMappings(pid_t pid, const std::vector<oci::IdMapping>& uid_mappings,

@@ -18,6 +18,12 @@ namespace comet::runtime {
 bool MappingDeniesSetgroups(const std::vector<oci::IdMapping>& uid_mappings,
                             const std::vector<oci::IdMapping>& gid_mappings);
 
+// True when this process runs in a user namespace other than the initial one (its uid_map is
+// not the identity map of all ids): e.g. a rootless pod supervisor, uid 0 in its own namespace.
+bool InChildUserNamespace();
+// True when /proc/self/setgroups says "deny" (setgroups(2) is refused in this namespace).
+bool SetgroupsDeniedHere();
+
 [[nodiscard]] Status WriteIdMappings(pid_t pid, const std::vector<oci::IdMapping>& uid_mappings,
                                      const std::vector<oci::IdMapping>& gid_mappings);
 

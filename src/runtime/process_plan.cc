@@ -1,6 +1,7 @@
 // ProcessPlan construction.
 #include "runtime/process_plan.h"
 
+#include <fcntl.h>
 #include <sys/capability.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -8,6 +9,8 @@
 #include <array>
 #include <string_view>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -136,6 +139,18 @@ std::vector<std::string> ExecCandidates(const oci::Process& process) {
   return candidates;
 }
 
+// The caller's stdio fds must be open now: the child only dup2s them and could not say which one
+// was wrong.
+Status CheckStdioFd(int fd, const char* field) {
+  if (fd < -1) {
+    return Err(Error::Invalid(fmt::format("stdio.{}: invalid fd {}", field, fd)));
+  }
+  if (fd >= 0 && ::fcntl(fd, F_GETFD) < 0) {
+    return Err(Error::FromErrno("stdio." + std::string(field), "fd " + std::to_string(fd)));
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<int> CapabilityNumber(const std::string& name, const std::string& field) {
@@ -217,6 +232,14 @@ Result<ProcessPlan> BuildProcessPlan(const oci::Process& process,
   plan.preserve_fds = options.preserve_fds;
   plan.session_keyring = options.session_keyring;
   plan.create_cwd = options.create_cwd;
+  RETURN_IF_ERROR(CheckStdioFd(options.stdio.in, "in"));
+  RETURN_IF_ERROR(CheckStdioFd(options.stdio.out, "out"));
+  RETURN_IF_ERROR(CheckStdioFd(options.stdio.err, "err"));
+  if (!process.terminal) {
+    plan.stdio[0] = options.stdio.in;
+    plan.stdio[1] = options.stdio.out;
+    plan.stdio[2] = options.stdio.err;
+  }
   return plan;
 }
 

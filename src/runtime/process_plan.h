@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "oci/spec.h"
 #include "runtime/linux/init_plan.h"
+#include "runtime/runtime.h"
 
 namespace comet::runtime {
 
@@ -19,6 +20,7 @@ struct ProcessPlanOptions {
   int preserve_fds = 0;
   std::string session_keyring;  // empty: none (--no-new-keyring, exec)
   bool create_cwd = false;
+  StdioFds stdio;  // ignored when process.terminal
 };
 
 [[nodiscard]] Result<ProcessPlan> BuildProcessPlan(const oci::Process& process,

@@ -23,6 +23,19 @@ struct GlobalOptions {
   bool debug = false;
 };
 
+// Fds the container's process gets as its fds 0, 1 and 2 (stdin, stdout, stderr), for a caller
+// that runs many containers and owns their stdio (the pod supervisor: pipes per app). -1 keeps
+// the default: the process inherits the caller's fds 0-2. The container's process dup2s them
+// onto 0-2 during its setup, before Create/Exec returns (so they may be close-on-exec in the
+// caller, may already be 0-2, and one fd may serve several slots); the caller keeps ownership
+// and may close its copies as soon as Create/Exec returns. An fd that is not open is an error.
+// Ignored when the process has a terminal: the pty is all three then.
+struct StdioFds {
+  int in = -1;
+  int out = -1;
+  int err = -1;
+};
+
 struct CreateOptions {
   std::string id;
   std::string bundle = ".";
@@ -31,6 +44,7 @@ struct CreateOptions {
   int preserve_fds = 0;
   bool no_pivot = false;
   bool no_new_keyring = false;
+  StdioFds stdio;  // the container's init: see StdioFds
 };
 
 struct RunOptions {
@@ -54,6 +68,7 @@ struct ExecOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
+  StdioFds stdio;  // the exec'd process: see StdioFds
 };
 
 struct KillOptions {
@@ -72,6 +87,9 @@ struct ContainerInfo {
   std::map<std::string, std::string> annotations;
 };
 
+// Init's pid (in the caller's pid namespace) is GetState(global, id)->pid once Create returned.
+// Init is a child of the caller (the caller is made a child subreaper), so the caller may
+// waitpid() it after Start; runtime::Delete afterwards removes the state.
 [[nodiscard]] Status Create(const GlobalOptions& global, const CreateOptions& options);
 [[nodiscard]] Status Start(const GlobalOptions& global, const std::string& id);
 // Creates and starts; unless detached, waits and returns the container process's exit code
@@ -84,6 +102,10 @@ struct ContainerInfo {
 [[nodiscard]] Status Delete(const GlobalOptions& global, const std::string& id, bool force);
 // Unless detached, returns the exec'd process's exit code.
 [[nodiscard]] Result<int> Exec(const GlobalOptions& global, const ExecOptions& options);
+// Exec, always detached (options.detach is ignored): returns once the process has exec'd, with
+// its pid in the caller's pid namespace. The process is a child of the caller (made a child
+// subreaper), so the caller must waitpid() it. A terminal needs options.console_socket.
+[[nodiscard]] Result<pid_t> ExecDetached(const GlobalOptions& global, const ExecOptions& options);
 [[nodiscard]] Result<std::vector<ContainerInfo>> List(const GlobalOptions& global);
 [[nodiscard]] Result<std::vector<pid_t>> Pids(const GlobalOptions& global, const std::string& id);
 [[nodiscard]] Status Pause(const GlobalOptions& global, const std::string& id);

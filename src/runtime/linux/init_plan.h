@@ -82,7 +82,10 @@ struct ProcessPlan {
   bool terminal = false;
   unsigned short console_rows = 0;
   unsigned short console_cols = 0;
-  int preserve_fds = 0;         // fds 3..3+n-1 stay open across exec
+  int preserve_fds = 0;  // fds 3..3+n-1 stay open across exec
+  // Fds (open in the runtime's process, inherited over fork) that become fds 0, 1, 2 before
+  // exec; -1 keeps the inherited one. Unused with a terminal (the pty is all three).
+  int stdio[3] = {-1, -1, -1};
   std::string session_keyring;  // empty: keep the inherited keyring
   bool create_cwd = false;      // mkdir -p cwd inside the rootfs before exec
 };

@@ -74,6 +74,31 @@ bool ApplyTerminal(int tty_peer, ChildReport* report) noexcept {
   return true;
 }
 
+// Moves the caller's stdio fds onto 0-2. Every source is first duplicated above 2, so that a
+// source that is itself one of 0-2 (or serves two slots, or two sources that swap) is not
+// overwritten before it is used; dup2 from a distinct fd also clears close-on-exec on 0-2.
+bool ApplyStdio(const ProcessPlan& process, ChildReport* report) noexcept {
+  int moved[3] = {-1, -1, -1};
+  bool ok = true;
+  for (int slot = 0; slot < 3 && ok; ++slot) {
+    if (process.stdio[slot] >= 0) {
+      moved[slot] = ::fcntl(process.stdio[slot], F_DUPFD_CLOEXEC, 3);
+      ok = moved[slot] >= 0 || Fail(report, "dup", "stdio");
+    }
+  }
+  for (int slot = 0; slot < 3 && ok; ++slot) {
+    if (moved[slot] >= 0 && ::dup2(moved[slot], slot) < 0) {
+      ok = Fail(report, "dup2", "stdio");
+    }
+  }
+  for (int fd : moved) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  return ok;
+}
+
 bool InstallSeccomp(const ProcessPlan& process, ChildReport* report) noexcept {
   int result = seccomp::Install(*process.seccomp);
   if (result < 0) {
@@ -146,6 +171,9 @@ bool ApplyCredentials(const ProcessPlan& process, ChildReport* report) noexcept 
 }  // namespace
 
 bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept {
+  if (!ApplyStdio(process, report)) {
+    return false;
+  }
   unsigned int first_closed = 3U + static_cast<unsigned int>(process.preserve_fds);
   if (::syscall(SYS_close_range, first_closed, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
     return Fail(report, "close_range", "");

@@ -8,8 +8,9 @@
 
 namespace comet::runtime {
 
-// Marks every fd above the preserved ones close-on-exec. First of all, so that no seccomp profile
-// can deny close_range.
+// Puts the plan's stdio fds on 0-2, then marks every fd above the preserved ones close-on-exec.
+// First of all (before any seccomp filter and the rlimits), so that no profile can deny
+// close_range or dup2 and no lowered RLIMIT_NOFILE can refuse the temporary fds.
 bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept;
 
 // Everything that can fail because of the config, done before `create` returns (as runc does):
