@@ -20,10 +20,11 @@ declare -A rank=(
   [oci]=2
   [cgroup]=3 [seccomp]=3
   [runtime]=4
-  [image]=5 [pod]=5 [kube]=5
-  [supervisor]=6 [network]=6
-  [cli]=7 [api]=7 [cri]=7 [node]=7
-  [cmd]=8
+  [image]=5
+  [pod]=6 [kube]=6
+  [supervisor]=7 [network]=7
+  [cli]=8 [api]=8 [cri]=8 [node]=8
+  [cmd]=9
 )
 # Include roots that are not layers: test helpers and the e2e suite's own headers.
 test_roots="testing e2e payload"

@@ -112,4 +112,119 @@ std::string FormatRfc3339Nano(std::chrono::system_clock::time_point when) {
                      fraction.empty() ? "" : ".", fraction);
 }
 
+namespace {
+
+// Reads exactly `width` digits at text[*pos], advancing *pos; false on anything else.
+bool TakeDigits(std::string_view text, size_t* pos, size_t width, int* out) {
+  if (*pos + width > text.size()) {
+    return false;
+  }
+  int value = 0;
+  for (size_t i = 0; i < width; ++i) {
+    char c = text[*pos + i];
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + (c - '0');
+  }
+  *pos += width;
+  *out = value;
+  return true;
+}
+
+bool TakeChar(std::string_view text, size_t* pos, char expected) {
+  if (*pos >= text.size() || text[*pos] != expected) {
+    return false;
+  }
+  ++*pos;
+  return true;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil), so that
+// no timegm/TZ state is involved.
+long long DaysFromCivil(int year, int month, int day) {
+  long long y = month <= 2 ? year - 1 : year;
+  long long era = (y >= 0 ? y : y - 399) / 400;
+  long long yoe = y - era * 400;
+  long long mp = (month + 9) % 12;
+  long long doy = (153 * mp + 2) / 5 + day - 1;
+  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+Result<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+  auto bad = [&] {
+    return Err(Error::Invalid("\"" + std::string(text) + "\": not an RFC 3339 time"));
+  };
+  size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!TakeDigits(text, &pos, 4, &year) || !TakeChar(text, &pos, '-') ||
+      !TakeDigits(text, &pos, 2, &month) || !TakeChar(text, &pos, '-') ||
+      !TakeDigits(text, &pos, 2, &day)) {
+    return bad();
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) {
+    return bad();
+  }
+  ++pos;
+  if (!TakeDigits(text, &pos, 2, &hour) || !TakeChar(text, &pos, ':') ||
+      !TakeDigits(text, &pos, 2, &minute) || !TakeChar(text, &pos, ':') ||
+      !TakeDigits(text, &pos, 2, &second)) {
+    return bad();
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return bad();
+  }
+  long long nanos = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    size_t digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 9) {
+        nanos = nanos * 10 + (text[pos] - '0');
+      }
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) {
+      return bad();
+    }
+    for (size_t i = digits; i < 9; ++i) {
+      nanos *= 10;
+    }
+  }
+  long long offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int off_hour = 0, off_minute = 0;
+    if (!TakeDigits(text, &pos, 2, &off_hour) || !TakeChar(text, &pos, ':') ||
+        !TakeDigits(text, &pos, 2, &off_minute) || off_hour > 23 || off_minute > 59) {
+      return bad();
+    }
+    offset_seconds = sign * (off_hour * 3600LL + off_minute * 60LL);
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) {
+    return bad();
+  }
+  long long seconds = DaysFromCivil(year, month, day) * 86400LL + hour * 3600LL + minute * 60LL +
+                      second - offset_seconds;
+  auto since_epoch = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos));
+  return std::chrono::system_clock::time_point(since_epoch);
+}
+
 }  // namespace comet

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace comet {
 
 std::vector<std::string> Split(std::string_view text, char sep);
@@ -24,6 +26,11 @@ std::string JsonQuote(std::string_view text);
 
 // "2006-01-02T15:04:05.999999999Z" in UTC, as Go's time.RFC3339Nano prints it.
 std::string FormatRfc3339Nano(std::chrono::system_clock::time_point when);
+
+// Parses an RFC 3339 date-time: "2006-01-02T15:04:05Z", with an optional fraction (at most 9
+// digits count, more are truncated) and "Z" or a "+hh:mm"/"-hh:mm" offset ('t' and 'z' in lower
+// case too). Fields are range-checked (day of month, leap years); leap seconds are rejected.
+[[nodiscard]] Result<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace comet
 

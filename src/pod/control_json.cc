@@ -1,0 +1,461 @@
+// JSON payloads of the control socket: requests, replies, kExit, kResize, and detach keys.
+// Requests come from any process that can reach <pod>/ctl: every field is type-checked and
+// bounded here, nothing throws out of this file. Thread-safe (pure functions).
+#include <cerrno>
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+#include "pod/control.h"
+
+namespace comet::pod {
+namespace {
+
+using Json = nlohmann::json;
+
+// Bounds for hostile requests (the frame is at most 1 MiB anyway).
+constexpr size_t kMaxNameLength = 253;
+constexpr size_t kMaxArgs = 4096;
+
+struct OpName {
+  ControlOp op;
+  const char* name;
+};
+constexpr OpName kOps[] = {
+    {ControlOp::kStop, "stop"},          {ControlOp::kAppAdd, "app-add"},
+    {ControlOp::kAppStart, "app-start"}, {ControlOp::kAppStop, "app-stop"},
+    {ControlOp::kAppRemove, "app-rm"},   {ControlOp::kExec, "exec"},
+    {ControlOp::kAttach, "attach"},
+};
+
+const char* RestartName(RestartPolicy policy) {
+  switch (policy) {
+    case RestartPolicy::kNever:
+      return "Never";
+    case RestartPolicy::kOnFailure:
+      return "OnFailure";
+    case RestartPolicy::kAlways:
+      return "Always";
+  }
+  return "Never";
+}
+
+Error FieldError(std::string_view field, std::string_view what) {
+  return Error::Invalid(fmt::format("control message: {}: {}", field, what));
+}
+
+Result<Json> ParseObject(std::string_view text) {
+  Json json = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    return Err(Error::Invalid("control message: invalid JSON"));
+  }
+  if (!json.is_object()) {
+    return Err(Error::Invalid("control message: expected a JSON object"));
+  }
+  return json;
+}
+
+// Typed optional reads: an absent (or null) member leaves `out` unchanged.
+const Json* Member(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return nullptr;
+  }
+  return &*it;
+}
+
+Status Read(const Json& obj, const char* key, std::string* out) {
+  if (const Json* v = Member(obj, key)) {
+    if (!v->is_string()) {
+      return Err(FieldError(key, "expected a string"));
+    }
+    *out = v->get<std::string>();
+  }
+  return Ok();
+}
+
+Status Read(const Json& obj, const char* key, bool* out) {
+  if (const Json* v = Member(obj, key)) {
+    if (!v->is_boolean()) {
+      return Err(FieldError(key, "expected a boolean"));
+    }
+    *out = v->get<bool>();
+  }
+  return Ok();
+}
+
+template <class T>
+Status ReadInt(const Json& obj, const char* key, T* out) {
+  if (const Json* v = Member(obj, key)) {
+    if (!v->is_number_integer()) {
+      return Err(FieldError(key, "expected an integer"));
+    }
+    if (v->is_number_unsigned()) {
+      auto u = v->get<uint64_t>();
+      if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+        return Err(FieldError(key, "out of range"));
+      }
+      *out = static_cast<T>(u);
+      return Ok();
+    }
+    auto i = v->get<int64_t>();
+    if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+        (i > 0 &&
+         static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
+      return Err(FieldError(key, "out of range"));
+    }
+    *out = static_cast<T>(i);
+  }
+  return Ok();
+}
+
+template <class T>
+Status ReadList(const Json& obj, const char* key, std::vector<T>* out) {
+  const Json* v = Member(obj, key);
+  if (v == nullptr) {
+    return Ok();
+  }
+  if (!v->is_array() || v->size() > kMaxArgs) {
+    return Err(FieldError(key, fmt::format("expected an array of at most {} items", kMaxArgs)));
+  }
+  out->clear();
+  for (const Json& item : *v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!item.is_string()) {
+        return Err(FieldError(key, "expected strings"));
+      }
+      out->push_back(item.get<std::string>());
+    } else {
+      if (!item.is_number_unsigned() || item.get<uint64_t>() > std::numeric_limits<T>::max()) {
+        return Err(FieldError(key, "expected unsigned integers"));
+      }
+      out->push_back(static_cast<T>(item.get<uint64_t>()));
+    }
+  }
+  return Ok();
+}
+
+Status ReadMap(const Json& obj, const char* key, std::map<std::string, std::string>* out) {
+  const Json* v = Member(obj, key);
+  if (v == nullptr) {
+    return Ok();
+  }
+  if (!v->is_object()) {
+    return Err(FieldError(key, "expected an object"));
+  }
+  for (const auto& [k, value] : v->items()) {
+    if (!value.is_string()) {
+      return Err(FieldError(key, "expected string values"));
+    }
+    (*out)[k] = value.get<std::string>();
+  }
+  return Ok();
+}
+
+Json ResourcesToJson(const Resources& r) {
+  Json json = {{"cpu_millis", r.cpu_millis},
+               {"cpu_shares", r.cpu_shares},
+               {"memory_bytes", r.memory_bytes},
+               {"pids", r.pids}};
+  if (r.oom_score_adj) {
+    json["oom_score_adj"] = *r.oom_score_adj;
+  }
+  return json;
+}
+
+Json AppJson(const App& app) {
+  Json mounts = Json::array();
+  for (const MountPoint& m : app.mounts) {
+    mounts.push_back({{"volume", m.volume}, {"target", m.target}, {"read_only", m.read_only}});
+  }
+  return {{"name", app.name},
+          {"image", app.image},
+          {"image_id", app.image_id},
+          {"exec", app.exec},
+          {"env", app.env},
+          {"working_dir", app.working_dir},
+          {"user", app.user},
+          {"group", app.group},
+          {"supplementary_gids", app.supplementary_gids},
+          {"read_only_rootfs", app.read_only_rootfs},
+          {"caps_retain", app.caps_retain},
+          {"caps_remove", app.caps_remove},
+          {"resources", ResourcesToJson(app.resources)},
+          {"mounts", mounts},
+          {"restart", RestartName(app.restart)},
+          {"init", app.init},
+          {"stdin", app.stdin},
+          {"tty", app.tty},
+          {"annotations", app.annotations}};
+}
+
+Status ParseResources(const Json& json, Resources* r) {
+  if (!json.is_object()) {
+    return Err(FieldError("new_app.resources", "expected an object"));
+  }
+  RETURN_IF_ERROR(ReadInt(json, "cpu_millis", &r->cpu_millis));
+  RETURN_IF_ERROR(ReadInt(json, "cpu_shares", &r->cpu_shares));
+  RETURN_IF_ERROR(ReadInt(json, "memory_bytes", &r->memory_bytes));
+  RETURN_IF_ERROR(ReadInt(json, "pids", &r->pids));
+  if (Member(json, "oom_score_adj") != nullptr) {
+    int adj = 0;
+    RETURN_IF_ERROR(ReadInt(json, "oom_score_adj", &adj));
+    r->oom_score_adj = adj;
+  }
+  return Ok();
+}
+
+Status ParseMounts(const Json& json, std::vector<MountPoint>* mounts) {
+  if (!json.is_array() || json.size() > kMaxArgs) {
+    return Err(FieldError("new_app.mounts", "expected an array"));
+  }
+  for (const Json& item : json) {
+    if (!item.is_object()) {
+      return Err(FieldError("new_app.mounts", "expected objects"));
+    }
+    MountPoint m;
+    RETURN_IF_ERROR(Read(item, "volume", &m.volume));
+    RETURN_IF_ERROR(Read(item, "target", &m.target));
+    RETURN_IF_ERROR(Read(item, "read_only", &m.read_only));
+    mounts->push_back(std::move(m));
+  }
+  return Ok();
+}
+
+Result<App> ParseApp(const Json& json) {
+  if (!json.is_object()) {
+    return Err(FieldError("new_app", "expected an object"));
+  }
+  App app;
+  RETURN_IF_ERROR(Read(json, "name", &app.name));
+  RETURN_IF_ERROR(Read(json, "image", &app.image));
+  RETURN_IF_ERROR(Read(json, "image_id", &app.image_id));
+  RETURN_IF_ERROR(ReadList(json, "exec", &app.exec));
+  RETURN_IF_ERROR(ReadList(json, "env", &app.env));
+  RETURN_IF_ERROR(Read(json, "working_dir", &app.working_dir));
+  RETURN_IF_ERROR(Read(json, "user", &app.user));
+  RETURN_IF_ERROR(Read(json, "group", &app.group));
+  RETURN_IF_ERROR(ReadList(json, "supplementary_gids", &app.supplementary_gids));
+  RETURN_IF_ERROR(Read(json, "read_only_rootfs", &app.read_only_rootfs));
+  RETURN_IF_ERROR(ReadList(json, "caps_retain", &app.caps_retain));
+  RETURN_IF_ERROR(ReadList(json, "caps_remove", &app.caps_remove));
+  if (const Json* r = Member(json, "resources")) {
+    RETURN_IF_ERROR(ParseResources(*r, &app.resources));
+  }
+  if (const Json* m = Member(json, "mounts")) {
+    RETURN_IF_ERROR(ParseMounts(*m, &app.mounts));
+  }
+  std::string restart = RestartName(app.restart);
+  RETURN_IF_ERROR(Read(json, "restart", &restart));
+  bool known = false;
+  for (RestartPolicy p :
+       {RestartPolicy::kNever, RestartPolicy::kOnFailure, RestartPolicy::kAlways}) {
+    if (restart == RestartName(p)) {
+      app.restart = p;
+      known = true;
+    }
+  }
+  if (!known) {
+    return Err(FieldError("new_app.restart", fmt::format("unknown policy \"{}\"", restart)));
+  }
+  RETURN_IF_ERROR(Read(json, "init", &app.init));
+  RETURN_IF_ERROR(Read(json, "stdin", &app.stdin));
+  RETURN_IF_ERROR(Read(json, "tty", &app.tty));
+  RETURN_IF_ERROR(ReadMap(json, "annotations", &app.annotations));
+  return app;
+}
+
+Json ExecJson(const ExecRequest& e) {
+  return {{"args", e.args}, {"env", e.env},  {"cwd", e.cwd},
+          {"user", e.user}, {"tty", e.tty},  {"interactive", e.interactive},
+          {"rows", e.rows}, {"cols", e.cols}};
+}
+
+Status ParseExec(const Json& json, ExecRequest* e) {
+  if (!json.is_object()) {
+    return Err(FieldError("exec", "expected an object"));
+  }
+  RETURN_IF_ERROR(ReadList(json, "args", &e->args));
+  RETURN_IF_ERROR(ReadList(json, "env", &e->env));
+  RETURN_IF_ERROR(Read(json, "cwd", &e->cwd));
+  RETURN_IF_ERROR(Read(json, "user", &e->user));
+  RETURN_IF_ERROR(Read(json, "tty", &e->tty));
+  RETURN_IF_ERROR(Read(json, "interactive", &e->interactive));
+  RETURN_IF_ERROR(ReadInt(json, "rows", &e->rows));
+  RETURN_IF_ERROR(ReadInt(json, "cols", &e->cols));
+  if (e->args.empty()) {
+    return Err(FieldError("exec.args", "must not be empty"));
+  }
+  return Ok();
+}
+
+Status ValidateAppName(ControlOp op, const std::string& app) {
+  if (op == ControlOp::kStop || op == ControlOp::kAppAdd) {
+    return Ok();
+  }
+  if (app.empty() || app.size() > kMaxNameLength) {
+    return Err(FieldError("app", "must be a name of 1 to 253 characters"));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string EncodeRequest(const ControlRequest& request) {
+  Json json;
+  for (const OpName& op : kOps) {
+    if (op.op == request.op) {
+      json["op"] = op.name;
+    }
+  }
+  if (!request.app.empty()) {
+    json["app"] = request.app;
+  }
+  if (request.grace.count() >= 0) {
+    json["grace_ms"] = request.grace.count();
+  }
+  if (request.new_app) {
+    json["new_app"] = AppJson(*request.new_app);
+  }
+  if (request.op == ControlOp::kExec) {
+    json["exec"] = ExecJson(request.exec);
+  }
+  if (request.attach_stdin) {
+    json["attach_stdin"] = true;
+  }
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<ControlRequest> DecodeRequest(std::string_view text) {
+  ASSIGN_OR_RETURN(Json json, ParseObject(text));
+  ControlRequest request;
+  std::string op;
+  RETURN_IF_ERROR(Read(json, "op", &op));
+  bool known = false;
+  for (const OpName& entry : kOps) {
+    if (op == entry.name) {
+      request.op = entry.op;
+      known = true;
+    }
+  }
+  if (!known) {
+    return Err(FieldError("op", fmt::format("unknown operation \"{}\"", op)));
+  }
+  RETURN_IF_ERROR(Read(json, "app", &request.app));
+  RETURN_IF_ERROR(ValidateAppName(request.op, request.app));
+  int64_t grace_ms = -1;
+  RETURN_IF_ERROR(ReadInt(json, "grace_ms", &grace_ms));
+  request.grace = std::chrono::milliseconds(grace_ms < 0 ? -1 : grace_ms);
+  if (const Json* app = Member(json, "new_app")) {
+    ASSIGN_OR_RETURN(App parsed, ParseApp(*app));
+    request.new_app = std::move(parsed);
+  }
+  if (request.op == ControlOp::kAppAdd && !request.new_app) {
+    return Err(FieldError("new_app", "missing"));
+  }
+  if (request.op == ControlOp::kExec) {
+    const Json* exec = Member(json, "exec");
+    if (exec == nullptr) {
+      return Err(FieldError("exec", "missing"));
+    }
+    RETURN_IF_ERROR(ParseExec(*exec, &request.exec));
+  }
+  RETURN_IF_ERROR(Read(json, "attach_stdin", &request.attach_stdin));
+  return request;
+}
+
+std::string EncodeReply(const ControlReply& reply) {
+  Json json = {{"ok", reply.ok}};
+  if (!reply.ok) {
+    json["error"] = reply.error;
+    json["code"] = reply.code;
+  }
+  if (reply.pid != 0) {
+    json["pid"] = reply.pid;
+  }
+  if (reply.tty) {
+    json["tty"] = true;
+  }
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<ControlReply> DecodeReply(std::string_view text) {
+  ASSIGN_OR_RETURN(Json json, ParseObject(text));
+  ControlReply reply;
+  RETURN_IF_ERROR(Read(json, "ok", &reply.ok));
+  RETURN_IF_ERROR(Read(json, "error", &reply.error));
+  RETURN_IF_ERROR(ReadInt(json, "code", &reply.code));
+  RETURN_IF_ERROR(ReadInt(json, "pid", &reply.pid));
+  RETURN_IF_ERROR(Read(json, "tty", &reply.tty));
+  if (!reply.ok && reply.error.empty()) {
+    reply.error = "the supervisor refused the request";
+  }
+  return reply;
+}
+
+std::string EncodeExit(int exit_code) {
+  return Json{{"exit_code", exit_code}}.dump();
+}
+
+Result<int> DecodeExit(std::string_view text) {
+  ASSIGN_OR_RETURN(Json json, ParseObject(text));
+  int code = -1;
+  RETURN_IF_ERROR(ReadInt(json, "exit_code", &code));
+  if (code < 0 || code > 255) {
+    return Err(FieldError("exit_code", "missing or out of range"));
+  }
+  return code;
+}
+
+std::string EncodeResize(WindowSize size) {
+  return fmt::format("{} {}", size.rows, size.cols);
+}
+
+Result<WindowSize> DecodeResize(std::string_view payload) {
+  size_t space = payload.find(' ');
+  if (space == std::string_view::npos) {
+    return Err(Error::Invalid("resize frame: expected \"<rows> <cols>\""));
+  }
+  auto rows = ParseUint(payload.substr(0, space));
+  auto cols = ParseUint(payload.substr(space + 1));
+  if (!rows || !cols || *rows > 0xffff || *cols > 0xffff) {
+    return Err(Error::Invalid("resize frame: expected \"<rows> <cols>\""));
+  }
+  return WindowSize{static_cast<uint16_t>(*rows), static_cast<uint16_t>(*cols)};
+}
+
+// docker's syntax: a comma list of single characters or ctrl-<c> where <c> is a letter or one
+// of @ [ \ ] ^ _ (control codes 0 to 31).
+Result<std::string> ParseDetachKeys(std::string_view text) {
+  std::string keys;
+  if (text.empty()) {
+    return keys;
+  }
+  for (const std::string& part : Split(text, ',')) {
+    if (part.size() == 1) {
+      keys.push_back(part[0]);
+      continue;
+    }
+    if (part.size() == 6 && StartsWith(part, "ctrl-")) {
+      char c = part[5];
+      if (c >= 'a' && c <= 'z') {
+        keys.push_back(static_cast<char>(c - 'a' + 1));
+        continue;
+      }
+      if (c >= 'A' && c <= 'Z') {
+        keys.push_back(static_cast<char>(c - 'A' + 1));
+        continue;
+      }
+      if (c == '@' || c == '[' || c == '\\' || c == ']' || c == '^' || c == '_') {
+        keys.push_back(static_cast<char>(c - '@'));
+        continue;
+      }
+    }
+    return Err(Error::Invalid(fmt::format("detach keys: invalid key \"{}\"", part)));
+  }
+  return keys;
+}
+
+}  // namespace comet::pod

@@ -1,0 +1,128 @@
+// The pod manifest: what stage0 (`comet run`, `prepare`, `app add`) decided about a pod, stored as
+// JSON in <pod dir>/pod (rkt's name) and read by the supervisor, `cat-manifest`, `list` and the
+// api-service. Everything about an app is resolved at prepare time (argv, env, image digest), so
+// the supervisor never looks at image configs or registries. Thread-safe (pure functions).
+#ifndef COMET_POD_MANIFEST_H_
+#define COMET_POD_MANIFEST_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace comet::pod {
+
+inline constexpr int kManifestVersion = 1;
+// The largest pod file we read (a manifest is a few KiB; this bounds hostile input).
+inline constexpr size_t kMaxManifestBytes = 4 << 20;
+
+enum class RestartPolicy { kNever, kOnFailure, kAlways };
+enum class VolumeKind { kHost, kEmpty };
+// Contained networking (`default`, CNI) comes with issue #6; until then `none` is the default.
+enum class NetMode { kNone, kHost };
+
+struct Volume {
+  std::string name;  // [a-z0-9] with inner '-', '.', '_'; unique in the pod
+  VolumeKind kind = VolumeKind::kEmpty;
+  std::string source;  // host: absolute path on the host (must exist)
+  bool read_only = false;
+  bool recursive = true;  // host: rbind (rkt's recursive=)
+  // empty volumes: on disk under <pod>/volumes/<name>, or tmpfs when medium is "memory".
+  std::string medium;       // "" (disk) or "memory"
+  uint64_t size_bytes = 0;  // tmpfs size= (0: the kernel's default)
+  uint32_t mode = 0755;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+struct MountPoint {
+  std::string volume;  // a Volume's name
+  std::string target;  // absolute path inside the app
+  bool read_only = false;
+};
+
+struct Resources {
+  int64_t cpu_millis = 0;    // --cpu (750m, 2): CFS quota; 0 = unlimited
+  uint64_t cpu_shares = 0;   // 0 = default
+  int64_t memory_bytes = 0;  // 0 = unlimited
+  int64_t pids = 0;          // 0 = unlimited
+  std::optional<int> oom_score_adj;
+};
+
+struct App {
+  std::string name;               // unique in the pod, same charset as Volume::name
+  std::string image;              // the reference the user gave ("busybox", "localhost:5000/a:1")
+  std::string image_id;           // the store's manifest digest, "sha256:<hex>"
+  std::vector<std::string> exec;  // argv[0] and arguments, resolved (never empty)
+  std::vector<std::string> env;   // KEY=VALUE, image env merged with --set-env/--environment
+  std::string working_dir = "/";
+  std::string user = "0";   // uid or name (looked up in the app's /etc/passwd)
+  std::string group = "0";  // gid or name (looked up in the app's /etc/group)
+  std::vector<uint32_t> supplementary_gids;
+  bool read_only_rootfs = false;
+  std::vector<std::string> caps_retain;  // "CAP_NET_ADMIN"; empty: the default set
+  std::vector<std::string> caps_remove;
+  Resources resources;
+  std::vector<MountPoint> mounts;
+  RestartPolicy restart = RestartPolicy::kNever;
+  bool init = false;   // an init container: runs to success, in order, before the apps
+  bool stdin = false;  // -i: stdin kept open for attach (else /dev/null)
+  bool tty = false;    // -t: the app gets a pty
+  std::map<std::string, std::string> annotations;
+};
+
+struct PodManifest {
+  int version = kManifestVersion;
+  std::string uuid;       // lowercase 8-4-4-4-12 hex
+  std::string name;       // optional, from --pod-name; unique among live pods is not enforced
+  std::string created;    // RFC 3339 with nanoseconds, UTC
+  std::vector<App> apps;  // init containers first, then apps, each in start order
+  std::vector<Volume> volumes;
+  NetMode net = NetMode::kNone;
+  std::string hostname;  // empty: "comet-<uuid>"
+  std::vector<std::string>
+      dns;  // nameservers for /etc/resolv.conf (empty: left as the image has it)
+  std::vector<std::string> dns_search;
+  std::vector<std::string> dns_opt;
+  bool share_pid = false;    // apps share one pid namespace (--pid=pod)
+  bool mutable_pod = false;  // `app sandbox`: stays up with no app; apps come through `app add`
+  bool rootless = false;     // made by an unprivileged user (runs in a user namespace)
+  int64_t stop_grace_seconds = 10;  // SIGTERM to SIGKILL on stop
+  std::map<std::string, std::string> annotations;
+};
+
+[[nodiscard]] std::string_view RestartPolicyName(RestartPolicy policy);         // "Never", ...
+[[nodiscard]] Result<RestartPolicy> ParseRestartPolicy(std::string_view name);  // any case
+
+// Parses and validates (ValidateManifest) the JSON of a pod file. Bounded by kMaxManifestBytes;
+// unknown fields are ignored (forward compatibility), a newer "version" is an error.
+[[nodiscard]] Result<PodManifest> ParseManifest(std::string_view json);
+[[nodiscard]] std::string ManifestToJson(const PodManifest& manifest, bool pretty);
+
+// Names are valid and unique (apps, volumes), every app has exec and an image_id, mount points
+// name existing volumes and absolute targets without "..", host volumes have absolute sources,
+// resources are not negative, oom_score_adj in [-1000, 1000]. Errors name the field:
+// `apps[1].name "web": duplicate app name`.
+[[nodiscard]] Status ValidateManifest(const PodManifest& manifest);
+
+// Reads <pod_dir>/pod.
+[[nodiscard]] Result<PodManifest> ReadManifest(const std::string& pod_dir);
+// Writes <pod_dir>/pod atomically (temp + fsync + rename).
+[[nodiscard]] Status WriteManifest(const std::string& pod_dir, const PodManifest& manifest);
+
+// App and volume names: 1-63 of [a-z0-9._-], starting and ending with [a-z0-9] (they become
+// file names, cgroup names and runtime container ids).
+[[nodiscard]] bool IsValidName(std::string_view name);
+inline constexpr size_t kMaxNameLength = 63;
+
+// A fresh random (version 4) UUID.
+[[nodiscard]] std::string NewUuid();
+[[nodiscard]] bool IsValidUuid(std::string_view text);
+
+}  // namespace comet::pod
+
+#endif  // COMET_POD_MANIFEST_H_

@@ -1,0 +1,300 @@
+// ValidateManifest: the checks every pod manifest passes before it is written or used (a pod
+// file is hostile input: it may have been edited or planted). Thread-safe (pure functions).
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/strings.h"
+#include "image/digest.h"
+#include "pod/json_fields.h"
+#include "pod/manifest.h"
+
+namespace comet::pod {
+namespace {
+
+using internal::ChildPath;
+using internal::IndexPath;
+using internal::PathError;
+using internal::Printable;
+
+bool IsAlnumLower(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool HasControlChars(std::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
+bool IsCleanAbsolutePath(std::string_view path) {
+  if (path.empty() || path[0] != '/' || HasControlChars(path)) {
+    return false;
+  }
+  for (const std::string& part : Split(path.substr(1), '/')) {
+    if (part == "." || part == "..") {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsCapName(std::string_view cap) {
+  if (!StartsWith(cap, "CAP_") || cap.size() == 4 || cap.size() > 64) {
+    return false;
+  }
+  for (char c : cap.substr(4)) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 1123 host name: labels of [A-Za-z0-9-], at most 63 characters each, 253 in all.
+bool IsHostname(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  for (const std::string& label : Split(name, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+// A resolv.conf word: no blanks or control bytes (they would inject lines or options).
+bool IsResolvWord(std::string_view word) {
+  if (word.empty() || word.size() > 255) {
+    return false;
+  }
+  for (char c : word) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status CheckStrings(const std::vector<std::string>& items, const std::string& path) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].find('\0') != std::string::npos) {
+      return Err(PathError(IndexPath(path, i), "contains a NUL byte"));
+    }
+  }
+  return Ok();
+}
+
+Status ValidateMounts(const App& app, const std::string& path,
+                      const std::set<std::string>& volumes) {
+  std::set<std::string> targets;
+  for (size_t i = 0; i < app.mounts.size(); ++i) {
+    const MountPoint& m = app.mounts[i];
+    std::string mp = IndexPath(ChildPath(path, "mounts"), i);
+    if (volumes.count(m.volume) == 0) {
+      return Err(PathError(ChildPath(mp, "volume"),
+                           fmt::format("\"{}\": no such volume in the pod", Printable(m.volume))));
+    }
+    if (!IsCleanAbsolutePath(m.target)) {
+      return Err(PathError(
+          ChildPath(mp, "target"),
+          fmt::format("\"{}\": must be an absolute path without \"..\"", Printable(m.target))));
+    }
+    if (!targets.insert(m.target).second) {
+      return Err(PathError(ChildPath(mp, "target"),
+                           fmt::format("\"{}\": mounted twice", Printable(m.target))));
+    }
+  }
+  return Ok();
+}
+
+Status ValidateResources(const Resources& r, const std::string& path) {
+  if (r.cpu_millis < 0) {
+    return Err(PathError(ChildPath(path, "cpu_millis"), "must not be negative"));
+  }
+  if (r.memory_bytes < 0) {
+    return Err(PathError(ChildPath(path, "memory_bytes"), "must not be negative"));
+  }
+  if (r.pids < 0) {
+    return Err(PathError(ChildPath(path, "pids"), "must not be negative"));
+  }
+  if (r.oom_score_adj && (*r.oom_score_adj < -1000 || *r.oom_score_adj > 1000)) {
+    return Err(PathError(ChildPath(path, "oom_score_adj"),
+                         fmt::format("{} is outside [-1000, 1000]", *r.oom_score_adj)));
+  }
+  return Ok();
+}
+
+Status ValidateApp(const App& app, const std::string& path, const std::set<std::string>& volumes) {
+  if (app.exec.empty() || app.exec[0].empty()) {
+    return Err(PathError(ChildPath(path, "exec"), "no command to run"));
+  }
+  RETURN_IF_ERROR(CheckStrings(app.exec, ChildPath(path, "exec")));
+  RETURN_IF_ERROR(CheckStrings(app.env, ChildPath(path, "env")));
+  for (size_t i = 0; i < app.env.size(); ++i) {
+    size_t eq = app.env[i].find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      return Err(PathError(IndexPath(ChildPath(path, "env"), i),
+                           fmt::format("\"{}\": expected KEY=VALUE", Printable(app.env[i]))));
+    }
+  }
+  if (auto digest = image::Digest::Parse(app.image_id); !digest) {
+    return Err(PathError(ChildPath(path, "image_id"), digest.error().message()));
+  }
+  if (!IsCleanAbsolutePath(app.working_dir)) {
+    return Err(
+        PathError(ChildPath(path, "working_dir"),
+                  fmt::format("\"{}\": must be an absolute path", Printable(app.working_dir))));
+  }
+  if (app.user.empty() || HasControlChars(app.user)) {
+    return Err(PathError(ChildPath(path, "user"), "must be a uid or a user name"));
+  }
+  if (app.group.empty() || HasControlChars(app.group)) {
+    return Err(PathError(ChildPath(path, "group"), "must be a gid or a group name"));
+  }
+  for (const char* key : {"caps_retain", "caps_remove"}) {
+    const auto& caps = std::string_view(key) == "caps_retain" ? app.caps_retain : app.caps_remove;
+    for (size_t i = 0; i < caps.size(); ++i) {
+      if (!IsCapName(caps[i])) {
+        return Err(PathError(IndexPath(ChildPath(path, key), i),
+                             fmt::format("\"{}\": not a capability name", Printable(caps[i]))));
+      }
+    }
+  }
+  RETURN_IF_ERROR(ValidateResources(app.resources, ChildPath(path, "resources")));
+  return ValidateMounts(app, path, volumes);
+}
+
+Status ValidateVolume(const Volume& v, const std::string& path) {
+  if (v.kind == VolumeKind::kHost && !IsCleanAbsolutePath(v.source)) {
+    return Err(PathError(
+        ChildPath(path, "source"),
+        fmt::format("\"{}\": a host volume needs an absolute source path", Printable(v.source))));
+  }
+  if (v.medium != "" && v.medium != "memory") {
+    return Err(PathError(ChildPath(path, "medium"),
+                         fmt::format("\"{}\": expected \"\" or \"memory\"", Printable(v.medium))));
+  }
+  if (v.mode > 07777) {
+    return Err(PathError(ChildPath(path, "mode"), fmt::format("{:o} is not a file mode", v.mode)));
+  }
+  return Ok();
+}
+
+Status ValidatePodFields(const PodManifest& m) {
+  if (!IsValidUuid(m.uuid)) {
+    return Err(PathError("uuid", fmt::format("\"{}\": not a lowercase UUID", Printable(m.uuid))));
+  }
+  if (!m.created.empty() && !ParseRfc3339(m.created)) {
+    return Err(
+        PathError("created", fmt::format("\"{}\": not an RFC 3339 time", Printable(m.created))));
+  }
+  if (HasControlChars(m.name)) {
+    return Err(PathError("name", "contains control characters"));
+  }
+  if (!m.hostname.empty() && !IsHostname(m.hostname)) {
+    return Err(
+        PathError("hostname", fmt::format("\"{}\": not a valid host name", Printable(m.hostname))));
+  }
+  for (size_t i = 0; i < m.dns.size(); ++i) {
+    if (!IsIpAddress(m.dns[i])) {
+      return Err(PathError(IndexPath("dns", i),
+                           fmt::format("\"{}\": not an IP address", Printable(m.dns[i]))));
+    }
+  }
+  for (const char* key : {"dns_search", "dns_opt"}) {
+    const auto& words = std::string_view(key) == "dns_search" ? m.dns_search : m.dns_opt;
+    for (size_t i = 0; i < words.size(); ++i) {
+      if (!IsResolvWord(words[i])) {
+        return Err(PathError(IndexPath(key, i), fmt::format("\"{}\": not a valid resolv.conf word",
+                                                            Printable(words[i]))));
+      }
+    }
+  }
+  if (m.stop_grace_seconds < 0) {
+    return Err(PathError("stop_grace_seconds", "must not be negative"));
+  }
+  if (m.apps.empty() && !m.mutable_pod) {
+    return Err(PathError("apps", "a pod needs at least one app"));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength || !IsAlnumLower(name.front()) ||
+      !IsAlnumLower(name.back())) {
+    return false;
+  }
+  for (char c : name) {
+    if (!IsAlnumLower(c) && c != '-' && c != '.' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status ValidateManifest(const PodManifest& m) {
+  if (m.version < 1 || m.version > kManifestVersion) {
+    return Err(PathError("version", fmt::format("unsupported manifest version {}", m.version)));
+  }
+  RETURN_IF_ERROR(ValidatePodFields(m));
+  std::set<std::string> volumes;
+  for (size_t i = 0; i < m.volumes.size(); ++i) {
+    std::string path = IndexPath("volumes", i);
+    const Volume& v = m.volumes[i];
+    if (!IsValidName(v.name)) {
+      return Err(PathError(ChildPath(path, "name"),
+                           fmt::format("\"{}\": invalid volume name (want 1-{} of [a-z0-9._-], "
+                                       "starting and ending with a letter or digit)",
+                                       Printable(v.name), kMaxNameLength)));
+    }
+    if (!volumes.insert(v.name).second) {
+      return Err(
+          PathError(ChildPath(path, "name"), fmt::format("\"{}\": duplicate volume name", v.name)));
+    }
+    RETURN_IF_ERROR(ValidateVolume(v, path));
+  }
+  std::set<std::string> apps;
+  for (size_t i = 0; i < m.apps.size(); ++i) {
+    std::string path = IndexPath("apps", i);
+    const App& app = m.apps[i];
+    if (!IsValidName(app.name)) {
+      return Err(PathError(ChildPath(path, "name"),
+                           fmt::format("\"{}\": invalid app name (want 1-{} of [a-z0-9._-], "
+                                       "starting and ending with a letter or digit)",
+                                       Printable(app.name), kMaxNameLength)));
+    }
+    if (!apps.insert(app.name).second) {
+      return Err(
+          PathError(ChildPath(path, "name"), fmt::format("\"{}\": duplicate app name", app.name)));
+    }
+    RETURN_IF_ERROR(ValidateApp(app, path, volumes));
+  }
+  return Ok();
+}
+
+}  // namespace comet::pod
