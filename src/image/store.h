@@ -177,7 +177,7 @@ class Store {
   // ---- leases and gc
   // Named lease (a pod's, persistent): creates or reopens leases/<name>.
   [[nodiscard]] Result<Lease> AcquireLease(std::string_view name) const;
-  [[nodiscard]] Status ReleaseLease(std::string_view name) const;
+  [[nodiscard]] Status ReleaseLease(std::string_view name) const;  // = ReleaseStoreLease
   // Temporary lease for an operation in progress.
   [[nodiscard]] Result<Lease> TemporaryLease() const;
   [[nodiscard]] Result<GcReport> GarbageCollect(const GcOptions& options) const;
@@ -186,6 +186,11 @@ class Store {
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
   StoreOptions options_;
 };
+
+// Store::ReleaseLease on the store at `root` without opening it (nothing is created), in a
+// translation unit of its own: the pod supervisor releases its pod's lease on `run --rm` and
+// must not link the hashing and archive code the rest of the store needs.
+[[nodiscard]] Status ReleaseStoreLease(const std::string& root, std::string_view name);
 
 }  // namespace comet::image
 

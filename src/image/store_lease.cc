@@ -73,13 +73,7 @@ Result<Lease> Store::AcquireLease(std::string_view name) const {
 }
 
 Status Store::ReleaseLease(std::string_view name) const {
-  RETURN_IF_ERROR(si::ValidateLeaseName(name));
-  const std::string path = os::JoinPath(si::LeasesDir(root()), name);
-  ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(root()));
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return Err(Error::FromErrno("unlink", path));
-  }
-  return Ok();
+  return ReleaseStoreLease(root(), name);
 }
 
 Result<Lease> Store::TemporaryLease() const {
@@ -100,20 +94,6 @@ Result<Lease> Store::TemporaryLease() const {
 }
 
 namespace store_internal {
-
-Status ValidateLeaseName(std::string_view name) {
-  const bool valid_chars = std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-  if (name.empty() || name.size() > 255 || !valid_chars || name.front() == '.' ||
-      name.starts_with("tmp-")) {
-    return Err(Error::Invalid(fmt::format(
-        "invalid lease name {:?}: want [A-Za-z0-9_.-]+, not starting with '.' or \"tmp-\"",
-        name.substr(0, 300))));
-  }
-  return Ok();
-}
 
 namespace {
 

@@ -9,6 +9,7 @@
 
 #include "base/strings.h"
 #include "pod/control.h"
+#include "pod/manifest_json.h"
 
 namespace comet::pod {
 namespace {
@@ -29,18 +30,6 @@ constexpr OpName kOps[] = {
     {ControlOp::kAppRemove, "app-rm"},   {ControlOp::kExec, "exec"},
     {ControlOp::kAttach, "attach"},
 };
-
-const char* RestartName(RestartPolicy policy) {
-  switch (policy) {
-    case RestartPolicy::kNever:
-      return "Never";
-    case RestartPolicy::kOnFailure:
-      return "OnFailure";
-    case RestartPolicy::kAlways:
-      return "Always";
-  }
-  return "Never";
-}
 
 Error FieldError(std::string_view field, std::string_view what) {
   return Error::Invalid(fmt::format("control message: {}: {}", field, what));
@@ -137,133 +126,14 @@ Status ReadList(const Json& obj, const char* key, std::vector<T>* out) {
   return Ok();
 }
 
-Status ReadMap(const Json& obj, const char* key, std::map<std::string, std::string>* out) {
-  const Json* v = Member(obj, key);
-  if (v == nullptr) {
-    return Ok();
-  }
-  if (!v->is_object()) {
-    return Err(FieldError(key, "expected an object"));
-  }
-  for (const auto& [k, value] : v->items()) {
-    if (!value.is_string()) {
-      return Err(FieldError(key, "expected string values"));
-    }
-    (*out)[k] = value.get<std::string>();
-  }
-  return Ok();
-}
-
-Json ResourcesToJson(const Resources& r) {
-  Json json = {{"cpu_millis", r.cpu_millis},
-               {"cpu_shares", r.cpu_shares},
-               {"memory_bytes", r.memory_bytes},
-               {"pids", r.pids}};
-  if (r.oom_score_adj) {
-    json["oom_score_adj"] = *r.oom_score_adj;
-  }
-  return json;
-}
-
-Json AppJson(const App& app) {
-  Json mounts = Json::array();
-  for (const MountPoint& m : app.mounts) {
-    mounts.push_back({{"volume", m.volume}, {"target", m.target}, {"read_only", m.read_only}});
-  }
-  return {{"name", app.name},
-          {"image", app.image},
-          {"image_id", app.image_id},
-          {"exec", app.exec},
-          {"env", app.env},
-          {"working_dir", app.working_dir},
-          {"user", app.user},
-          {"group", app.group},
-          {"supplementary_gids", app.supplementary_gids},
-          {"read_only_rootfs", app.read_only_rootfs},
-          {"caps_retain", app.caps_retain},
-          {"caps_remove", app.caps_remove},
-          {"resources", ResourcesToJson(app.resources)},
-          {"mounts", mounts},
-          {"restart", RestartName(app.restart)},
-          {"init", app.init},
-          {"stdin", app.stdin},
-          {"tty", app.tty},
-          {"annotations", app.annotations}};
-}
-
-Status ParseResources(const Json& json, Resources* r) {
-  if (!json.is_object()) {
-    return Err(FieldError("new_app.resources", "expected an object"));
-  }
-  RETURN_IF_ERROR(ReadInt(json, "cpu_millis", &r->cpu_millis));
-  RETURN_IF_ERROR(ReadInt(json, "cpu_shares", &r->cpu_shares));
-  RETURN_IF_ERROR(ReadInt(json, "memory_bytes", &r->memory_bytes));
-  RETURN_IF_ERROR(ReadInt(json, "pids", &r->pids));
-  if (Member(json, "oom_score_adj") != nullptr) {
-    int adj = 0;
-    RETURN_IF_ERROR(ReadInt(json, "oom_score_adj", &adj));
-    r->oom_score_adj = adj;
-  }
-  return Ok();
-}
-
-Status ParseMounts(const Json& json, std::vector<MountPoint>* mounts) {
-  if (!json.is_array() || json.size() > kMaxArgs) {
-    return Err(FieldError("new_app.mounts", "expected an array"));
-  }
-  for (const Json& item : json) {
-    if (!item.is_object()) {
-      return Err(FieldError("new_app.mounts", "expected objects"));
-    }
-    MountPoint m;
-    RETURN_IF_ERROR(Read(item, "volume", &m.volume));
-    RETURN_IF_ERROR(Read(item, "target", &m.target));
-    RETURN_IF_ERROR(Read(item, "read_only", &m.read_only));
-    mounts->push_back(std::move(m));
-  }
-  return Ok();
-}
-
+// An app travels in the manifest's own JSON form (manifest_json.h), so `app add` and the pod
+// file never disagree about a field.
 Result<App> ParseApp(const Json& json) {
   if (!json.is_object()) {
     return Err(FieldError("new_app", "expected an object"));
   }
   App app;
-  RETURN_IF_ERROR(Read(json, "name", &app.name));
-  RETURN_IF_ERROR(Read(json, "image", &app.image));
-  RETURN_IF_ERROR(Read(json, "image_id", &app.image_id));
-  RETURN_IF_ERROR(ReadList(json, "exec", &app.exec));
-  RETURN_IF_ERROR(ReadList(json, "env", &app.env));
-  RETURN_IF_ERROR(Read(json, "working_dir", &app.working_dir));
-  RETURN_IF_ERROR(Read(json, "user", &app.user));
-  RETURN_IF_ERROR(Read(json, "group", &app.group));
-  RETURN_IF_ERROR(ReadList(json, "supplementary_gids", &app.supplementary_gids));
-  RETURN_IF_ERROR(Read(json, "read_only_rootfs", &app.read_only_rootfs));
-  RETURN_IF_ERROR(ReadList(json, "caps_retain", &app.caps_retain));
-  RETURN_IF_ERROR(ReadList(json, "caps_remove", &app.caps_remove));
-  if (const Json* r = Member(json, "resources")) {
-    RETURN_IF_ERROR(ParseResources(*r, &app.resources));
-  }
-  if (const Json* m = Member(json, "mounts")) {
-    RETURN_IF_ERROR(ParseMounts(*m, &app.mounts));
-  }
-  std::string restart = RestartName(app.restart);
-  RETURN_IF_ERROR(Read(json, "restart", &restart));
-  bool known = false;
-  for (RestartPolicy p :
-       {RestartPolicy::kNever, RestartPolicy::kOnFailure, RestartPolicy::kAlways}) {
-    if (restart == RestartName(p)) {
-      app.restart = p;
-      known = true;
-    }
-  }
-  if (!known) {
-    return Err(FieldError("new_app.restart", fmt::format("unknown policy \"{}\"", restart)));
-  }
-  RETURN_IF_ERROR(Read(json, "init", &app.init));
-  RETURN_IF_ERROR(Read(json, "stdin", &app.stdin));
-  RETURN_IF_ERROR(Read(json, "tty", &app.tty));
-  RETURN_IF_ERROR(ReadMap(json, "annotations", &app.annotations));
+  RETURN_IF_ERROR(internal::ParseAppValue(internal::ObjectReader(json, "new_app"), &app));
   return app;
 }
 
@@ -317,7 +187,7 @@ std::string EncodeRequest(const ControlRequest& request) {
     json["grace_ms"] = request.grace.count();
   }
   if (request.new_app) {
-    json["new_app"] = AppJson(*request.new_app);
+    json["new_app"] = Json::parse(internal::AppToJsonValue(*request.new_app).dump());
   }
   if (request.op == ControlOp::kExec) {
     json["exec"] = ExecJson(request.exec);

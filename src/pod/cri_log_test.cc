@@ -37,6 +37,7 @@ class CriLogTest : public ::testing::Test {
 
   static std::vector<std::string> Contents(const std::vector<LogLine>& lines) {
     std::vector<std::string> out;
+    out.reserve(lines.size());
     for (const LogLine& line : lines) {
       out.push_back(line.content);
     }

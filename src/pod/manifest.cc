@@ -14,6 +14,7 @@
 #include "base/strings.h"
 #include "os/file.h"
 #include "pod/json_fields.h"
+#include "pod/manifest_json.h"
 #include "pod/pod_dir.h"
 
 namespace comet::pod {
@@ -44,31 +45,6 @@ OrderedJson ResourcesToJson(const Resources& r) {
   return out;
 }
 
-OrderedJson AppToJson(const App& app) {
-  OrderedJson mounts = OrderedJson::array();
-  for (const MountPoint& m : app.mounts) {
-    mounts.push_back({{"volume", m.volume}, {"target", m.target}, {"read_only", m.read_only}});
-  }
-  return {{"name", app.name},
-          {"image", app.image},
-          {"image_id", app.image_id},
-          {"exec", app.exec},
-          {"env", app.env},
-          {"working_dir", app.working_dir},
-          {"user", app.user},
-          {"group", app.group},
-          {"supplementary_gids", app.supplementary_gids},
-          {"read_only_rootfs", app.read_only_rootfs},
-          {"caps_retain", app.caps_retain},
-          {"caps_remove", app.caps_remove},
-          {"resources", ResourcesToJson(app.resources)},
-          {"mounts", mounts},
-          {"restart", RestartPolicyName(app.restart)},
-          {"init", app.init},
-          {"stdin", app.stdin},
-          {"tty", app.tty},
-          {"annotations", app.annotations}};
-}
 
 OrderedJson VolumeToJson(const Volume& v) {
   return {{"name", v.name},
@@ -110,40 +86,6 @@ Status ParseMounts(const ObjectReader& r, std::vector<MountPoint>* out) {
   return Ok();
 }
 
-Status ParseApp(const ObjectReader& r, App* app) {
-  RETURN_IF_ERROR(r.String("name", &app->name));
-  RETURN_IF_ERROR(r.String("image", &app->image));
-  RETURN_IF_ERROR(r.String("image_id", &app->image_id));
-  RETURN_IF_ERROR(r.StringArray("exec", &app->exec));
-  RETURN_IF_ERROR(r.StringArray("env", &app->env));
-  RETURN_IF_ERROR(r.String("working_dir", &app->working_dir));
-  RETURN_IF_ERROR(r.String("user", &app->user));
-  RETURN_IF_ERROR(r.String("group", &app->group));
-  RETURN_IF_ERROR(r.Uint32Array("supplementary_gids", &app->supplementary_gids));
-  RETURN_IF_ERROR(r.Bool("read_only_rootfs", &app->read_only_rootfs));
-  RETURN_IF_ERROR(r.StringArray("caps_retain", &app->caps_retain));
-  RETURN_IF_ERROR(r.StringArray("caps_remove", &app->caps_remove));
-  ASSIGN_OR_RETURN(const Json* resources, r.Object("resources"));
-  if (resources != nullptr) {
-    RETURN_IF_ERROR(
-        ParseResources(ObjectReader(*resources, r.PathOf("resources")), &app->resources));
-  }
-  RETURN_IF_ERROR(ParseMounts(r, &app->mounts));
-  std::string restart;
-  RETURN_IF_ERROR(r.String("restart", &restart));
-  if (!restart.empty()) {
-    auto policy = ParseRestartPolicy(restart);
-    if (!policy) {
-      return Err(PathError(r.PathOf("restart"), policy.error().message()));
-    }
-    app->restart = *policy;
-  }
-  RETURN_IF_ERROR(r.Bool("init", &app->init));
-  RETURN_IF_ERROR(r.Bool("stdin", &app->stdin));
-  RETURN_IF_ERROR(r.Bool("tty", &app->tty));
-  RETURN_IF_ERROR(r.StringMap("annotations", &app->annotations));
-  return Ok();
-}
 
 Status ParseVolume(const ObjectReader& r, Volume* v) {
   RETURN_IF_ERROR(r.String("name", &v->name));
@@ -196,6 +138,73 @@ Status ParsePodFields(const ObjectReader& r, PodManifest* m) {
 
 }  // namespace
 
+namespace internal {
+
+OrderedJson AppToJsonValue(const App& app) {
+  OrderedJson mounts = OrderedJson::array();
+  for (const MountPoint& m : app.mounts) {
+    mounts.push_back({{"volume", m.volume}, {"target", m.target}, {"read_only", m.read_only}});
+  }
+  return {{"name", app.name},
+          {"image", app.image},
+          {"image_id", app.image_id},
+          {"layers", app.layers},
+          {"exec", app.exec},
+          {"env", app.env},
+          {"working_dir", app.working_dir},
+          {"user", app.user},
+          {"group", app.group},
+          {"supplementary_gids", app.supplementary_gids},
+          {"read_only_rootfs", app.read_only_rootfs},
+          {"caps_retain", app.caps_retain},
+          {"caps_remove", app.caps_remove},
+          {"resources", ResourcesToJson(app.resources)},
+          {"mounts", mounts},
+          {"restart", RestartPolicyName(app.restart)},
+          {"init", app.init},
+          {"stdin", app.stdin},
+          {"tty", app.tty},
+          {"annotations", app.annotations}};
+}
+
+Status ParseAppValue(const ObjectReader& r, App* app) {
+  RETURN_IF_ERROR(r.String("name", &app->name));
+  RETURN_IF_ERROR(r.String("image", &app->image));
+  RETURN_IF_ERROR(r.String("image_id", &app->image_id));
+  RETURN_IF_ERROR(r.StringArray("layers", &app->layers));
+  RETURN_IF_ERROR(r.StringArray("exec", &app->exec));
+  RETURN_IF_ERROR(r.StringArray("env", &app->env));
+  RETURN_IF_ERROR(r.String("working_dir", &app->working_dir));
+  RETURN_IF_ERROR(r.String("user", &app->user));
+  RETURN_IF_ERROR(r.String("group", &app->group));
+  RETURN_IF_ERROR(r.Uint32Array("supplementary_gids", &app->supplementary_gids));
+  RETURN_IF_ERROR(r.Bool("read_only_rootfs", &app->read_only_rootfs));
+  RETURN_IF_ERROR(r.StringArray("caps_retain", &app->caps_retain));
+  RETURN_IF_ERROR(r.StringArray("caps_remove", &app->caps_remove));
+  ASSIGN_OR_RETURN(const Json* resources, r.Object("resources"));
+  if (resources != nullptr) {
+    RETURN_IF_ERROR(
+        ParseResources(ObjectReader(*resources, r.PathOf("resources")), &app->resources));
+  }
+  RETURN_IF_ERROR(ParseMounts(r, &app->mounts));
+  std::string restart;
+  RETURN_IF_ERROR(r.String("restart", &restart));
+  if (!restart.empty()) {
+    auto policy = ParseRestartPolicy(restart);
+    if (!policy) {
+      return Err(PathError(r.PathOf("restart"), policy.error().message()));
+    }
+    app->restart = *policy;
+  }
+  RETURN_IF_ERROR(r.Bool("init", &app->init));
+  RETURN_IF_ERROR(r.Bool("stdin", &app->stdin));
+  RETURN_IF_ERROR(r.Bool("tty", &app->tty));
+  RETURN_IF_ERROR(r.StringMap("annotations", &app->annotations));
+  return Ok();
+}
+
+}  // namespace internal
+
 std::string_view RestartPolicyName(RestartPolicy policy) {
   switch (policy) {
     case RestartPolicy::kNever:
@@ -224,7 +233,7 @@ Result<RestartPolicy> ParseRestartPolicy(std::string_view name) {
 std::string ManifestToJson(const PodManifest& m, bool pretty) {
   OrderedJson apps = OrderedJson::array();
   for (const App& app : m.apps) {
-    apps.push_back(AppToJson(app));
+    apps.push_back(internal::AppToJsonValue(app));
   }
   OrderedJson volumes = OrderedJson::array();
   for (const Volume& v : m.volumes) {
@@ -271,7 +280,7 @@ Result<PodManifest> ParseManifest(std::string_view json) {
   RETURN_IF_ERROR(r.ObjectArray("apps", &items));
   for (size_t i = 0; i < items.size(); ++i) {
     App app;
-    RETURN_IF_ERROR(ParseApp(ObjectReader(*items[i], IndexPath("apps", i)), &app));
+    RETURN_IF_ERROR(internal::ParseAppValue(ObjectReader(*items[i], IndexPath("apps", i)), &app));
     m.apps.push_back(std::move(app));
   }
   RETURN_IF_ERROR(r.ObjectArray("volumes", &items));

@@ -56,7 +56,11 @@ struct Resources {
 struct App {
   std::string name;               // unique in the pod, same charset as Volume::name
   std::string image;              // the reference the user gave ("busybox", "localhost:5000/a:1")
-  std::string image_id;           // the store's manifest digest, "sha256:<hex>"
+  std::string image_id;  // the store's manifest digest, "sha256:<hex>"
+  // The image's unpacked layer trees in the store, lowest first (absolute paths), filled by
+  // stage0 once they exist: the supervisor mounts them without opening the image store, so it
+  // links neither OpenSSL nor libarchive (its memory is the per-pod cost).
+  std::vector<std::string> layers;
   std::vector<std::string> exec;  // argv[0] and arguments, resolved (never empty)
   std::vector<std::string> env;   // KEY=VALUE, image env merged with --set-env/--environment
   std::string working_dir = "/";

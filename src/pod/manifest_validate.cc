@@ -2,13 +2,13 @@
 // file is hostile input: it may have been edited or planted). Thread-safe (pure functions).
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "base/strings.h"
-#include "image/digest.h"
 #include "pod/json_fields.h"
 #include "pod/manifest.h"
 
@@ -35,6 +35,23 @@ bool HasControlChars(std::string_view text) {
 }
 
 // "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
+// The syntax of an image digest, checked here rather than with image::Digest::Parse so that the
+// supervisor, which validates manifests, does not pull the hashing code (and OpenSSL) in.
+bool IsDigestSyntax(std::string_view digest) {
+  size_t hex_length = 0;
+  if (digest.starts_with("sha256:")) {
+    hex_length = 64;
+  } else if (digest.starts_with("sha512:")) {
+    hex_length = 128;
+  } else {
+    return false;
+  }
+  std::string_view hex = digest.substr(7);
+  return hex.size() == hex_length && std::all_of(hex.begin(), hex.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 bool IsCleanAbsolutePath(std::string_view path) {
   if (path.empty() || path[0] != '/' || HasControlChars(path)) {
     return false;
@@ -160,8 +177,17 @@ Status ValidateApp(const App& app, const std::string& path, const std::set<std::
                            fmt::format("\"{}\": expected KEY=VALUE", Printable(app.env[i]))));
     }
   }
-  if (auto digest = image::Digest::Parse(app.image_id); !digest) {
-    return Err(PathError(ChildPath(path, "image_id"), digest.error().message()));
+  if (!IsDigestSyntax(app.image_id)) {
+    return Err(PathError(ChildPath(path, "image_id"),
+                         fmt::format("\"{}\": expected sha256:<64 hex> or sha512:<128 hex>",
+                                     Printable(app.image_id))));
+  }
+  for (size_t i = 0; i < app.layers.size(); ++i) {
+    if (!IsCleanAbsolutePath(app.layers[i])) {
+      return Err(PathError(IndexPath(ChildPath(path, "layers"), i),
+                           fmt::format("\"{}\": must be an absolute path",
+                                       Printable(app.layers[i]))));
+    }
   }
   if (!IsCleanAbsolutePath(app.working_dir)) {
     return Err(

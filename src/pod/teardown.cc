@@ -168,10 +168,7 @@ Status ReleaseLease(std::string_view uuid, const std::string& store_dir) {
   if (!os::IsDirectory(store_dir)) {
     return Ok();
   }
-  image::StoreOptions options;
-  options.root = store_dir;
-  ASSIGN_OR_RETURN(image::Store store, image::Store::Open(std::move(options)));
-  return store.ReleaseLease(PodLeaseName(uuid));
+  return image::ReleaseStoreLease(store_dir, PodLeaseName(uuid));
 }
 
 }  // namespace

@@ -1,0 +1,67 @@
+// The supervisor's end of the control socket (<pod>/ctl, pod/control.h): accepts connections,
+// reads each one's request (with its fds) without blocking, and dispatches it to the
+// PodController (stop, app add/start/stop/rm, exec) or to AppIo (attach). Clients are hostile
+// input: a malformed request gets an ok=false reply and the connection is closed; nothing a
+// client does can stop the supervisor. Single-threaded (event loop callbacks).
+#ifndef COMET_SUPERVISOR_CONTROL_SERVER_H_
+#define COMET_SUPERVISOR_CONTROL_SERVER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "os/unique_fd.h"
+#include "pod/control.h"
+#include "supervisor/app_io.h"
+#include "supervisor/event_loop.h"
+#include "supervisor/pod_controller.h"
+
+namespace comet::supervisor {
+
+class StreamConnection;
+
+class ControlServer {
+ public:
+  ControlServer(EventLoop& loop, PodController& controller, AppIo& io, std::string pod_dir);
+  ~ControlServer();  // Close()
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+  ControlServer(ControlServer&&) = delete;
+  ControlServer& operator=(ControlServer&&) = delete;
+
+  // Binds <pod_dir>/ctl (mode 0600; a stale socket from an earlier supervisor is replaced;
+  // long paths work) and starts accepting.
+  [[nodiscard]] Status Listen();
+  // Stops accepting, drops every connection still waiting for a reply or an exec's exit, and
+  // removes the socket file.
+  void Close();
+
+ private:
+  struct Pending;
+  void OnAccept();
+  void OnRequest(uint64_t id, pod::Frame frame);
+  void Dispatch(uint64_t id, const pod::ControlRequest& request, pod::Frame& frame);
+  void Exec(uint64_t id, const pod::ControlRequest& request, pod::Frame& frame);
+  void Reply(uint64_t id, const Status& status, pid_t pid = 0, std::vector<os::UniqueFd> fds = {},
+             bool close = true);
+  void Drop(uint64_t id);
+  StreamConnection* Connection(uint64_t id);
+
+  EventLoop& loop_;
+  PodController& controller_;
+  AppIo& io_;
+  std::string pod_dir_;
+  os::UniqueFd dir_;
+  os::UniqueFd listener_;
+  std::map<uint64_t, std::unique_ptr<Pending>> connections_;
+  uint64_t next_id_ = 1;
+  uint64_t next_exec_ = 1;
+  // Callbacks that outlive the server (an exec's on_exit, a stop's done) check this.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace comet::supervisor
+
+#endif  // COMET_SUPERVISOR_CONTROL_SERVER_H_

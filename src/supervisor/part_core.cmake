@@ -1,0 +1,19 @@
+# supervisor-core: the supervisor's app lifecycle, app specs, pod setup, user lookup, back-off,
+# and comet-supervisor's process setup.
+list(APPEND SUPERVISOR_SOURCES
+  app_spec.cc
+  backoff.cc
+  pod_setup.cc
+  supervisor.cc
+  supervisor_apps.cc
+  supervisor_control.cc
+  supervisor_main.cc
+  user_lookup.cc)
+list(APPEND SUPERVISOR_TEST_SOURCES
+  app_spec_test.cc
+  backoff_test.cc
+  supervisor_main_test.cc
+  user_lookup_test.cc)
+list(APPEND SUPERVISOR_PRIVILEGED_TEST_SOURCES
+  pod_setup_privileged_test.cc
+  supervisor_privileged_test.cc)

@@ -1,0 +1,414 @@
+// Supervisor: pod setup, signals and reaping, readiness, the pod's end; see supervisor.h. The
+// app lifecycle is in supervisor_apps.cc, the control operations in supervisor_control.cc.
+#include "supervisor/supervisor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "image/snapshot.h"
+#include "os/file.h"
+#include "pod/teardown.h"
+#include "supervisor/pod_setup.h"
+
+namespace comet::supervisor {
+namespace {
+
+std::string Now() {
+  return FormatRfc3339Nano(std::chrono::system_clock::now());
+}
+
+// The pod's pause process (share_pid): pid 1 of the pod's pid namespace, reaping the orphans
+// that land there until the supervisor kills it. Runs right after clone(2) in a copy of this
+// single-threaded process: only async-signal-safe calls.
+[[noreturn]] void PauseMain() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  ::prctl(PR_SET_NAME, "comet-pause");
+  ::syscall(SYS_close_range, 3U, ~0U, 0U);  // the pod lock above all must not stay held by us
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  while (true) {
+    int signal = 0;
+    ::sigwait(&set, &signal);
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+}
+
+}  // namespace
+
+void CrashAt(const char* step) {
+  const char* wanted = std::getenv("COMET_TEST_CRASH_AT");  // NOLINT(concurrency-mt-unsafe)
+  if (wanted != nullptr && std::strcmp(wanted, step) == 0) {
+    ::kill(::getpid(), SIGKILL);
+  }
+}
+
+Supervisor::Supervisor(EventLoop& loop, AppIo& io, SupervisorOptions options)
+    : loop_(loop),
+      io_(io),
+      options_(std::move(options)),
+      backoff_policy_(BackoffPolicy::FromEnvironment()) {
+  runtime_.root = pod::RuntimeRoot(options_.pod_dir);
+}
+
+Supervisor::~Supervisor() {
+  if (signal_fd_) {
+    loop_.Remove(signal_fd_.get());
+  }
+}
+
+std::chrono::milliseconds Supervisor::DefaultGrace() const {
+  return std::chrono::seconds(manifest_.stop_grace_seconds);
+}
+
+void Supervisor::WriteSupervisorStatus() {
+  if (auto st = pod::WriteSupervisorStatus(options_.pod_dir, status_); !st) {
+    log::Warning("writing supervisor status: {}", st.error().ToString());
+  }
+}
+
+Status Supervisor::Start() {
+  status_.pid = ::getpid();
+  status_.started = Now();
+  auto st = SetUp();
+  if (!st) {
+    failed_ = true;
+    FailStart(st.error(), std::nullopt);
+    return st;
+  }
+  return Ok();
+}
+
+Status Supervisor::SetUp() {
+  RETURN_IF_ERROR(os::WriteFileAtomic(os::JoinPath(options_.pod_dir, pod::kPidFile),
+                                      std::to_string(status_.pid) + "\n", 0644));
+  WriteSupervisorStatus();
+  RETURN_IF_ERROR(WatchSignals());
+  ASSIGN_OR_RETURN(manifest_, pod::ReadManifest(options_.pod_dir));
+  runtime_.rootless = manifest_.rootless;
+  RETURN_IF_ERROR_CTX(SetUpPodNamespaces(manifest_), "pod namespaces");
+  CrashAt("namespaces");
+  ASSIGN_OR_RETURN(resolv_conf_, WritePodEtcFiles(options_.pod_dir, manifest_));
+  RETURN_IF_ERROR_CTX(SetUpVolumes(options_.pod_dir, manifest_), "pod volumes");
+  if (manifest_.share_pid) {
+    RETURN_IF_ERROR(StartPauseProcess());
+  }
+  for (const pod::App& app : manifest_.apps) {
+    auto record = std::make_unique<AppRecord>();
+    record->app = app;
+    record->backoff = Backoff(backoff_policy_);
+    record->status.name = app.name;
+    record->status.created = Now();
+    apps_.push_back(std::move(record));
+  }
+  for (auto& record : apps_) {
+    RETURN_IF_ERROR_CTX(PrepareApp(*record), "app " + record->app.name);
+  }
+  CrashAt("snapshot");
+  phase_ = Phase::kInitContainers;
+  ContinueStart();
+  return Ok();
+}
+
+Status Supervisor::WatchSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
+    sigaddset(&set, signal);
+  }
+  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) {
+    return Err(Error::FromErrno("sigprocmask", ""));
+  }
+  signal_fd_.Reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd_) {
+    return Err(Error::FromErrno("signalfd", ""));
+  }
+  return loop_.Add(signal_fd_.get(), EPOLLIN, [this](uint32_t) { OnSignals(); });
+}
+
+void Supervisor::OnSignals() {
+  signalfd_siginfo info{};
+  bool child = false;
+  bool stop = false;
+  while (::read(signal_fd_.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+    if (info.ssi_signo == SIGCHLD) {
+      child = true;
+    } else {
+      log::Debug("signal {}: stopping the pod", info.ssi_signo);
+      stop = true;
+    }
+  }
+  // Reap first: an app that just exited must not be signalled as if it ran.
+  if (child) {
+    Reap();
+  }
+  if (stop) {
+    StopPod(std::chrono::milliseconds(-1));
+  }
+}
+
+void Supervisor::Reap() {
+  while (true) {
+    int wait_status = 0;
+    pid_t pid = ::waitpid(-1, &wait_status, WNOHANG);
+    if (pid <= 0) {
+      return;
+    }
+    bool signaled = WIFSIGNALED(wait_status);
+    int code = signaled ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+    if (pid == pause_pid_) {
+      log::Warning("the pod's pause process exited ({})", code);
+      pause_pid_ = 0;
+      continue;
+    }
+    if (auto exec = execs_.find(pid); exec != execs_.end()) {
+      std::function<void(int)> on_exit = std::move(exec->second);
+      execs_.erase(exec);
+      if (on_exit) {
+        on_exit(code);
+      }
+      continue;
+    }
+    for (auto& record : apps_) {
+      if (record->pid == pid) {
+        OnAppExit(*record, code, signaled);
+        break;
+      }
+    }
+    // Anything else is an orphan that a container left to us, the subreaper: reaped, forgotten.
+  }
+}
+
+Status Supervisor::StartPauseProcess() {
+  long pid = ::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) {
+    return Err(Error::FromErrno("clone", "pod pid namespace"));
+  }
+  if (pid == 0) {
+    PauseMain();
+  }
+  pause_pid_ = static_cast<pid_t>(pid);
+  return Ok();
+}
+
+void Supervisor::MarkReady() {
+  if (status_.ready) {
+    return;
+  }
+  CrashAt("started");
+  status_.ready = true;
+  WriteSupervisorStatus();
+  std::string link = os::JoinPath(options_.pod_dir, pod::kReadyLink);
+  (void)::unlink(link.c_str());
+  if (::symlink("ready", link.c_str()) != 0) {
+    log::Warning("{}", Error::FromErrno("symlink", link).ToString());
+  }
+  if (options_.ready_fd >= 0) {
+    (void)os::WriteAll(options_.ready_fd, "ok\n");
+    ::close(options_.ready_fd);
+    options_.ready_fd = -1;
+  }
+  // Setup (manifest, specs, image metadata) is done: give its freed heap back, since the pod
+  // may now idle for months and every supervisor's private memory counts.
+  ::malloc_trim(0);
+}
+
+void Supervisor::FailStart(const Error& error, std::optional<int> exit_code) {
+  log::Error("{}", error.ToString());
+  if (exit_code) {
+    init_failure_code_ = exit_code;
+  } else {
+    failed_ = true;
+  }
+  if (options_.ready_fd >= 0) {
+    (void)os::WriteAll(options_.ready_fd, "error: " + error.ToString() + "\n");
+    ::close(options_.ready_fd);
+    options_.ready_fd = -1;
+  }
+  if (phase_ == Phase::kSetup) {
+    CleanUpAfterFailure();
+    return;
+  }
+  StopPod(std::chrono::milliseconds(-1));
+}
+
+// Setup failed before the event loop ran: nothing can be waited for asynchronously, so apps are
+// killed and reaped here and what was made (containers, snapshots) goes.
+void Supervisor::CleanUpAfterFailure() {
+  for (auto& record : apps_) {
+    if (record->pid > 0) {
+      ::kill(record->pid, SIGKILL);
+      (void)::waitpid(record->pid, nullptr, 0);
+      record->pid = 0;
+    }
+    DeleteContainer(*record);
+    if (record->prepared) {
+      if (auto st = image::RemoveSnapshot(pod::AppSnapshotDir(options_.pod_dir, record->app.name));
+          !st) {
+        log::Warning("removing the snapshot of {}: {}", record->app.name, st.error().ToString());
+      }
+      record->prepared = false;
+    }
+  }
+  phase_ = Phase::kDone;
+  loop_.Stop();
+}
+
+void Supervisor::KillApps(int signal) {
+  for (auto it = apps_.rbegin(); it != apps_.rend(); ++it) {
+    if ((*it)->pid > 0) {
+      ::kill((*it)->pid, signal);
+    }
+  }
+}
+
+void Supervisor::StopPod(std::chrono::milliseconds grace) {
+  if (grace.count() < 0) {
+    grace = DefaultGrace();
+  }
+  if (phase_ == Phase::kDone || phase_ == Phase::kSetup) {
+    return;
+  }
+  if (options_.ready_fd >= 0) {
+    FailStart(Error(ECANCELED, "the pod was stopped before all its apps started"), 0);
+    return;
+  }
+  bool first = phase_ != Phase::kStopping;
+  phase_ = Phase::kStopping;
+  for (auto& record : apps_) {
+    if (record->restart_timer != 0) {
+      loop_.CancelTimer(record->restart_timer);
+      record->restart_timer = 0;
+      record->status.state = pod::AppState::kExited;
+      record->status.next_start.clear();
+      SaveStatus(*record);
+    }
+  }
+  if (first) {
+    KillApps(SIGTERM);  // reverse manifest order
+  }
+  // A second stop (a `comet stop --force` after a plain one) may only shorten the grace.
+  if (stop_timer_ != 0) {
+    loop_.CancelTimer(stop_timer_);
+  }
+  stop_timer_ = loop_.AddTimer(grace, [this] {
+    stop_timer_ = 0;
+    KillApps(SIGKILL);
+  });
+  MaybeEnd();
+}
+
+void Supervisor::MaybeEnd() {
+  if (phase_ == Phase::kDone) {
+    return;
+  }
+  if (manifest_.mutable_pod && phase_ != Phase::kStopping) {
+    return;
+  }
+  if (phase_ == Phase::kInitContainers) {
+    return;  // ContinueStart decides
+  }
+  for (const auto& record : apps_) {
+    if (record->pid > 0 || record->restart_timer != 0) {
+      return;
+    }
+  }
+  phase_ = Phase::kDone;
+  if (stop_timer_ != 0) {
+    loop_.CancelTimer(stop_timer_);
+    stop_timer_ = 0;
+  }
+  loop_.Stop();
+}
+
+// The apps' containers are deleted: their parent, the pod's cgroup, is empty in every hierarchy
+// now; rmdir(2) refuses a cgroup that is not. Teardown removes it too (after a crash).
+void Supervisor::RemoveEmptyPodCgroups() const {
+  std::string relative = pod::PodCgroupPath(manifest_.uuid);
+  if (manifest_.uuid.empty() || !pod::IsValidUuid(manifest_.uuid)) {
+    return;
+  }
+  DIR* root = ::opendir("/sys/fs/cgroup");
+  if (root == nullptr) {
+    return;
+  }
+  (void)::rmdir(("/sys/fs/cgroup" + relative).c_str());  // cgroup v2
+  while (const dirent* entry = ::readdir(root)) {        // NOLINT(concurrency-mt-unsafe)
+    if (entry->d_name[0] != '.') {
+      (void)::rmdir(("/sys/fs/cgroup/" + std::string(entry->d_name) + relative).c_str());
+    }
+  }
+  ::closedir(root);
+}
+
+int Supervisor::Finish() {
+  io_.Shutdown();
+  for (auto& record : apps_) {
+    if (record->pid > 0) {  // the loop failed: nothing must outlive the supervisor
+      ::kill(record->pid, SIGKILL);
+      (void)::waitpid(record->pid, nullptr, 0);
+      record->pid = 0;
+    }
+    DeleteContainer(*record);
+    if (failed_ && record->prepared) {  // the pod never started: what was made goes
+      (void)image::RemoveSnapshot(pod::AppSnapshotDir(options_.pod_dir, record->app.name));
+      record->prepared = false;
+    }
+  }
+  if (pause_pid_ > 0) {
+    ::kill(pause_pid_, SIGKILL);
+    (void)::waitpid(pause_pid_, nullptr, 0);
+    pause_pid_ = 0;
+  }
+  RemoveEmptyPodCgroups();
+  int exit_code = 0;
+  if (failed_) {
+    exit_code = kSupervisorFailure;
+  } else if (init_failure_code_) {
+    exit_code = *init_failure_code_;
+  } else {
+    for (const auto& record : apps_) {
+      if (!record->app.init && record->status.exit_code > 0) {
+        exit_code = record->status.exit_code;
+        break;
+      }
+    }
+  }
+  status_.finished = Now();
+  status_.exit_code = exit_code;
+  WriteSupervisorStatus();
+  if (options_.remove) {
+    // The lock stays ours through the removal (it is an fd on the directory), so no other
+    // command can take the pod while it goes.
+    (void)::chdir("/");
+    pod::TeardownOptions teardown;
+    teardown.image_store_dir = os::JoinPath(options_.data_dir, "images");
+    teardown.rootless = manifest_.rootless;
+    if (auto st = pod::TeardownPod(options_.pod_dir, manifest_.uuid, teardown); !st) {
+      log::Warning("tearing the pod down: {}", st.error().ToString());
+    } else if (auto removed = os::RemoveAll(options_.pod_dir); !removed) {
+      log::Warning("removing {}: {}", options_.pod_dir, removed.error().ToString());
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace comet::supervisor

@@ -1,0 +1,147 @@
+// The supervisor's core (stage1): sets the pod up on this process (namespaces, volumes, /etc
+// files), makes each app's snapshot and config.json, runs the apps through the runtime library
+// (init containers first, then the apps, restarted per policy with back-off), reaps every child,
+// records statuses, and stops the pod in order. Implements PodController for the control server.
+// Single-threaded: everything runs from the event loop.
+#ifndef COMET_SUPERVISOR_SUPERVISOR_H_
+#define COMET_SUPERVISOR_SUPERVISOR_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "os/unique_fd.h"
+#include "pod/manifest.h"
+#include "pod/pod_dir.h"
+#include "runtime/runtime.h"
+#include "supervisor/app_io.h"
+#include "supervisor/backoff.h"
+#include "supervisor/event_loop.h"
+#include "supervisor/pod_controller.h"
+#include "supervisor/user_lookup.h"
+
+namespace comet::supervisor {
+
+struct SupervisorOptions {
+  std::string pod_dir;   // absolute; the current directory already
+  std::string data_dir;  // absolute: <data>/images is the image store
+  bool remove = false;   // --rm: tear the pod down and remove its directory at the end
+  int ready_fd = -1;     // --ready-fd (owned: written once, then closed); -1: none
+};
+
+// The manifest annotation `comet run --no-overlay` sets: snapshots are flattened copies.
+inline constexpr const char* kNoOverlayAnnotation = "comet.dev/no-overlay";
+// The exit code of the supervisor's own failure (rkt's).
+inline constexpr int kSupervisorFailure = 254;
+
+// COMET_TEST_CRASH_AT test hook: SIGKILLs this process when `step` is the named one.
+void CrashAt(const char* step);
+
+class Supervisor : public PodController {
+ public:
+  // Signals SIGCHLD, SIGTERM, SIGINT and SIGHUP must be blocked already (main does it first, so
+  // none is lost or fatal during setup).
+  Supervisor(EventLoop& loop, AppIo& io, SupervisorOptions options);
+  ~Supervisor() override;
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+  Supervisor(Supervisor&&) = delete;
+  Supervisor& operator=(Supervisor&&) = delete;
+
+  // Sets up the pod and starts its first apps; the rest happens in the event loop, which the
+  // supervisor stops once the pod has ended. On failure what was made is gone and the ready fd
+  // got the error: the caller skips the loop and calls Finish (which returns kSupervisorFailure).
+  [[nodiscard]] Status Start();
+  // After the loop returned: final statuses, --rm teardown. Returns the pod's exit code.
+  int Finish();
+
+  // PodController.
+  [[nodiscard]] Status AddApp(pod::App app) override;
+  [[nodiscard]] Status StartApp(const std::string& name) override;
+  [[nodiscard]] Status StopApp(const std::string& name, std::chrono::milliseconds grace,
+                               std::function<void()> done) override;
+  [[nodiscard]] Status RemoveApp(const std::string& name) override;
+  void StopPod(std::chrono::milliseconds grace) override;
+  [[nodiscard]] Result<pid_t> Exec(const std::string& app, const pod::ExecRequest& request,
+                                   const ExecStdio& stdio,
+                                   std::function<void(int exit_code)> on_exit) override;
+
+  [[nodiscard]] const pod::PodManifest& manifest() const { return manifest_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class Phase { kSetup, kInitContainers, kRunning, kStopping, kDone };
+
+  struct AppRecord {
+    pod::App app;
+    pod::AppStatus status;
+    Backoff backoff;
+    ResolvedUser user;
+    bool prepared = false;   // snapshot made, config.json written
+    bool container = false;  // a runtime container exists for it
+    bool stop_requested = false;
+    pid_t pid = 0;
+    Clock::time_point started_at;
+    EventLoop::TimerId restart_timer = 0;
+    EventLoop::TimerId kill_timer = 0;
+    std::vector<std::function<void()>> on_stopped;
+  };
+
+  // Setup (supervisor.cc).
+  Status SetUp();
+  Status WatchSignals();
+  void OnSignals();
+  void Reap();
+  Status StartPauseProcess();
+  void WriteSupervisorStatus();
+  void MarkReady();
+  void FailStart(const Error& error, std::optional<int> exit_code);
+  void CleanUpAfterFailure();
+  void MaybeEnd();
+  void KillApps(int signal);
+  void RemoveEmptyPodCgroups() const;
+
+  // Apps (supervisor_apps.cc).
+  Result<std::vector<std::string>> AppLayers(const pod::App& app) const;
+  Status PrepareApp(AppRecord& record);
+  Status WriteAppConfig(AppRecord& record);
+  Status LaunchApp(AppRecord& record);
+  void StartOrFail(AppRecord& record);
+  void ContinueStart();
+  void OnAppExit(AppRecord& record, int exit_code, bool signaled);
+  void ScheduleRestart(AppRecord& record);
+  void RestartDue(const std::string& name);
+  void DeleteContainer(AppRecord& record);
+  void SaveStatus(const AppRecord& record) const;
+  AppRecord* FindApp(const std::string& name);
+  Result<AppRecord*> FindRunnableApp(const std::string& name);
+  std::chrono::milliseconds DefaultGrace() const;
+
+  EventLoop& loop_;
+  AppIo& io_;
+  SupervisorOptions options_;
+  pod::PodManifest manifest_;
+  runtime::GlobalOptions runtime_;
+  BackoffPolicy backoff_policy_;
+  std::vector<std::unique_ptr<AppRecord>> apps_;  // manifest order
+  std::map<pid_t, std::function<void(int)>> execs_;
+  os::UniqueFd signal_fd_;
+  pid_t pause_pid_ = 0;
+  bool resolv_conf_ = false;
+  Phase phase_ = Phase::kSetup;
+  pod::SupervisorStatus status_;
+  std::optional<int> init_failure_code_;  // an init container that failed for good
+  bool failed_ = false;                   // the supervisor's own failure: exit 254
+  EventLoop::TimerId stop_timer_ = 0;
+};
+
+}  // namespace comet::supervisor
+
+#endif  // COMET_SUPERVISOR_SUPERVISOR_H_

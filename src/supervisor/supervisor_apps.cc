@@ -1,0 +1,318 @@
+// Supervisor: one app's life — its snapshot and config.json, each run through the runtime
+// library, its exits, restarts with back-off, and the order in which the pod's apps start.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "image/snapshot.h"
+#include "oci/spec_json.h"
+#include "os/file.h"
+#include "supervisor/app_spec.h"
+#include "supervisor/supervisor.h"
+
+namespace comet::supervisor {
+namespace {
+
+std::string Now() {
+  return FormatRfc3339Nano(std::chrono::system_clock::now());
+}
+
+// Whether the kernel's OOM killer killed a process of the app's cgroup (read before the
+// container, and with it the cgroup, is deleted): "oom_kill N" in memory.oom_control (v1) or
+// memory.events (v2).
+bool WasOomKilled(const std::string& cgroup) {
+  for (const std::string& path : {"/sys/fs/cgroup/memory" + cgroup + "/memory.oom_control",
+                                  "/sys/fs/cgroup" + cgroup + "/memory.events"}) {
+    auto text = os::ReadFileLimited(path, 4096);
+    if (!text) {
+      continue;
+    }
+    for (const std::string& line : Split(*text, '\n')) {
+      if (StartsWith(line, "oom_kill ")) {
+        auto count = ParseUint(TrimSpace(std::string_view(line).substr(9)));
+        return count && *count > 0;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Supervisor::AppRecord* Supervisor::FindApp(const std::string& name) {
+  for (auto& record : apps_) {
+    if (record->app.name == name) {
+      return record.get();
+    }
+  }
+  return nullptr;
+}
+
+void Supervisor::SaveStatus(const AppRecord& record) const {
+  if (auto st = pod::WriteAppStatus(options_.pod_dir, record.status); !st) {
+    log::Warning("writing the status of {}: {}", record.app.name, st.error().ToString());
+  }
+}
+
+// The layer trees stage0 recorded, each checked to be a directory of the store's layers/ (a
+// manifest names host paths, and only a tree of the store may become an app's root).
+Result<std::vector<std::string>> Supervisor::AppLayers(const pod::App& app) const {
+  if (app.layers.empty()) {
+    return Err(Error::Invalid("app " + app.name + ": the pod manifest lists no image layers"));
+  }
+  std::string layers_dir = os::JoinPath(options_.data_dir, "images/layers") + "/";
+  for (const std::string& layer : app.layers) {
+    if (!layer.starts_with(layers_dir) || layer.find("/../") != std::string::npos ||
+        !os::IsDirectory(layer)) {
+      return Err(Error::Invalid("app " + app.name + ": layer " + layer +
+                                " is not an unpacked layer of the image store " + layers_dir));
+    }
+  }
+  return app.layers;
+}
+
+Status Supervisor::PrepareApp(AppRecord& record) {
+  const pod::App& app = record.app;
+  // Stage0 unpacked the layers and holds the pod's lease on them, so gc cannot take them.
+  ASSIGN_OR_RETURN(std::vector<std::string> layers, AppLayers(app));
+  RETURN_IF_ERROR(os::MkdirAll(pod::AppDir(options_.pod_dir, app.name), 0750));
+  std::string dir = pod::AppSnapshotDir(options_.pod_dir, app.name);
+  if (image::SnapshotKindOf(dir)) {
+    RETURN_IF_ERROR(image::RemoveSnapshot(dir));  // left by an earlier app of that name
+  }
+  image::SnapshotOptions snapshot;
+  snapshot.rootless = manifest_.rootless;
+  auto no_overlay = manifest_.annotations.find(kNoOverlayAnnotation);
+  snapshot.force_copy = no_overlay != manifest_.annotations.end() && no_overlay->second == "true";
+  ASSIGN_OR_RETURN(image::SnapshotKind kind, image::CreateSnapshot(layers, dir, snapshot));
+  log::Debug("app {}: {} snapshot", app.name,
+             kind == image::SnapshotKind::kOverlay ? "overlay" : "copy");
+  record.prepared = true;
+  ASSIGN_OR_RETURN(record.user, ResolveUser(image::SnapshotRootfs(dir), app.user, app.group,
+                                            app.supplementary_gids));
+  RETURN_IF_ERROR(WriteAppConfig(record));
+  record.status.state = pod::AppState::kCreated;
+  SaveStatus(record);
+  return Ok();
+}
+
+Status Supervisor::WriteAppConfig(AppRecord& record) {
+  AppSpecInput input;
+  input.manifest = &manifest_;
+  input.app = &record.app;
+  input.pod_dir = options_.pod_dir;
+  input.supervisor_pid = ::getpid();
+  input.pid_namespace_holder = pause_pid_;
+  input.user = record.user;
+  input.resolv_conf = resolv_conf_;
+  ASSIGN_OR_RETURN(oci::Spec spec, BuildAppSpec(input));
+  return os::WriteFileAtomic(pod::AppConfigPath(options_.pod_dir, record.app.name),
+                             oci::SpecToJson(spec), 0600);
+}
+
+void Supervisor::DeleteContainer(AppRecord& record) {
+  if (!record.container) {
+    return;
+  }
+  if (auto st = runtime::Delete(runtime_, record.app.name, /*force=*/true); !st) {
+    log::Warning("deleting the container of {}: {}", record.app.name, st.error().ToString());
+  }
+  record.container = false;
+}
+
+Status Supervisor::LaunchApp(AppRecord& record) {
+  const std::string& name = record.app.name;
+  DeleteContainer(record);
+  ASSIGN_OR_RETURN(LaunchStdio stdio, io_.Prepare(record.app));
+  runtime::CreateOptions create;
+  create.id = name;
+  create.bundle = pod::AppDir(options_.pod_dir, name);
+  create.console_socket = stdio.console_socket;
+  create.stdio = {stdio.in, stdio.out, stdio.err};
+  if (auto created = runtime::Create(runtime_, create); !created) {
+    io_.LaunchFailed(name);
+    return created;
+  }
+  record.container = true;
+  CrashAt("create");
+  auto state = runtime::GetState(runtime_, name);
+  if (!state) {
+    io_.LaunchFailed(name);
+    DeleteContainer(record);
+    return Err(std::move(state).error());
+  }
+  pid_t pid = state->pid;
+  if (auto launched = io_.Launched(name); !launched) {
+    DeleteContainer(record);
+    return launched;
+  }
+  if (auto started = runtime::Start(runtime_, name); !started) {
+    // Init is our child: make sure it is gone before the container's state goes.
+    ::kill(pid, SIGKILL);
+    (void)::waitpid(pid, nullptr, 0);
+    io_.Exited(name, 128 + SIGKILL);
+    DeleteContainer(record);
+    return started;
+  }
+  record.pid = pid;
+  record.started_at = Clock::now();
+  pod::AppStatus& status = record.status;
+  status.state = pod::AppState::kRunning;
+  status.pid = pid;
+  status.started = Now();
+  status.finished.clear();
+  status.next_start.clear();
+  status.reason.clear();
+  status.message.clear();
+  status.attempts.push_back({status.started, "", -1});
+  if (status.attempts.size() > pod::kMaxAttempts) {
+    status.attempts.erase(status.attempts.begin());
+  }
+  SaveStatus(record);
+  log::Debug("app {} started, pid {}", name, pid);
+  return Ok();
+}
+
+// Starts an app that the pod's start sequence needs; before the pod is ready a failure fails
+// the pod, afterwards (restarts) it counts as a failed run.
+void Supervisor::StartOrFail(AppRecord& record) {
+  auto st = LaunchApp(record);
+  if (st) {
+    return;
+  }
+  Error error = std::move(st).error().AddContext("starting app " + record.app.name);
+  record.status.state = pod::AppState::kExited;
+  record.status.reason = "StartError";
+  record.status.message = error.ToString();
+  if (status_.ready && phase_ == Phase::kRunning && ShouldRestart(record.app.restart, 1) &&
+      !record.stop_requested) {
+    log::Warning("{}", error.ToString());
+    record.started_at = Clock::now();  // it did not run: no reason to reset the back-off
+    ScheduleRestart(record);
+    return;
+  }
+  SaveStatus(record);
+  if (!status_.ready) {
+    FailStart(error, std::nullopt);
+  } else {
+    log::Warning("{}", error.ToString());
+    MaybeEnd();
+  }
+}
+
+// The start sequence: the next init container that has not succeeded yet, or, once all did,
+// every app in manifest order; then the pod is ready.
+void Supervisor::ContinueStart() {
+  if (phase_ != Phase::kInitContainers) {
+    return;
+  }
+  for (auto& record : apps_) {
+    if (!record->app.init || record->status.reason == "Completed") {
+      continue;
+    }
+    if (record->pid == 0 && record->restart_timer == 0) {
+      StartOrFail(*record);
+    }
+    return;  // one init container at a time
+  }
+  phase_ = Phase::kRunning;
+  for (auto& record : apps_) {
+    if (record->app.init) {
+      continue;
+    }
+    StartOrFail(*record);
+    if (phase_ != Phase::kRunning) {
+      return;  // the pod failed
+    }
+  }
+  MarkReady();
+  MaybeEnd();
+}
+
+void Supervisor::OnAppExit(AppRecord& record, int exit_code, bool signaled) {
+  const std::string name = record.app.name;
+  log::Debug("app {} exited with {}", name, exit_code);
+  record.pid = 0;
+  if (record.kill_timer != 0) {
+    loop_.CancelTimer(record.kill_timer);
+    record.kill_timer = 0;
+  }
+  io_.Exited(name, exit_code);
+  bool oom = signaled && exit_code == 128 + SIGKILL && record.app.resources.memory_bytes > 0 &&
+             WasOomKilled(pod::AppCgroupPath(manifest_.uuid, name));
+  DeleteContainer(record);
+  pod::AppStatus& status = record.status;
+  status.pid = 0;
+  status.exit_code = exit_code;
+  status.finished = Now();
+  if (!status.attempts.empty()) {
+    status.attempts.back().finished = status.finished;
+    status.attempts.back().exit_code = exit_code;
+  }
+  status.reason = exit_code == 0 ? "Completed"
+                                 : (oom        ? "OOMKilled"
+                                    : signaled ? "Signaled"
+                                               : "Error");
+  status.state = pod::AppState::kExited;
+
+  bool stopping = phase_ == Phase::kStopping || phase_ == Phase::kDone || record.stop_requested;
+  if (!stopping && ShouldRestart(record.app.restart, exit_code) &&
+      !(record.app.init && exit_code == 0)) {
+    ScheduleRestart(record);
+  } else {
+    SaveStatus(record);
+  }
+  // The stop callbacks run last: one may remove the app (and `record` with it).
+  std::vector<std::function<void()>> callbacks = std::move(record.on_stopped);
+  record.on_stopped.clear();
+  if (record.app.init && phase_ == Phase::kInitContainers && record.restart_timer == 0) {
+    if (exit_code == 0) {
+      ContinueStart();
+    } else {
+      FailStart(Error(ECANCELED,
+                      fmt::format("init container {} failed with exit code {}", name, exit_code)),
+                exit_code);
+    }
+  } else {
+    MaybeEnd();
+  }
+  for (auto& callback : callbacks) {
+    callback();
+  }
+}
+
+void Supervisor::ScheduleRestart(AppRecord& record) {
+  auto ran_for =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - record.started_at);
+  std::chrono::milliseconds delay = record.backoff.Next(ran_for);
+  pod::AppStatus& status = record.status;
+  status.state = pod::AppState::kBackOff;
+  status.next_start = FormatRfc3339Nano(std::chrono::system_clock::now() + delay);
+  if (status.reason == "StartError") {
+    status.message += "; restarting";
+  } else {
+    status.message = fmt::format("back-off {} ms restarting the app", delay.count());
+  }
+  SaveStatus(record);
+  std::string name = record.app.name;
+  record.restart_timer = loop_.AddTimer(delay, [this, name] { RestartDue(name); });
+}
+
+void Supervisor::RestartDue(const std::string& name) {
+  AppRecord* record = FindApp(name);
+  if (record == nullptr) {
+    return;
+  }
+  record->restart_timer = 0;
+  if (phase_ == Phase::kStopping || phase_ == Phase::kDone || record->stop_requested) {
+    return;
+  }
+  record->status.restarts++;
+  StartOrFail(*record);
+}
+
+}  // namespace comet::supervisor
