@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "cli/comet_command_line.h"
 #include "cli/image_commands.h"
+#include "cli/pod_commands.h"
+#include "cli/pod_run.h"
 #include "cli/rootless_userns.h"
 #include "os/file.h"
 
@@ -33,6 +35,13 @@ int Report(const Error& error, const std::string& command, bool debug) {
   return kExitError;
 }
 
+// Commands that write images or pods run, when rootless, in a user namespace with the user's
+// subordinate ids (design: run, prepare, run-prepared, rm, gc, app sandbox, app add).
+bool NeedsUserNamespace(const std::string& command) {
+  return IsImageCommand(command) || IsPodRunCommand(command) ||
+         PodCommandNeedsUserNamespace(command);
+}
+
 }  // namespace
 
 int CometMain(int argc, char** argv) {
@@ -46,7 +55,7 @@ int CometMain(int argc, char** argv) {
     (void)os::WriteAll(STDOUT_FILENO, invocation.output);
     return 0;
   }
-  if (IsImageCommand(invocation.command)) {
+  if (NeedsUserNamespace(invocation.command)) {
     // Rootless: the command runs again in a user namespace with the user's subordinate ids.
     Result<std::optional<int>> reexec = ReexecInUserNamespaceIfRootless(args);
     if (!reexec) {
@@ -63,6 +72,10 @@ int CometMain(int argc, char** argv) {
   Result<int> result = Err(Error::Invalid("unknown command " + invocation.command));
   if (IsImageCommand(invocation.command)) {
     result = RunImageCommand(invocation);
+  } else if (IsPodRunCommand(invocation.command)) {
+    result = RunPodCommand(invocation.global, invocation.command, invocation.pod.args);
+  } else if (IsPodCommand(invocation.command)) {
+    result = RunPodManagementCommand(invocation);
   }
   if (!result) {
     return Report(result.error(), invocation.command, invocation.global.debug);

@@ -1,6 +1,7 @@
 // CLI11 setup of comet: rkt's command names and flags where rkt had them (fetch, image list/rm/
 // gc/export/extract/render/cat-manifest), podman's where it had more (image inspect/import/tag,
-// --authfile, --creds, --cert-dir, --platform). Global flags come before the command.
+// --authfile, --creds, --cert-dir, --platform). Global flags come before the command. The pod
+// commands are added by pod_command_line.cc.
 #include "cli/comet_command_line.h"
 
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "base/duration.h"
 #include "cli/help_text.h"
+#include "cli/pod_command_line.h"
 
 #ifndef COMET_VERSION
 #define COMET_VERSION "unknown"
@@ -233,6 +235,8 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   AddImageQueries(image, in);
   AddImageChanges(image, in, raw);
   AddImageOutputs(image, in);
+  PodCommandParts pod_parts;
+  AddPodCommands(app, in, pod_parts);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
   if (!rest.empty()) {
@@ -264,6 +268,14 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
     in.output = image->help();
     in.command.clear();
     return Ok();
+  }
+  if (in.command == "app") {
+    in.output = pod_parts.app->help();
+    in.command.clear();
+    return Ok();
+  }
+  if (IsPodCommandPath(in.command)) {
+    return FinishPodCommand(pod_parts, in);
   }
   if (in.command == "image pull") {
     in.command = "fetch";

@@ -1,10 +1,13 @@
 // comet's command line (rkt's surface): argv parsed into one CometInvocation without running
-// anything, so that flags and defaults are unit-testable. The second CLI11 translation unit
-// (beside comet-runtime's). Not thread-safe; call from main().
+// anything, so that flags and defaults are unit-testable. CLI11 is included only by
+// comet_command_line.cc and pod_command_line.cc (and comet-runtime's command_line.cc). Not
+// thread-safe; call from main().
 #ifndef COMET_CLI_COMET_COMMAND_LINE_H_
 #define COMET_CLI_COMET_COMMAND_LINE_H_
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +52,43 @@ struct ImageFlags {
   RegistryFlags registry;
 };
 
+// Flags of the pod commands that comet parses itself (list, status, stop, rm, gc, cat-manifest,
+// logs, enter, exec, attach, app start/stop/rm/list/status/exec). run, prepare, run-prepared,
+// app sandbox and app add take their arguments raw (`args`; stage0 parses them).
+struct PodFlags {
+  std::vector<std::string> uuids;  // UUIDs or unique prefixes (>= 4 characters)
+  std::string uuid_file;           // --uuid-file: read the UUID from this file
+  // list: table, json or json-pretty; status, app list, app status: table (key=value) or json.
+  std::string format = "table";
+  bool no_legend = false;  // list
+  bool full = false;       // list: whole UUIDs and image IDs
+  // status --wait[=DUR] / --wait-ready[=DUR]: nullopt not asked; a zero-or-more duration, or
+  // kForever when given without a value.
+  std::optional<std::chrono::nanoseconds> wait;
+  std::optional<std::chrono::nanoseconds> wait_ready;
+  static constexpr std::chrono::nanoseconds kForever = std::chrono::nanoseconds::max();
+  bool force = false;                               // stop, app stop: no grace period
+  std::optional<std::chrono::nanoseconds> timeout;  // stop, app stop: grace period override
+  std::chrono::nanoseconds grace_period = std::chrono::minutes(30);   // gc
+  std::chrono::nanoseconds expire_prepared = std::chrono::hours(24);  // gc
+  bool mark_only = false;                                             // gc
+  bool pretty = false;                                                // cat-manifest --pretty-print
+  std::string app;                                                    // --app
+  bool follow = false;                                                // logs
+  int64_t tail = -1;                                                  // logs: last N lines; -1 all
+  std::string since;  // logs: a duration back from now, or an RFC 3339 time
+  bool timestamps = false;
+  bool interactive = false;          // exec -i
+  std::optional<bool> tty;           // exec/enter -t; nullopt: enter decides (stdin is a terminal)
+  std::vector<std::string> env;      // exec --env K=V
+  std::string user;                  // exec --user
+  std::string workdir;               // exec --workdir
+  std::vector<std::string> command;  // exec/enter: CMD ARGS... (after the UUID)
+  bool no_stdin = false;             // attach
+  std::string detach_keys = "ctrl-p,ctrl-q";  // attach
+  std::vector<std::string> args;              // the raw arguments of the stage0 commands
+};
+
 struct CometInvocation {
   // "fetch", "image list", "image rm", ... (the canonical path of the chosen command); empty
   // when only help or the version was asked for.
@@ -56,6 +96,7 @@ struct CometInvocation {
   std::string output;  // help or version text to print on stdout instead of running anything
   CometGlobalFlags global;
   ImageFlags image;
+  PodFlags pod;
 };
 
 // Parses `args` (args[0] is the program name). Errors carry the command as context.

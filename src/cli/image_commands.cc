@@ -16,6 +16,7 @@
 #include "base/strings.h"
 #include "cli/data_dir.h"
 #include "cli/image_format.h"
+#include "cli/image_pull.h"
 #include "cli/progress_bar.h"
 #include "cli/rootless_userns.h"
 #include "image/layer_trees.h"
@@ -46,16 +47,7 @@ void Warn(std::string_view text) {
 
 Result<Store> OpenStore(const CometInvocation& in) {
   ASSIGN_OR_RETURN(std::string data_dir, DataDir(in.global.dir));
-  image::StoreOptions options;
-  options.root = ImageStoreDir(data_dir);
-  if (!in.global.default_registry.empty()) {
-    options.reference.default_registry = in.global.default_registry;
-  } else if (const char* env =
-                 std::getenv("COMET_DEFAULT_REGISTRY");  // NOLINT(concurrency-mt-unsafe)
-             env != nullptr && env[0] != '\0') {
-    options.reference.default_registry = env;
-  }
-  return Store::Open(std::move(options));
+  return OpenImageStore(data_dir, in.global);
 }
 
 Result<image::Platform> PlatformFlag(const std::string& flag) {
@@ -63,29 +55,6 @@ Result<image::Platform> PlatformFlag(const std::string& flag) {
     return image::HostPlatform();
   }
   return image::ParsePlatform(flag);
-}
-
-Result<image::registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags& flags) {
-  image::registry::RegistryOptions options;
-  options.insecure_registries = flags.insecure_registries;
-  options.auth_file = flags.authfile;
-  if (!flags.cert_dir.empty()) {
-    options.certs_dirs.insert(options.certs_dirs.begin(), flags.cert_dir);
-  }
-  if (!flags.creds.empty()) {
-    const size_t colon = flags.creds.find(':');
-    if (colon == 0) {
-      return Err(Error::Invalid("--creds: missing user name"));
-    }
-    image::registry::Credentials credentials;
-    credentials.username = flags.creds.substr(0, colon);
-    if (colon != std::string::npos) {
-      credentials.password = flags.creds.substr(colon + 1);
-    }
-    options.credentials = std::move(credentials);
-  }
-  options.user_agent = "comet/" COMET_VERSION;
-  return options;
 }
 
 std::vector<image::Reference> ParseNames(const Store& store,
@@ -172,21 +141,8 @@ Result<std::vector<ImageRecord>> FetchOne(Store& store, const CometInvocation& i
   }
   ASSIGN_OR_RETURN(image::Reference ref,
                    image::ParseReference(source.location, store.reference_options()));
-  image::registry::PullOptions options;
-  ASSIGN_OR_RETURN(options.registry, RegistryOptionsFrom(in.image.registry));
-  options.platform = platform;
-  options.parallel_downloads = in.image.registry.jobs;
-  options.unpack_layers = !in.image.registry.no_unpack;
-  options.unpack = image::DefaultUnpackOptions();
-  const bool show = !in.image.quiet && ::isatty(STDERR_FILENO) == 1;
-  PullProgressBar bar(STDERR_FILENO, ref.ToString(), show);
-  options.progress = [&bar](const image::registry::PullEvent& event) { bar.OnEvent(event); };
-  auto pulled = image::registry::Pull(store, ref, options);
-  bar.Finish();
-  if (!pulled) {
-    return Err(std::move(pulled).error());
-  }
-  return std::vector<ImageRecord>{*pulled};
+  ASSIGN_OR_RETURN(ImageRecord pulled, PullImage(store, ref, in.image.registry, in.image.quiet));
+  return std::vector<ImageRecord>{std::move(pulled)};
 }
 
 Result<int> DoFetch(const CometInvocation& in) {

@@ -45,7 +45,6 @@ OrderedJson ResourcesToJson(const Resources& r) {
   return out;
 }
 
-
 OrderedJson VolumeToJson(const Volume& v) {
   return {{"name", v.name},
           {"kind", VolumeKindName(v.kind)},
@@ -85,7 +84,6 @@ Status ParseMounts(const ObjectReader& r, std::vector<MountPoint>* out) {
   }
   return Ok();
 }
-
 
 Status ParseVolume(const ObjectReader& r, Volume* v) {
   RETURN_IF_ERROR(r.String("name", &v->name));

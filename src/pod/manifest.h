@@ -20,6 +20,10 @@ inline constexpr int kManifestVersion = 1;
 // The largest pod file we read (a manifest is a few KiB; this bounds hostile input).
 inline constexpr size_t kMaxManifestBytes = 4 << 20;
 
+// Annotation of a pod whose apps get flattened copies of their images instead of overlay
+// mounts (`run --no-overlay`, rkt's flag).
+inline constexpr const char* kNoOverlayAnnotation = "comet.dev/no-overlay";
+
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
 enum class VolumeKind { kHost, kEmpty };
 // Contained networking (`default`, CNI) comes with issue #6; until then `none` is the default.
@@ -54,8 +58,8 @@ struct Resources {
 };
 
 struct App {
-  std::string name;               // unique in the pod, same charset as Volume::name
-  std::string image;              // the reference the user gave ("busybox", "localhost:5000/a:1")
+  std::string name;      // unique in the pod, same charset as Volume::name
+  std::string image;     // the reference the user gave ("busybox", "localhost:5000/a:1")
   std::string image_id;  // the store's manifest digest, "sha256:<hex>"
   // The image's unpacked layer trees in the store, lowest first (absolute paths), filled by
   // stage0 once they exist: the supervisor mounts them without opening the image store, so it

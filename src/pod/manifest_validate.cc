@@ -184,9 +184,9 @@ Status ValidateApp(const App& app, const std::string& path, const std::set<std::
   }
   for (size_t i = 0; i < app.layers.size(); ++i) {
     if (!IsCleanAbsolutePath(app.layers[i])) {
-      return Err(PathError(IndexPath(ChildPath(path, "layers"), i),
-                           fmt::format("\"{}\": must be an absolute path",
-                                       Printable(app.layers[i]))));
+      return Err(
+          PathError(IndexPath(ChildPath(path, "layers"), i),
+                    fmt::format("\"{}\": must be an absolute path", Printable(app.layers[i]))));
     }
   }
   if (!IsCleanAbsolutePath(app.working_dir)) {

@@ -84,8 +84,8 @@ void EventLoop::RunDueTimers() {
 Status EventLoop::Run() {
   std::array<epoll_event, 16> events{};
   while (!stopping_) {
-    int count = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                             NextTimeoutMs());
+    int count =
+        ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), NextTimeoutMs());
     if (count < 0) {
       if (errno == EINTR) {
         continue;

@@ -36,8 +36,6 @@ struct SupervisorOptions {
   int ready_fd = -1;     // --ready-fd (owned: written once, then closed); -1: none
 };
 
-// The manifest annotation `comet run --no-overlay` sets: snapshots are flattened copies.
-inline constexpr const char* kNoOverlayAnnotation = "comet.dev/no-overlay";
 // The exit code of the supervisor's own failure (rkt's).
 inline constexpr int kSupervisorFailure = 254;
 

@@ -86,7 +86,7 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   }
   image::SnapshotOptions snapshot;
   snapshot.rootless = manifest_.rootless;
-  auto no_overlay = manifest_.annotations.find(kNoOverlayAnnotation);
+  auto no_overlay = manifest_.annotations.find(pod::kNoOverlayAnnotation);
   snapshot.force_copy = no_overlay != manifest_.annotations.end() && no_overlay->second == "true";
   ASSIGN_OR_RETURN(image::SnapshotKind kind, image::CreateSnapshot(layers, dir, snapshot));
   log::Debug("app {}: {} snapshot", app.name,

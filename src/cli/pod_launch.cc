@@ -1,0 +1,199 @@
+// Exec'ing comet-supervisor, in the foreground or detached behind a ready pipe.
+#include "cli/pod_launch.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/strings.h"
+#include "os/file.h"
+#include "os/unique_fd.h"
+
+extern char** environ;  // NOLINT(readability-redundant-declaration)
+
+namespace comet::cli {
+namespace {
+
+constexpr const char* kLockFdEnv = "COMET_LOCK_FD";
+// The ready message is one short line ("ok" or "error: <message>").
+constexpr size_t kMaxReadyBytes = 64 << 10;
+
+std::vector<std::string> SupervisorEnv(int lock_fd) {
+  std::vector<std::string> env;
+  const std::string prefix = std::string(kLockFdEnv) + "=";
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!StartsWith(*e, prefix)) {
+      env.emplace_back(*e);
+    }
+  }
+  env.push_back(prefix + std::to_string(lock_fd));
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) {
+    out.push_back(s.data());
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+Status ClearCloexec(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+    return Err(Error::FromErrno("fcntl", "lock fd"));
+  }
+  return Ok();
+}
+
+// The detached child, between fork and exec: async-signal-safe calls only, on data prepared
+// by the parent. Reports an exec failure on the ready pipe with a fixed-form message.
+[[noreturn]] void DetachedChild(const char* binary, char** argv, char** envp, int ready_fd,
+                                const char* failure) {
+  if (::setsid() < 0) {
+    ::_exit(127);
+  }
+  const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 || ::dup2(devnull, 2) < 0) {
+    ::_exit(127);
+  }
+  const int flags = ::fcntl(ready_fd, F_GETFD);
+  if (flags >= 0) {
+    (void)::fcntl(ready_fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  ::execve(binary, argv, envp);
+  const int saved = errno;
+  (void)!::write(ready_fd, failure, std::strlen(failure));
+  const char* reason = ::strerror(saved);  // NOLINT(concurrency-mt-unsafe): single thread here
+  (void)!::write(ready_fd, reason, std::strlen(reason));
+  (void)!::write(ready_fd, "\n", 1);
+  ::_exit(127);
+}
+
+// What the detached supervisor said on its ready pipe.
+Status ReadReady(int fd, LaunchResult& result) {
+  // Up to the first newline: the supervisor may keep the pipe open by mistake after its line.
+  std::string text;
+  char buf[512];
+  while (text.find('\n') == std::string::npos && text.size() < kMaxReadyBytes) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return Err(Error::FromErrno("read", "the supervisor's ready pipe"));
+    }
+    if (n == 0) {
+      break;
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  text = text.substr(0, text.find('\n'));
+  std::string line(TrimSpace(text));
+  constexpr std::string_view kExecFailed = "exec-failed: ";
+  if (StartsWith(line, kExecFailed)) {
+    return Err(Error::Invalid(line.substr(kExecFailed.size())));
+  }
+  result.started = true;
+  if (line == "ok") {
+    return Ok();
+  }
+  if (StartsWith(line, "error: ")) {
+    return Err(Error::Invalid(line.substr(7)));
+  }
+  if (line.empty()) {
+    return Err(Error::Invalid("the pod's supervisor exited before the pod was ready"));
+  }
+  return Err(Error::Invalid(fmt::format("the pod's supervisor said {:?}", line)));
+}
+
+}  // namespace
+
+Result<std::string> SupervisorBinary() {
+  std::string binary;
+  if (const char* env = std::getenv("COMET_SUPERVISOR");  // NOLINT(concurrency-mt-unsafe)
+      env != nullptr && env[0] != '\0') {
+    binary = env;
+  } else {
+    std::string self(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+    if (n < 0) {
+      return Err(Error::FromErrno("readlink", "/proc/self/exe"));
+    }
+    self.resize(static_cast<size_t>(n));
+    binary = os::JoinPath(self.substr(0, self.rfind('/')), "comet-supervisor");
+  }
+  if (::access(binary.c_str(), X_OK) != 0) {
+    const int code = errno;
+    return Err(Error(code,
+                     fmt::format("pod supervisor {} (set COMET_SUPERVISOR to its path)", binary),
+                     /*os_cause=*/true));
+  }
+  return binary;
+}
+
+std::vector<std::string> SupervisorArgv(const SupervisorLaunch& launch, int ready_fd) {
+  std::vector<std::string> argv = {launch.binary, "--pod-dir=" + launch.pod_dir,
+                                   "--data-dir=" + launch.data_dir};
+  if (launch.debug) {
+    argv.emplace_back("--debug");
+  }
+  if (launch.rm) {
+    argv.emplace_back("--rm");
+  }
+  if (ready_fd < 0) {
+    argv.emplace_back("--foreground");
+  } else {
+    argv.push_back(fmt::format("--ready-fd={}", ready_fd));
+  }
+  return argv;
+}
+
+Status LaunchSupervisor(const SupervisorLaunch& launch, LaunchResult& result) {
+  result.started = false;
+  os::UniqueFd lock(launch.lock_fd);
+  RETURN_IF_ERROR(ClearCloexec(lock.get()));
+  std::vector<std::string> env = SupervisorEnv(lock.get());
+  std::vector<char*> envp = CStrings(env);
+  if (!launch.detach) {
+    std::vector<std::string> argv = SupervisorArgv(launch, -1);
+    std::vector<char*> args = CStrings(argv);
+    ::execve(launch.binary.c_str(), args.data(), envp.data());
+    return Err(Error::FromErrno("exec", launch.binary));
+  }
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return Err(Error::FromErrno("pipe2"));
+  }
+  os::UniqueFd ready_read(pipe_fds[0]);
+  os::UniqueFd ready_write(pipe_fds[1]);
+  std::vector<std::string> argv = SupervisorArgv(launch, ready_write.get());
+  std::vector<char*> args = CStrings(argv);
+  const std::string failure = fmt::format("exec-failed: exec {}: ", launch.binary);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    return Err(Error::FromErrno("fork"));
+  }
+  if (pid == 0) {
+    DetachedChild(launch.binary.c_str(), args.data(), envp.data(), ready_write.get(),
+                  failure.c_str());
+  }
+  // The child holds the lock now (flock belongs to the shared open file description).
+  ready_write.Reset();
+  lock.Reset();
+  Status ready = ReadReady(ready_read.get(), result);
+  if (!result.started) {
+    (void)::waitpid(pid, nullptr, 0);  // it failed to exec and exits at once
+  }
+  return ready;
+}
+
+}  // namespace comet::cli
