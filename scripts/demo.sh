@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: installs the dependencies, builds comet and comet-runtime, turns Debian's
-# busybox-static into an image in comet's image store (`comet image import`), renders the
-# image's root filesystem into an OCI bundle (`comet image render`) and runs it with
-# comet-runtime, so that a new user sees a container say hello. Rootless (a user namespace) when
-# not root.
+# `make run`: installs the dependencies, builds comet and comet-supervisor, turns Debian's
+# busybox-static into an image in comet's image store (`comet image import`) and runs a pod of
+# two apps from it with `comet run`: a server and a client that talk over the pod's shared
+# loopback, then a look at the pod's CRI-format logs. Rootless (a user namespace) when not root.
 #
 # usage: scripts/demo.sh [PRESET]   (default: dev; see CMakePresets.json)
 set -euo pipefail
@@ -13,39 +12,43 @@ cd "$root"
 preset=${1:-dev}
 
 scripts/install-deps.sh
-echo "==== building comet and comet-runtime (preset $preset)"
+echo "==== building comet and comet-supervisor (preset $preset)"
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" --target comet-runtime comet
-runtime=$root/build/$preset/src/cmd/comet-runtime
+cmake --build --preset "$preset" --target comet comet-supervisor comet-runtime
 comet=$root/build/$preset/src/cmd/comet
-for binary in "$runtime" "$comet"; do
+for binary in "$comet" "$root/build/$preset/src/cmd/comet-supervisor"; do
   [[ -x $binary ]] || { echo "demo: $binary was not built" >&2; exit 1; }
 done
 
-bundle=$root/build/demo-bundle
-bundle_args=()
-(($(id -u) == 0)) || bundle_args+=(--rootless)
-rm -rf "$bundle"
-echo "==== building a busybox bundle in ${bundle#"$root"/}"
-# shellcheck disable=SC2016 # $$ and $(hostname) are expanded by the container's shell
-scripts/make-bundle.sh "$bundle" "${bundle_args[@]}" -- \
-  /bin/sh -c 'echo "hello from comet: pid $$ in its own namespace, hostname $(hostname)"' >/dev/null
+# A root filesystem made of busybox-static: the image's only layer.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for tool in sh echo cat hostname nc sleep ls ps id; do ln -s busybox "$work/rootfs/bin/$tool"; done
+echo 'root:x:0:0:root:/:/bin/sh' >"$work/rootfs/etc/passwd"
+echo 'root:x:0:' >"$work/rootfs/etc/group"
+tar -C "$work/rootfs" -czf "$work/busybox.tar.gz" .
 
-# The bundle's root filesystem goes through the image store: a rootfs tarball becomes an image
-# (blobs verified, layer unpacked once), then comet renders it back from the layer trees.
 data=$root/build/demo-data
 image=comet.local/busybox:demo
-# Rootless, comet keeps images in a user namespace with the user's subordinate ids; the demo's
-# bundle must stay removable by the user, so it keeps plain ownership (COMET_USERNS=0).
-(($(id -u) == 0)) || export COMET_USERNS=0
-tar -C "$bundle/rootfs" -czf "$bundle/busybox.tar.gz" .
 echo "==== comet --dir ${data#"$root"/} image import --name $image busybox.tar.gz"
-"$comet" --dir "$data" image import --name "$image" "$bundle/busybox.tar.gz"
+"$comet" --dir "$data" image import --name "$image" "$work/busybox.tar.gz"
 "$comet" --dir "$data" image list
-rm -rf "$bundle/rootfs" "$bundle/busybox.tar.gz"
-echo "==== comet image render --rootfs-only $image ${bundle#"$root"/}/rootfs"
-"$comet" --dir "$data" image render --rootfs-only "$image" "$bundle/rootfs"
 
-id=comet-demo-$$
-echo "==== $runtime run --bundle ${bundle#"$root"/} $id"
-exec "$runtime" run --bundle "$bundle" "$id"
+# Two apps in one pod: they share the network (loopback only: --net=none), IPC and UTS
+# namespaces, each in its own mount and pid namespace.
+echo "==== comet run --net=none $image --name=server ... --- $image --name=client ..."
+# shellcheck disable=SC2016 # $(hostname) is expanded by the app's shell
+"$comet" --dir "$data" run --uuid-file-save="$work/uuid" --net=none \
+  "$image" --name=server --exec=/bin/sh -- -c \
+  'echo "hello from the server in pod $(hostname)" | nc -l -p 8080' \
+  --- "$image" --name=client --exec=/bin/sh -- -c \
+  'sleep 0.3; echo "client got: $(nc 127.0.0.1 8080)"'
+uuid=$(cat "$work/uuid")
+echo "==== comet status $uuid"
+"$comet" --dir "$data" status "$uuid"
+echo "==== comet logs $uuid (CRI format on disk)"
+"$comet" --dir "$data" logs "$uuid"
+echo "==== comet rm $uuid"
+"$comet" --dir "$data" rm "$uuid"
