@@ -158,70 +158,101 @@ long long DaysFromCivil(int year, int month, int day) {
   return era * 146097 + doe - 719468;
 }
 
+// The calendar fields of an RFC 3339 date-time.
+struct DateTime {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+};
+
+// "yyyy-mm-ddThh:mm:ss" at text[*pos], range-checked; false on anything else.
+bool TakeDateTime(std::string_view text, size_t* pos, DateTime* out) {
+  DateTime t;
+  if (!TakeDigits(text, pos, 4, &t.year) || !TakeChar(text, pos, '-') ||
+      !TakeDigits(text, pos, 2, &t.month) || !TakeChar(text, pos, '-') ||
+      !TakeDigits(text, pos, 2, &t.day)) {
+    return false;
+  }
+  if (*pos >= text.size() || (text[*pos] != 'T' && text[*pos] != 't')) {
+    return false;
+  }
+  ++*pos;
+  if (!TakeDigits(text, pos, 2, &t.hour) || !TakeChar(text, pos, ':') ||
+      !TakeDigits(text, pos, 2, &t.minute) || !TakeChar(text, pos, ':') ||
+      !TakeDigits(text, pos, 2, &t.second)) {
+    return false;
+  }
+  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > DaysInMonth(t.year, t.month) ||
+      t.hour > 23 || t.minute > 59 || t.second > 59) {
+    return false;
+  }
+  *out = t;
+  return true;
+}
+
+// An optional ".digits" fraction at text[*pos] as nanoseconds (digits past the 9th are
+// truncated); false on a '.' without digits.
+bool TakeFraction(std::string_view text, size_t* pos, long long* nanos) {
+  *nanos = 0;
+  if (*pos >= text.size() || text[*pos] != '.') {
+    return true;
+  }
+  ++*pos;
+  size_t digits = 0;
+  while (*pos < text.size() && text[*pos] >= '0' && text[*pos] <= '9') {
+    if (digits < 9) {
+      *nanos = *nanos * 10 + (text[*pos] - '0');
+    }
+    ++digits;
+    ++*pos;
+  }
+  if (digits == 0) {
+    return false;
+  }
+  for (size_t i = digits; i < 9; ++i) {
+    *nanos *= 10;
+  }
+  return true;
+}
+
+// "Z"/"z" or "+hh:mm"/"-hh:mm" at text[*pos], as seconds east of UTC; false on anything else.
+bool TakeOffset(std::string_view text, size_t* pos, long long* offset_seconds) {
+  *offset_seconds = 0;
+  if (*pos < text.size() && (text[*pos] == 'Z' || text[*pos] == 'z')) {
+    ++*pos;
+    return true;
+  }
+  if (*pos >= text.size() || (text[*pos] != '+' && text[*pos] != '-')) {
+    return false;
+  }
+  int sign = text[*pos] == '-' ? -1 : 1;
+  ++*pos;
+  int off_hour = 0;
+  int off_minute = 0;
+  if (!TakeDigits(text, pos, 2, &off_hour) || !TakeChar(text, pos, ':') ||
+      !TakeDigits(text, pos, 2, &off_minute) || off_hour > 23 || off_minute > 59) {
+    return false;
+  }
+  *offset_seconds = sign * (off_hour * 3600LL + off_minute * 60LL);
+  return true;
+}
+
 }  // namespace
 
 Result<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
-  auto bad = [&] {
-    return Err(Error::Invalid("\"" + std::string(text) + "\": not an RFC 3339 time"));
-  };
   size_t pos = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!TakeDigits(text, &pos, 4, &year) || !TakeChar(text, &pos, '-') ||
-      !TakeDigits(text, &pos, 2, &month) || !TakeChar(text, &pos, '-') ||
-      !TakeDigits(text, &pos, 2, &day)) {
-    return bad();
-  }
-  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) {
-    return bad();
-  }
-  ++pos;
-  if (!TakeDigits(text, &pos, 2, &hour) || !TakeChar(text, &pos, ':') ||
-      !TakeDigits(text, &pos, 2, &minute) || !TakeChar(text, &pos, ':') ||
-      !TakeDigits(text, &pos, 2, &second)) {
-    return bad();
-  }
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
-      minute > 59 || second > 59) {
-    return bad();
-  }
+  DateTime t;
   long long nanos = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    size_t digits = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (digits < 9) {
-        nanos = nanos * 10 + (text[pos] - '0');
-      }
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) {
-      return bad();
-    }
-    for (size_t i = digits; i < 9; ++i) {
-      nanos *= 10;
-    }
-  }
   long long offset_seconds = 0;
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    int sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    int off_hour = 0, off_minute = 0;
-    if (!TakeDigits(text, &pos, 2, &off_hour) || !TakeChar(text, &pos, ':') ||
-        !TakeDigits(text, &pos, 2, &off_minute) || off_hour > 23 || off_minute > 59) {
-      return bad();
-    }
-    offset_seconds = sign * (off_hour * 3600LL + off_minute * 60LL);
-  } else {
-    return bad();
+  if (!TakeDateTime(text, &pos, &t) || !TakeFraction(text, &pos, &nanos) ||
+      !TakeOffset(text, &pos, &offset_seconds) || pos != text.size()) {
+    return Err(Error::Invalid("\"" + std::string(text) + "\": not an RFC 3339 time"));
   }
-  if (pos != text.size()) {
-    return bad();
-  }
-  long long seconds = DaysFromCivil(year, month, day) * 86400LL + hour * 3600LL + minute * 60LL +
-                      second - offset_seconds;
+  long long seconds = DaysFromCivil(t.year, t.month, t.day) * 86400LL + t.hour * 3600LL +
+                      t.minute * 60LL + t.second - offset_seconds;
   auto since_epoch = std::chrono::duration_cast<std::chrono::system_clock::duration>(
       std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos));
   return std::chrono::system_clock::time_point(since_epoch);

@@ -3,6 +3,7 @@
 // commands are prefix commands: their arguments pass through untouched.
 #include "cli/pod_command_line.h"
 
+#include <algorithm>
 #include <set>
 
 #include <CLI/CLI.hpp>
@@ -236,12 +237,8 @@ Result<std::chrono::nanoseconds> ParseTimeout(const std::string& text) {
 }
 
 bool AnyCount(const std::vector<CLI::Option*>& options) {
-  for (const CLI::Option* option : options) {
-    if (option->count() > 0) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(options.begin(), options.end(),
+                     [](const CLI::Option* option) { return option->count() > 0; });
 }
 
 // Stores a parsed duration, or returns its error with the flag as context.

@@ -10,7 +10,7 @@
 #include "base/result.h"
 #include "cli/comet_command_line.h"
 
-namespace CLI {
+namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace, forward-declared
 class App;
 class Option;
 }  // namespace CLI

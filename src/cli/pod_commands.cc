@@ -35,6 +35,8 @@ constexpr int kExitError = 254;
 constexpr milliseconds kReadyPoll{50};
 // After the grace period, how long `stop` still waits for the supervisor to exit.
 constexpr std::chrono::seconds kStopSlack{30};
+// `stop --force` without a control socket: the pause between its two SIGTERMs.
+constexpr std::chrono::milliseconds kForceTermInterval{500};
 
 void Warn(const std::string& command, const Error& error) {
   (void)os::WriteAll(STDERR_FILENO, fmt::format("comet: {}: {}\n", command, error.ToString()));
@@ -127,6 +129,31 @@ milliseconds GraceOf(const PodFlags& flags) {
   return milliseconds(-1);
 }
 
+// SIGTERM to the supervisor in <pod>/pid; with `force`, a second SIGTERM unless it is gone
+// quickly (the supervisor takes a second one as "SIGKILL the apps now"). Signals are sent
+// apart: two pending SIGTERMs would merge into one.
+Status SignalSupervisor(const pod::PodStore& store, const pod::PodEntry& entry, bool force) {
+  ASSIGN_OR_RETURN(pid_t pid, pod::ReadPodPid(entry.path));
+  if (pid <= 1) {
+    return Err(Error::Invalid(fmt::format("pod {}: no valid supervisor pid", entry.uuid)));
+  }
+  for (int round = 0; round < (force ? 2 : 1); ++round) {
+    if (round > 0) {
+      ASSIGN_OR_RETURN(bool exited, store.WaitExited(entry.uuid, kForceTermInterval));
+      if (exited) {
+        return Ok();
+      }
+    }
+    if (::kill(pid, SIGTERM) != 0) {
+      if (errno == ESRCH) {
+        return Ok();
+      }
+      return Err(Error::FromErrno("kill", fmt::format("supervisor pid {}", pid)));
+    }
+  }
+  return Ok();
+}
+
 // Stops one running pod and waits until its supervisor is gone.
 Status StopPod(const pod::PodStore& store, pod::PodEntry entry, const PodFlags& flags) {
   RETURN_IF_ERROR(CheckRunning(entry));
@@ -140,15 +167,11 @@ Status StopPod(const pod::PodStore& store, pod::PodEntry entry, const PodFlags& 
   }
   auto reply = pod::CallControl(entry.path, request);
   if (!reply) {
-    // No control socket (a supervisor still starting, or wedged): rkt's way, a signal.
+    // No control socket (a supervisor still starting), or no reply in time (wedged): rkt's
+    // way, a signal.
     log::Debug("stop {}: control socket: {}; sending SIGTERM", entry.uuid,
                reply.error().ToString());
-    ASSIGN_OR_RETURN(pid_t pid, pod::ReadPodPid(entry.path));
-    if (pid <= 1 || ::kill(pid, SIGTERM) != 0) {
-      if (errno != ESRCH) {
-        return Err(Error::FromErrno("kill", fmt::format("supervisor pid {}", pid)));
-      }
-    }
+    RETURN_IF_ERROR(SignalSupervisor(store, entry, flags.force));
   }
   const milliseconds limit = grace + std::chrono::duration_cast<milliseconds>(kStopSlack);
   ASSIGN_OR_RETURN(bool exited, store.WaitExited(entry.uuid, limit));

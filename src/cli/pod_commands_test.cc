@@ -3,7 +3,14 @@
 #include "cli/pod_commands.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -65,7 +72,7 @@ class PodCommandsTest : public ::testing::Test {
   std::pair<Result<int>, std::string> Run(const CometInvocation& in) {
     const std::string path = os::JoinPath(dir_->path(), "stdout");
     const int file = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    const int saved = ::dup(STDOUT_FILENO);
+    const int saved = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
     ::dup2(file, STDOUT_FILENO);
     Result<int> result = RunPodManagementCommand(in);
     ::dup2(saved, STDOUT_FILENO);
@@ -204,6 +211,55 @@ TEST_F(PodCommandsTest, StopNeedsARunningPodRmAndGcRemove) {
   ASSERT_TRUE(swept);
   EXPECT_NE(sweep_out.find("removed pod " + std::string(kUuidB)), std::string::npos);
   EXPECT_FALSE(store_->Find(kUuidB));
+}
+
+// A wedged supervisor: it holds the pod's lock and its control socket exists, but it never
+// answers; it ignores the first SIGTERM and exits on the second. `stop --force` must give up on
+// the socket after its timeout and fall back to two SIGTERMs.
+TEST_F(PodCommandsTest, StopForceFallsBackToSignalsWhenTheSupervisorIsWedged) {
+  MakePrepared(kUuidA);
+  auto pod = store_->StartPrepared(kUuidA);
+  ASSERT_TRUE(pod) << pod.error().ToString();
+  const std::string pod_dir = pod->path();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string ctl = pod_dir + "/ctl";
+  ASSERT_LT(ctl.size(), sizeof(addr.sun_path));
+  std::memcpy(addr.sun_path, ctl.c_str(), ctl.size() + 1);
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigset_t old_mask;
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &term, &old_mask), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Inherits the pod's lock; only async-signal-safe calls from here.
+    int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || ::bind(sock, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(sock, 4) != 0) {
+      ::_exit(1);
+    }
+    siginfo_t info;
+    ::sigwaitinfo(&term, &info);  // the first SIGTERM: a wedged supervisor does nothing
+    ::sigwaitinfo(&term, &info);
+    ::_exit(0);
+  }
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr), 0);
+  { pod::Pod release = std::move(*pod); }  // the child holds the lock now
+  ASSERT_TRUE(pod::WritePodPid(pod_dir, child));
+  for (int i = 0; i < 200 && ::access(ctl.c_str(), F_OK) != 0; ++i) {
+    ::usleep(10000);
+  }
+  CometInvocation in = Invocation("stop", {kUuidA});
+  in.pod.force = true;
+  auto [stopped, out] = Run(in);
+  int status = 0;
+  EXPECT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(stopped) << stopped.error().ToString();
+  EXPECT_EQ(*stopped, 0);
+  EXPECT_EQ(out, std::string(kUuidA) + "\n");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST_F(PodCommandsTest, LogsMergeByTimeWithPrefixes) {

@@ -47,6 +47,7 @@ Result<int> AppStartStopRemove(const CometInvocation& in) {
   RETURN_IF_ERROR(CheckRunning(entry));
   pod::ControlRequest request;
   request.app = in.pod.app;
+  milliseconds reply_timeout = pod::kDefaultReplyTimeout;
   if (in.command == "app start") {
     request.op = pod::ControlOp::kAppStart;
   } else if (in.command == "app stop") {
@@ -56,10 +57,17 @@ Result<int> AppStartStopRemove(const CometInvocation& in) {
     } else if (in.pod.timeout) {
       request.grace = std::chrono::duration_cast<milliseconds>(*in.pod.timeout);
     }
+    // The reply comes once the app exited: after up to its grace period.
+    milliseconds grace = request.grace;
+    if (grace.count() < 0) {
+      auto manifest = ReadPodManifest(store, entry);
+      grace = std::chrono::seconds(manifest ? manifest->stop_grace_seconds : 10);
+    }
+    reply_timeout += grace;
   } else {
     request.op = pod::ControlOp::kAppRemove;
   }
-  auto reply = pod::CallControl(entry.path, request);
+  auto reply = pod::CallControl(entry.path, request, reply_timeout);
   if (!reply) {
     return Err(WithApp(std::move(reply).error(), in.pod.app));
   }

@@ -2,6 +2,7 @@
 #include "cli/pod_launch.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,10 +55,23 @@ Status ClearCloexec(int fd) {
   return Ok();
 }
 
+// Closes every fd from 3 up except `a` and `b` (both >= 3): the pod's supervisor lives as long
+// as the pod, and an fd its caller left open (the pipe of `id=$(comet run -d ...)`) would keep
+// the caller waiting for end of file that long. Async-signal-safe.
+void CloseAllBut(int a, int b) {
+  const auto low = static_cast<unsigned int>(a < b ? a : b);
+  const auto high = static_cast<unsigned int>(a < b ? b : a);
+  (void)::syscall(SYS_close_range, 3U, low - 1, 0U);
+  if (high > low + 1) {
+    (void)::syscall(SYS_close_range, low + 1, high - 1, 0U);
+  }
+  (void)::syscall(SYS_close_range, high + 1, ~0U, 0U);
+}
+
 // The detached child, between fork and exec: async-signal-safe calls only, on data prepared
 // by the parent. Reports an exec failure on the ready pipe with a fixed-form message.
-[[noreturn]] void DetachedChild(const char* binary, char** argv, char** envp, int ready_fd,
-                                const char* failure) {
+[[noreturn]] void DetachedChild(const char* binary, char** argv, char** envp, int lock_fd,
+                                int ready_fd, const char* failure) {
   if (::setsid() < 0) {
     ::_exit(127);
   }
@@ -65,6 +79,7 @@ Status ClearCloexec(int fd) {
   if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 || ::dup2(devnull, 2) < 0) {
     ::_exit(127);
   }
+  CloseAllBut(lock_fd, ready_fd);
   const int flags = ::fcntl(ready_fd, F_GETFD);
   if (flags >= 0) {
     (void)::fcntl(ready_fd, F_SETFD, flags & ~FD_CLOEXEC);
@@ -72,8 +87,21 @@ Status ClearCloexec(int fd) {
   ::execve(binary, argv, envp);
   const int saved = errno;
   (void)!::write(ready_fd, failure, std::strlen(failure));
-  const char* reason = ::strerror(saved);  // NOLINT(concurrency-mt-unsafe): single thread here
-  (void)!::write(ready_fd, reason, std::strlen(reason));
+  // strerrordesc_np (glibc >= 2.32) reads a static table: no locale, no allocation, unlike
+  // strerror, which is not async-signal-safe.
+  const char* reason = ::strerrordesc_np(saved);
+  if (reason != nullptr) {
+    (void)!::write(ready_fd, reason, std::strlen(reason));
+  } else {
+    char number[16];
+    size_t at = sizeof(number);
+    for (auto value = static_cast<unsigned int>(saved); at == sizeof(number) || value != 0;
+         value /= 10) {
+      number[--at] = static_cast<char>('0' + value % 10);
+    }
+    (void)!::write(ready_fd, "errno ", 6);
+    (void)!::write(ready_fd, number + at, sizeof(number) - at);
+  }
   (void)!::write(ready_fd, "\n", 1);
   ::_exit(127);
 }
@@ -183,7 +211,7 @@ Status LaunchSupervisor(const SupervisorLaunch& launch, LaunchResult& result) {
     return Err(Error::FromErrno("fork"));
   }
   if (pid == 0) {
-    DetachedChild(launch.binary.c_str(), args.data(), envp.data(), ready_write.get(),
+    DetachedChild(launch.binary.c_str(), args.data(), envp.data(), lock.get(), ready_write.get(),
                   failure.c_str());
   }
   // The child holds the lock now (flock belongs to the shared open file description).

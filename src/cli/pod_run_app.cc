@@ -192,13 +192,15 @@ Result<pod::App> BuildApp(const AppFlags& flags, const std::string& name,
   }
   // The image's User ("uid[:gid]", names allowed), overridden field by field by the flags. The
   // supervisor looks names up in the app's own /etc/passwd and /etc/group.
+  // No group: the user's primary group from the image's /etc/passwd (0 when the user has no
+  // entry there), as docker and podman do.
   std::string user = "0";
-  std::string group = "0";
+  std::string group;
   if (!config.user.empty()) {
     SplitUser(config.user, user, group);
   }
   app.user = flags.user.value_or(user.empty() ? "0" : user);
-  app.group = flags.group.value_or(group.empty() ? "0" : group);
+  app.group = flags.group.value_or(group);
   app.working_dir =
       flags.working_dir.value_or(config.working_dir.empty() ? "/" : config.working_dir);
   // An app's own --mount on a target replaces the pod-wide one there.

@@ -55,6 +55,7 @@ constexpr std::array kFlags = {
     FlagSpec{"pid", 0, true, kPod, kMake},
     FlagSpec{"stop-timeout", 0, true, kPod, kMake},
     FlagSpec{"no-overlay", 0, false, kPod, kMake},
+    FlagSpec{"insecure-options", 0, true, kPod, kMake},
     FlagSpec{"quiet", 'q', false, kPod, kPrepare | kSandbox},
     FlagSpec{"attach", 0, false, kPod, kRun},
     FlagSpec{"detach", 'd', false, kPod, kRun | kRunPrepared | kSandbox},
@@ -85,16 +86,21 @@ constexpr std::array kFlags = {
 };
 
 unsigned CommandBit(const std::string& command) {
-  if (command == "run")
+  if (command == "run") {
     return kRun;
-  if (command == "prepare")
+  }
+  if (command == "prepare") {
     return kPrepare;
-  if (command == "run-prepared")
+  }
+  if (command == "run-prepared") {
     return kRunPrepared;
-  if (command == "app sandbox")
+  }
+  if (command == "app sandbox") {
     return kSandbox;
-  if (command == "app add")
+  }
+  if (command == "app add") {
     return kAppAdd;
+  }
   return 0;
 }
 
@@ -181,6 +187,25 @@ Status ParseVolumeShorthand(std::string_view text, PodRunOptions& out) {
   return Ok();
 }
 
+// rkt's pod-level --insecure-options: a comma list. Only the seccomp opt-out exists so far;
+// the other security features rkt could turn off are refused rather than silently kept on.
+Status ApplyInsecureOptions(std::string_view value, pod::PodManifest& pod) {
+  constexpr std::array<std::string_view, 9> kUnsupported = {
+      "capabilities", "paths", "image", "tls", "ondisk", "http", "pubkey", "all-fetch", "all"};
+  for (const std::string& option : Split(value, ',')) {
+    if (option == "seccomp" || option == "all-run") {
+      pod.annotations[pod::kSeccompAnnotation] = pod::kSeccompUnconfined;
+    } else if (std::find(kUnsupported.begin(), kUnsupported.end(), option) != kUnsupported.end()) {
+      return Err(Error::Invalid(
+          fmt::format("{:?}: not supported (only seccomp and all-run are, for now)", option)));
+    } else if (option != "none") {
+      return Err(Error::Invalid(
+          fmt::format("{:?}: unknown option (expected seccomp, all-run or none)", option)));
+    }
+  }
+  return Ok();
+}
+
 Status ApplyPodFlag(std::string_view name, const std::string& value, PodRunOptions& out) {
   pod::PodManifest& pod = out.pod;
   if (name == "hostname") {
@@ -236,6 +261,8 @@ Status ApplyPodFlag(std::string_view name, const std::string& value, PodRunOptio
     pod.share_pid = value == "pod";
   } else if (name == "stop-timeout") {
     ASSIGN_OR_RETURN(pod.stop_grace_seconds, ParseSeconds(value));
+  } else if (name == "insecure-options") {
+    return ApplyInsecureOptions(value, pod);
   } else {
     return Err(Error::Invalid("unhandled flag"));
   }
@@ -409,6 +436,23 @@ bool IsFlagToken(const std::string& token) {
   return token.size() > 1 && token[0] == '-' && token != "--" && token != "---";
 }
 
+// What ParseImageGroups found: the images (and app add's UUID) the command needs.
+Status CheckImageGroups(const PodRunOptions& out, bool wants_uuid) {
+  if (out.help) {
+    return Ok();
+  }
+  if (wants_uuid && out.uuid.empty()) {
+    return Err(Error::Invalid("missing pod UUID"));
+  }
+  if (out.apps.empty()) {
+    return Err(Error::Invalid("missing image: give at least one IMAGE"));
+  }
+  if (wants_uuid && out.apps.size() > 1) {
+    return Err(Error::Invalid(fmt::format("{}: app add takes one image", out.apps[1].app.image)));
+  }
+  return Ok();
+}
+
 // run, prepare, app add: [pod flags] [UUID (app add)] IMAGE [app flags] [-- ARGS] [--- ...].
 Status ParseImageGroups(const std::vector<std::string>& args, PodRunOptions& out) {
   enum class State { kPodFlags, kAppFlags, kArgs, kNeedImage } state = State::kPodFlags;
@@ -459,19 +503,7 @@ Status ParseImageGroups(const std::vector<std::string>& args, PodRunOptions& out
   if (state == State::kNeedImage) {
     return Err(Error::Invalid("---: expected an image after it"));
   }
-  if (out.help) {
-    return Ok();
-  }
-  if (wants_uuid && out.uuid.empty()) {
-    return Err(Error::Invalid("missing pod UUID"));
-  }
-  if (out.apps.empty()) {
-    return Err(Error::Invalid("missing image: give at least one IMAGE"));
-  }
-  if (wants_uuid && out.apps.size() > 1) {
-    return Err(Error::Invalid(fmt::format("{}: app add takes one image", out.apps[1].app.image)));
-  }
-  return Ok();
+  return CheckImageGroups(out, wants_uuid);
 }
 
 // run-prepared UUID [flags], app sandbox [flags]: flags and at most one positional.
@@ -580,7 +612,7 @@ Result<std::vector<std::string>> ParseCapList(std::string_view text) {
       cap += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     if (!StartsWith(cap, "CAP_")) {
-      cap = "CAP_" + cap;
+      cap.insert(0, "CAP_");
     }
     const bool valid = cap.size() > 4 && std::all_of(cap.begin(), cap.end(), [](char c) {
                          return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';

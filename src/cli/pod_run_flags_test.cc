@@ -374,5 +374,25 @@ TEST(PodRunValues, VolumeKindDefaultsFromSource) {
   EXPECT_FALSE(ParseVolumeFlag("kind=host"));
 }
 
+TEST(PodRunFlags, InsecureOptionsSeccomp) {
+  for (const char* value : {"seccomp", "all-run", "none,seccomp"}) {
+    PodRunOptions o = Parse("run", {std::string("--insecure-options=") + value, "img"});
+    EXPECT_EQ(o.pod.annotations[pod::kSeccompAnnotation], pod::kSeccompUnconfined) << value;
+  }
+  EXPECT_EQ(Parse("run", {"--insecure-options=none", "img"})
+                .pod.annotations.count(pod::kSeccompAnnotation),
+            0u);
+  EXPECT_EQ(Parse("app sandbox", {"--insecure-options", "seccomp"})
+                .pod.annotations[pod::kSeccompAnnotation],
+            pod::kSeccompUnconfined);
+  EXPECT_THAT(ParseError("run", {"--insecure-options=seccomp,paths", "img"}),
+              HasSubstr(R"(--insecure-options: "paths": not supported)"));
+  EXPECT_THAT(ParseError("run", {"--insecure-options=capabilities", "img"}),
+              HasSubstr("not supported"));
+  EXPECT_THAT(ParseError("run", {"--insecure-options=bogus", "img"}),
+              HasSubstr(R"("bogus": unknown option)"));
+  EXPECT_THAT(ParseError("run", {"img", "--insecure-options=seccomp"}), HasSubstr("a pod flag"));
+}
+
 }  // namespace
 }  // namespace comet::cli

@@ -26,6 +26,9 @@ Pod flags (before the first image):
   --stop-timeout=SECONDS     grace period between SIGTERM and SIGKILL on stop (default 10)
   --uuid-file-save=PATH      write the pod's UUID to PATH
   --no-overlay               copy images into the pod instead of overlay mounts
+  --insecure-options=OPTION,...
+                             turn security features off: seccomp (run the apps without the
+                             default seccomp profile; all-run does the same for now)
 )";
 
 constexpr const char* kEnvFlags =

@@ -99,6 +99,11 @@ TEST(BuildApp, FlagsOverrideUserGroupWorkdir) {
   EXPECT_EQ(app->user, "0");
   EXPECT_EQ(app->group, "7");
   EXPECT_EQ(app->working_dir, "/");
+  // A named user without a group runs with the user's primary group (resolved by the
+  // supervisor from the image's /etc/passwd), never with group root by default.
+  app = BuildApp(Flags({"img", "--user=nobody"}), "a", plain, {}, {});
+  EXPECT_EQ(app->user, "nobody");
+  EXPECT_EQ(app->group, "");
 }
 
 TEST(BuildApp, AppMountReplacesPodMountOnTheSameTarget) {
@@ -130,6 +135,7 @@ class Stage0Test : public ::testing::Test {
  protected:
   void SetUp() override {
     // No user-namespace re-exec in a test binary (rootless_userns.h).
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): gtest runs tests on one thread
     ::setenv("COMET_USERNS", "0", 1);
     auto dir = os::TempDir::Create("comet-stage0-");
     ASSERT_TRUE(dir);
@@ -150,7 +156,10 @@ class Stage0Test : public ::testing::Test {
     auto imported = image::Import(*store, layout, import);
     ASSERT_TRUE(imported) << imported.error().ToString();
   }
-  void TearDown() override { ::unsetenv("COMET_SUPERVISOR"); }
+  void TearDown() override {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): gtest runs tests on one thread
+    ::unsetenv("COMET_SUPERVISOR");
+  }
 
   // Every pod directory in every phase, and every pod lease.
   std::vector<std::string> Leftovers() const {
@@ -225,12 +234,14 @@ TEST_F(Stage0Test, FailureAfterThePodExistsRemovesIt) {
 }
 
 TEST_F(Stage0Test, SupervisorThatCannotStartLeavesNothingBehind) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): gtest runs tests on one thread
   ::setenv("COMET_SUPERVISOR", "/nonexistent/comet-supervisor", 1);
   EXPECT_THAT(Fails("run", {"localhost/small:1"}), HasSubstr("COMET_SUPERVISOR"));
   // Executable but unable to exec (a missing interpreter): fails in execve, after the pod was
   // prepared and moved to run/.
   const std::string script = os::JoinPath(dir_->path(), "bad-supervisor");
   ASSERT_TRUE(os::WriteFile(script, "#!/nonexistent/interpreter\n", 0755));
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): gtest runs tests on one thread
   ::setenv("COMET_SUPERVISOR", script.c_str(), 1);
   const std::string uuid_file = os::JoinPath(dir_->path(), "uuid");
   EXPECT_THAT(Fails("run", {"-d", "--uuid-file-save=" + uuid_file, "localhost/small:1"}),
@@ -248,6 +259,7 @@ TEST_F(Stage0Test, DetachedRunReportsTheSupervisorsError) {
                             "for a; do case $a in --ready-fd=*) fd=${a#--ready-fd=};; esac; done\n"
                             "eval \"echo 'error: app small: boom' >&$fd\"\n",
                             0755));
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): gtest runs tests on one thread
   ::setenv("COMET_SUPERVISOR", script.c_str(), 1);
   auto result = RunPodCommand(global_, "run", {"-d", "localhost/small:1"});
   ASSERT_FALSE(result);

@@ -205,9 +205,18 @@ TEST(StoreImages, ReadManifestConfigAndLayerPaths) {
 TEST(StoreImages, MarkUsedUpdatesLastUsed) {
   auto t = MakeTestStore();
   const auto a = PutTestImage(t.store, "a");
+  // Used an hour ago: marking it moves last_used to now.
+  auto record = store_internal::ReadMetadata(t.store.root(), a.manifest);
+  ASSERT_TRUE(record);
+  record->last_used -= std::chrono::hours(1);
+  ASSERT_TRUE(store_internal::WriteMetadata(t.store.root(), *record));
   const auto before = t.store.FindImage(a.manifest.ToString())->last_used;
   ASSERT_TRUE(t.store.MarkUsed(a.manifest));
-  EXPECT_GT(t.store.FindImage(a.manifest.ToString())->last_used, before);
+  const auto after = t.store.FindImage(a.manifest.ToString())->last_used;
+  EXPECT_GT(after, before + std::chrono::minutes(59));
+  // Used again within the minute: the record is not rewritten (no fsync per pod start).
+  ASSERT_TRUE(t.store.MarkUsed(a.manifest));
+  EXPECT_EQ(t.store.FindImage(a.manifest.ToString())->last_used, after);
   EXPECT_FALSE(t.store.MarkUsed(Digest::Sha256Of("nope")));
 }
 

@@ -3,12 +3,14 @@
 #include "pod/control.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <span>
 
@@ -98,6 +100,19 @@ Status ReceiveExactly(int socket, std::span<char> data, std::vector<os::UniqueFd
       return Err(Error(ECONNRESET, "control connection closed by the peer"));
     }
     done += static_cast<size_t>(n);
+  }
+  return Ok();
+}
+
+// SO_SNDTIMEO and SO_RCVTIMEO (0: none).
+Status SetSocketTimeouts(int socket, std::chrono::milliseconds timeout) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  for (int option : {SO_SNDTIMEO, SO_RCVTIMEO}) {
+    if (::setsockopt(socket, SOL_SOCKET, option, &tv, sizeof(tv)) != 0) {
+      return Err(Error::FromErrno("setsockopt", "control socket"));
+    }
   }
   return Ok();
 }
@@ -206,7 +221,7 @@ Result<std::optional<Frame>> FrameDecoder::Next() {
   return std::optional<Frame>(std::move(frame));
 }
 
-Result<os::UniqueFd> ConnectControl(const std::string& pod_dir) {
+Result<os::UniqueFd> ConnectControl(const std::string& pod_dir, std::chrono::milliseconds timeout) {
   int dir = ::open(pod_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
     return Err(Error::FromErrno("open", pod_dir));
@@ -217,6 +232,9 @@ Result<os::UniqueFd> ConnectControl(const std::string& pod_dir) {
     return Err(Error::FromErrno("socket", "unix"));
   }
   os::UniqueFd fd(sock);
+  // A supervisor that stopped accepting leaves connect(2) (full backlog) and the request's
+  // write waiting: SO_SNDTIMEO bounds both (EAGAIN). AwaitReply clears it.
+  RETURN_IF_ERROR(SetSocketTimeouts(fd.get(), timeout));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::string path = fmt::format("/proc/self/fd/{}/{}", dir_fd.get(), kControlSocket);
@@ -227,6 +245,11 @@ Result<os::UniqueFd> ConnectControl(const std::string& pod_dir) {
     }
     int code = errno;
     std::string where = pod_dir + "/" + kControlSocket;
+    if (code == EAGAIN) {
+      return Err(Error(ETIMEDOUT, fmt::format("connecting to {}: the pod's supervisor did not "
+                                              "accept the connection within {} ms",
+                                              where, timeout.count())));
+    }
     if (code == ENOENT || code == ECONNREFUSED) {
       return Err(
           Error(code, fmt::format("connecting to {}: the pod's supervisor is not running", where)));
@@ -236,18 +259,59 @@ Result<os::UniqueFd> ConnectControl(const std::string& pod_dir) {
   return fd;
 }
 
-Result<ControlReply> CallControl(const std::string& pod_dir, const ControlRequest& request) {
-  ASSIGN_OR_RETURN(os::UniqueFd fd, ConnectControl(pod_dir));
-  RETURN_IF_ERROR(WriteFrame(fd.get(), FrameType::kRequest, EncodeRequest(request)));
-  ASSIGN_OR_RETURN(Frame frame, ReadFrame(fd.get()));
-  if (frame.type != FrameType::kReply) {
+Result<ControlReply> AwaitReply(int socket, std::chrono::milliseconds timeout, Frame* frame) {
+  auto timed_out = [&] {
+    return Err(Error(ETIMEDOUT, fmt::format("control socket: no reply from the pod's supervisor "
+                                            "within {} ms (is it wedged?)",
+                                            timeout.count())));
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return timed_out();
+    }
+    pollfd pfd{socket, POLLIN, 0};
+    int n = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (n > 0) {
+      break;
+    }
+    if (n < 0 && errno != EINTR) {
+      return Err(Error::FromErrno("poll", "control socket"));
+    }
+  }
+  // The rest of a started frame is bounded too (SO_RCVTIMEO: EAGAIN).
+  RETURN_IF_ERROR(SetSocketTimeouts(socket, timeout));
+  auto read = ReadFrame(socket);
+  if (!read) {
+    return read.error().code() == EAGAIN ? timed_out() : Err(std::move(read).error());
+  }
+  *frame = std::move(*read);
+  // What follows (exec and attach streams) may be quiet for as long as it likes.
+  RETURN_IF_ERROR(SetSocketTimeouts(socket, std::chrono::milliseconds(0)));
+  if (frame->type != FrameType::kReply) {
     return Err(Error(EPROTO, "control socket: expected a reply frame"));
   }
-  ASSIGN_OR_RETURN(ControlReply reply, DecodeReply(frame.payload));
+  ASSIGN_OR_RETURN(ControlReply reply, DecodeReply(frame->payload));
   if (!reply.ok) {
     return Err(Error(reply.code > 0 ? reply.code : EIO, reply.error));
   }
   return reply;
+}
+
+Result<ControlReply> CallControl(const std::string& pod_dir, const ControlRequest& request,
+                                 std::chrono::milliseconds reply_timeout) {
+  ASSIGN_OR_RETURN(os::UniqueFd fd, ConnectControl(pod_dir, reply_timeout));
+  auto sent = WriteFrame(fd.get(), FrameType::kRequest, EncodeRequest(request));
+  if (!sent) {
+    if (sent.error().code() == EAGAIN) {
+      return Err(Error(ETIMEDOUT, "control socket: the pod's supervisor does not read requests"));
+    }
+    return Err(std::move(sent).error());
+  }
+  Frame frame;
+  return AwaitReply(fd.get(), reply_timeout, &frame);
 }
 
 }  // namespace comet::pod

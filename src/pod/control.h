@@ -3,11 +3,16 @@
 // calls; not thread-safe per connection.
 //
 // Everything on the socket is a frame: 1 byte type, 4 bytes big-endian payload length (at most
-// kMaxFramePayload), the payload. A connection starts with one kRequest frame (JSON), which may
-// carry file descriptors (SCM_RIGHTS, in the same sendmsg as the frame's first byte); the
-// supervisor answers with one kReply frame (JSON, possibly carrying a pty master). exec and
-// attach then stream: kStdin/kStdinClose/kResize from the client, kStdout/kStderr and a final
-// kExit (JSON {"exit_code":N}) from the supervisor.
+// kMaxFramePayload), the payload. A connection starts with one kRequest frame (JSON; it never
+// carries file descriptors: a request with any is refused, since a client's own fds must never
+// reach a container process, which could reopen them through /proc/<pid>/fd with new flags);
+// the supervisor answers with one kReply frame (JSON; for an exec with a tty it carries the pty
+// master, SCM_RIGHTS with the frame's first byte). exec and attach then stream: kStdin and
+// kStdinClose (and kResize for attach) from the client, kStdout/kStderr and a final kExit (JSON
+// {"exit_code":N}) from the supervisor. A non-tty exec runs on pipes of the supervisor's, which
+// relays them as these frames; the exec with a tty is copied by the client through its master.
+// The supervisor never blocks on a client: output queued for a slow client is bounded (an exec's
+// output pipe is then not read, an attach client is dropped), and so is unread stdin.
 #ifndef COMET_POD_CONTROL_H_
 #define COMET_POD_CONTROL_H_
 
@@ -77,13 +82,12 @@ struct ExecRequest {
   std::string cwd;                // empty: the app's
   std::string user;               // "uid[:gid]" or a name; empty: the app's
   bool tty = false;               // a pty; its master comes back with the reply
-  bool interactive = false;       // stdin forwarded (tty) / passed (no tty)
+  bool interactive = false;       // stdin forwarded (kStdin frames or the pty); else /dev/null
   uint16_t rows = 0;
   uint16_t cols = 0;
 };
 
-// A request. Fds travelling with it: kExec without tty carries the process's stdin, stdout,
-// stderr (in that order, all three).
+// A request (no fds travel with it).
 struct ControlRequest {
   ControlOp op = ControlOp::kStop;
   std::string app;                      // kApp*, kExec, kAttach
@@ -116,14 +120,29 @@ struct WindowSize {
 [[nodiscard]] std::string EncodeReply(const ControlReply& reply);
 [[nodiscard]] Result<ControlReply> DecodeReply(std::string_view text);
 
+// How long a client waits for the supervisor to accept, read the request and reply (a wedged
+// supervisor must not hang `comet stop`).
+inline constexpr std::chrono::milliseconds kDefaultReplyTimeout{5000};
+
 // Connects to <pod_dir>/ctl (through /proc/self/fd/<dirfd>/ctl, so long paths work). A missing
 // socket or a refused connection is an error saying that the pod's supervisor is not running.
-[[nodiscard]] Result<os::UniqueFd> ConnectControl(const std::string& pod_dir);
+// The socket gets send/receive timeouts of `timeout` (a connect that waits longer, on a full
+// backlog, is ETIMEDOUT) until AwaitReply clears them.
+[[nodiscard]] Result<os::UniqueFd> ConnectControl(
+    const std::string& pod_dir, std::chrono::milliseconds timeout = kDefaultReplyTimeout);
+
+// Waits at most `timeout` for the reply frame (ETIMEDOUT with a clear message after), stores
+// it (with its fds) in *frame, clears the socket's timeouts for what streams next and turns a
+// reply with ok=false into an error carrying its text.
+[[nodiscard]] Result<ControlReply> AwaitReply(int socket, std::chrono::milliseconds timeout,
+                                              Frame* frame);
 
 // One request/reply exchange on a fresh connection (stop, app add/start/stop/rm). A reply with
-// ok=false becomes an error carrying its text.
-[[nodiscard]] Result<ControlReply> CallControl(const std::string& pod_dir,
-                                               const ControlRequest& request);
+// ok=false becomes an error carrying its text; no reply within `reply_timeout` is ETIMEDOUT.
+// kAppStop replies once the app exited: give it more than its grace period.
+[[nodiscard]] Result<ControlReply> CallControl(
+    const std::string& pod_dir, const ControlRequest& request,
+    std::chrono::milliseconds reply_timeout = kDefaultReplyTimeout);
 
 // Parses a detach sequence ("ctrl-p,ctrl-q", "a,ctrl-@", "ctrl-[") into the bytes it stands
 // for (0x10 0x11). Empty text: no sequence.
@@ -135,11 +154,14 @@ struct StreamOptions {
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;
+  // The connecting and reply phase only; the stream afterwards has no time limit.
+  std::chrono::milliseconds reply_timeout = kDefaultReplyTimeout;
 };
 
-// `comet exec`/`enter`: runs request in the app with this process's stdio (passed to the
-// process as they are, or copied through a pty when request.tty: the local terminal is put in
-// raw mode and restored, SIGWINCH forwarded). Returns the process's exit code.
+// `comet exec`/`enter`: runs request in the app and copies its stdio to and from this process's
+// (options' fds): as frames on the connection, or through the pty master when request.tty (the
+// local terminal is put in raw mode and restored, SIGWINCH forwarded). Returns the process's
+// exit code. Connecting and the reply wait at most options.reply_timeout (ETIMEDOUT).
 [[nodiscard]] Result<int> ExecInApp(const std::string& pod_dir, const std::string& app,
                                     const ExecRequest& request, const StreamOptions& options);
 

@@ -111,33 +111,8 @@ Result<bool> ReadInto(int socket, FrameDecoder* decoder) {
   return n > 0;
 }
 
-Result<ControlReply> ReadReply(int socket, Frame* frame) {
-  ASSIGN_OR_RETURN(*frame, ReadFrame(socket));
-  if (frame->type != FrameType::kReply) {
-    return Err(Error(EPROTO, "control socket: expected a reply frame"));
-  }
-  ASSIGN_OR_RETURN(ControlReply reply, DecodeReply(frame->payload));
-  if (!reply.ok) {
-    return Err(Error(reply.code > 0 ? reply.code : EIO, reply.error));
-  }
-  return reply;
-}
-
 Error ClosedEarly() {
   return {ECONNRESET, "the supervisor closed the connection before the process exited"};
-}
-
-// Waits for kExit on a connection that streams nothing else to us.
-Result<int> WaitExit(int socket) {
-  while (true) {
-    auto frame = ReadFrame(socket);
-    if (!frame) {
-      return Err(frame.error().code() == ECONNRESET ? ClosedEarly() : frame.error());
-    }
-    if (frame->type == FrameType::kExit) {
-      return DecodeExit(frame->payload);
-    }
-  }
 }
 
 // Copies whatever the pty master still holds to `out` (after the process exited).
@@ -238,45 +213,6 @@ Result<int> CopyPty(int socket, int master, const ExecRequest& request,
   }
 }
 
-}  // namespace
-
-Result<int> ExecInApp(const std::string& pod_dir, const std::string& app,
-                      const ExecRequest& request, const StreamOptions& options) {
-  ControlRequest control;
-  control.op = ControlOp::kExec;
-  control.app = app;
-  control.exec = request;
-  if (request.tty && control.exec.rows == 0) {
-    if (auto size = TerminalSize(options.stdout_fd)) {
-      control.exec.rows = size->rows;
-      control.exec.cols = size->cols;
-    }
-  }
-  ASSIGN_OR_RETURN(os::UniqueFd socket, ConnectControl(pod_dir));
-  if (request.tty) {
-    RETURN_IF_ERROR(WriteFrame(socket.get(), FrameType::kRequest, EncodeRequest(control)));
-    Frame frame;
-    RETURN_IF_ERROR(ReadReply(socket.get(), &frame));
-    if (frame.fds.size() != 1) {
-      return Err(Error(EPROTO, "control socket: the exec reply carries no pty"));
-    }
-    return CopyPty(socket.get(), frame.fds[0].get(), request, options);
-  }
-  os::UniqueFd null_in;
-  int in = options.stdin_fd;
-  if (!request.interactive) {
-    ASSIGN_OR_RETURN(null_in, os::Open("/dev/null", O_RDONLY));
-    in = null_in.get();
-  }
-  RETURN_IF_ERROR(WriteFrame(socket.get(), FrameType::kRequest, EncodeRequest(control),
-                             {in, options.stdout_fd, options.stderr_fd}));
-  Frame frame;
-  RETURN_IF_ERROR(ReadReply(socket.get(), &frame));
-  return WaitExit(socket.get());
-}
-
-namespace {
-
 // Watches typed bytes for the detach sequence, holding back a matching prefix.
 class DetachMatcher {
  public:
@@ -313,6 +249,18 @@ class DetachMatcher {
 };
 
 // Forwards one chunk of stdin as kStdin (kStdinClose at its end). True: the detach keys.
+// Sends stdin to the supervisor. It may have sent kExit and closed the connection already (the
+// process exited without reading all of it): then stdin is done, and what is left to read on
+// the socket says how the process ended.
+Status SendStdin(int socket, FrameType type, std::string_view data, bool* stdin_open) {
+  auto sent = WriteFrame(socket, type, data);
+  if (!sent && (sent.error().code() == EPIPE || sent.error().code() == ECONNRESET)) {
+    *stdin_open = false;
+    return Ok();
+  }
+  return sent;
+}
+
 Result<bool> ForwardStdin(int socket, const StreamOptions& options, DetachMatcher* matcher,
                           bool* stdin_open) {
   std::array<char, kCopyBuffer> buffer{};
@@ -322,7 +270,7 @@ Result<bool> ForwardStdin(int socket, const StreamOptions& options, DetachMatche
     std::string out =
         matcher->Feed(std::string_view(buffer.data(), static_cast<size_t>(n)), &detach);
     if (!out.empty()) {
-      RETURN_IF_ERROR(WriteFrame(socket, FrameType::kStdin, out));
+      RETURN_IF_ERROR(SendStdin(socket, FrameType::kStdin, out, stdin_open));
     }
     return detach;
   }
@@ -330,7 +278,7 @@ Result<bool> ForwardStdin(int socket, const StreamOptions& options, DetachMatche
     return false;
   }
   *stdin_open = false;
-  RETURN_IF_ERROR(WriteFrame(socket, FrameType::kStdinClose, ""));
+  RETURN_IF_ERROR(SendStdin(socket, FrameType::kStdinClose, "", stdin_open));
   return false;
 }
 
@@ -385,17 +333,50 @@ Result<std::optional<int>> AttachLoop(int socket, bool tty, bool attach_stdin,
 
 }  // namespace
 
+Result<int> ExecInApp(const std::string& pod_dir, const std::string& app,
+                      const ExecRequest& request, const StreamOptions& options) {
+  ControlRequest control;
+  control.op = ControlOp::kExec;
+  control.app = app;
+  control.exec = request;
+  if (request.tty && control.exec.rows == 0) {
+    if (auto size = TerminalSize(options.stdout_fd)) {
+      control.exec.rows = size->rows;
+      control.exec.cols = size->cols;
+    }
+  }
+  ASSIGN_OR_RETURN(os::UniqueFd socket, ConnectControl(pod_dir, options.reply_timeout));
+  RETURN_IF_ERROR(WriteFrame(socket.get(), FrameType::kRequest, EncodeRequest(control)));
+  Frame frame;
+  RETURN_IF_ERROR(AwaitReply(socket.get(), options.reply_timeout, &frame));
+  if (request.tty) {
+    if (frame.fds.size() != 1) {
+      return Err(Error(EPROTO, "control socket: the exec reply carries no pty"));
+    }
+    return CopyPty(socket.get(), frame.fds[0].get(), request, options);
+  }
+  // Our own fds never go into the container (a process there could reopen them through
+  // /proc/<pid>/fd with other flags): its output comes back as frames, stdin goes as frames.
+  ASSIGN_OR_RETURN(std::optional<int> code,
+                   AttachLoop(socket.get(), false, request.interactive, "", options));
+  if (!code) {
+    return Err(ClosedEarly());  // cannot happen: no detach keys
+  }
+  return *code;
+}
+
 Result<std::optional<int>> AttachToApp(const std::string& pod_dir, const std::string& app,
                                        bool attach_stdin, const StreamOptions& options) {
   ASSIGN_OR_RETURN(std::string keys, ParseDetachKeys(options.detach_keys));
-  ASSIGN_OR_RETURN(os::UniqueFd socket, ConnectControl(pod_dir));
+  ASSIGN_OR_RETURN(os::UniqueFd socket, ConnectControl(pod_dir, options.reply_timeout));
   ControlRequest control;
   control.op = ControlOp::kAttach;
   control.app = app;
   control.attach_stdin = attach_stdin;
   RETURN_IF_ERROR(WriteFrame(socket.get(), FrameType::kRequest, EncodeRequest(control)));
   Frame reply_frame;
-  ASSIGN_OR_RETURN(ControlReply reply, ReadReply(socket.get(), &reply_frame));
+  ASSIGN_OR_RETURN(ControlReply reply,
+                   AwaitReply(socket.get(), options.reply_timeout, &reply_frame));
   return AttachLoop(socket.get(), reply.tty, attach_stdin, keys, options);
 }
 

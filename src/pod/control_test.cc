@@ -307,5 +307,35 @@ TEST(ControlClient, CallControlOverRealSocket) {
   EXPECT_NE(missing.error().ToString().find("not running"), std::string::npos);
 }
 
+// A wedged supervisor: its socket exists and the kernel queues connections, but nobody accepts,
+// reads or replies. The client gives up after its timeout instead of hanging (`comet stop`).
+TEST(ControlClient, CallControlTimesOutOnAWedgedSupervisor) {
+  auto dir = os::TempDir::Create("comet-ctl-");
+  ASSERT_TRUE(dir);
+  os::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = dir->path() + "/ctl";
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener.get(), 0), 0);
+  ControlRequest request;
+  request.op = ControlOp::kStop;
+  // Fills the backlog too, so that later connects would block in connect(2) itself.
+  for (int i = 0; i < 4; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto reply = CallControl(dir->path(), request, std::chrono::milliseconds(200));
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(reply);
+    EXPECT_EQ(reply.error().code(), ETIMEDOUT) << reply.error().ToString();
+    EXPECT_LT(took, std::chrono::seconds(3));
+  }
+  auto reply = CallControl(dir->path(), request, std::chrono::milliseconds(200));
+  ASSERT_FALSE(reply);
+  EXPECT_NE(reply.error().ToString().find("supervisor"), std::string::npos)
+      << reply.error().ToString();
+}
+
 }  // namespace
 }  // namespace comet::pod

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <thread>
@@ -124,14 +125,30 @@ class LineAssembler {
       return Ok();  // torn or foreign line
     }
     Pending& pending = pending_[record->stream == LogStream::kStdout ? 0 : 1];
-    if (!pending.active) {
-      pending.active = true;
-      pending.line.time = record->time;
-      pending.line.time_text = std::string(record->time_text);
-      pending.line.stream = record->stream;
-      pending.line.content.clear();
+    std::string_view content = record->content;
+    while (true) {
+      if (!pending.active) {
+        pending.active = true;
+        pending.line.time = record->time;
+        pending.line.time_text = std::string(record->time_text);
+        pending.line.stream = record->stream;
+        pending.line.content.clear();
+      }
+      size_t take = std::min(content.size(), kMaxLogLineContent - pending.line.content.size());
+      pending.line.content.append(content.substr(0, take));
+      content.remove_prefix(take);
+      if (pending.line.content.size() < kMaxLogLineContent ||
+          (content.empty() && !record->partial)) {
+        break;
+      }
+      // An endless run of P records must not grow without bound: a line at the cap goes out
+      // as it is and what follows starts a new one.
+      pending.active = false;
+      RETURN_IF_ERROR(Emit(std::move(pending.line)));
+      if (content.empty()) {
+        return Ok();
+      }
     }
-    pending.line.content.append(record->content);
     if (record->partial) {
       return Ok();
     }

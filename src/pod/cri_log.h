@@ -23,6 +23,9 @@ enum class LogStream { kStdout, kStderr };
 // The longest content of one record; longer lines are split into P records (the kubelet's
 // limit is 16 KiB too).
 inline constexpr size_t kMaxLogRecordContent = size_t{16} * 1024;
+// The longest line a reader rejoins from P records (the memory a hostile app's endless partial
+// line may cost `comet logs`); longer ones are cut into lines of this size.
+inline constexpr size_t kMaxLogLineContent = size_t{1} << 20;
 
 class CriLogWriter {
  public:

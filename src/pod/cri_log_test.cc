@@ -99,6 +99,22 @@ TEST_F(CriLogTest, ReassemblesPartialAndLongLines) {
   EXPECT_EQ(lines[3].content, "trailing");  // a trailing P record at the end counts
 }
 
+TEST_F(CriLogTest, CapsARejoinedLine) {
+  auto writer = CriLogWriter::Open(path_);
+  ASSERT_TRUE(writer);
+  // An app that never writes a newline: 1 MiB + 10 bytes of P records, then the end of line.
+  std::string chunk(kMaxLogRecordContent, 'y');
+  for (size_t i = 0; i < kMaxLogLineContent / kMaxLogRecordContent; ++i) {
+    ASSERT_TRUE(writer->Write(LogStream::kStdout, chunk));
+  }
+  ASSERT_TRUE(writer->Write(LogStream::kStdout, "0123456789\nnext\n"));
+  auto lines = ReadAll();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].content, std::string(kMaxLogLineContent, 'y'));
+  EXPECT_EQ(lines[1].content, "0123456789");
+  EXPECT_EQ(lines[2].content, "next");
+}
+
 TEST_F(CriLogTest, SkipsMalformedAndTornLines) {
   ASSERT_TRUE(os::WriteFile(path_,
                             "2024-01-02T03:04:05Z stdout F a\n"

@@ -94,7 +94,7 @@ Status ParseVolume(const ObjectReader& r, Volume* v) {
   } else if (kind.empty() || kind == "empty") {
     v->kind = VolumeKind::kEmpty;
   } else {
-    return Err(PathError(r.PathOf("kind"), fmt::format("\"{}\": expected \"host\" or \"empty\"",
+    return Err(PathError(r.PathOf("kind"), fmt::format(R"("{}": expected "host" or "empty")",
                                                        internal::Printable(kind))));
   }
   RETURN_IF_ERROR(r.String("source", &v->source));
@@ -120,7 +120,7 @@ Status ParsePodFields(const ObjectReader& r, PodManifest* m) {
     m->net = NetMode::kNone;
   } else {
     return Err(PathError(
-        "net", fmt::format("\"{}\": expected \"none\" or \"host\"", internal::Printable(net))));
+        "net", fmt::format(R"("{}": expected "none" or "host")", internal::Printable(net))));
   }
   RETURN_IF_ERROR(r.String("hostname", &m->hostname));
   RETURN_IF_ERROR(r.StringArray("dns", &m->dns));
@@ -323,7 +323,7 @@ std::string NewUuid() {
       }
       // getrandom(2) cannot fail for 16 bytes on kernels >= 3.17 once the pool is ready; a
       // predictable pod UUID would be worse than stopping.
-      std::fprintf(stderr, "comet: getrandom: %s\n", std::strerror(errno));
+      (void)std::fprintf(stderr, "comet: getrandom: %s\n", ::strerrordesc_np(errno));
       std::abort();
     }
     got += static_cast<size_t>(n);

@@ -23,6 +23,11 @@ inline constexpr size_t kMaxManifestBytes = 4 << 20;
 // Annotation of a pod whose apps get flattened copies of their images instead of overlay
 // mounts (`run --no-overlay`, rkt's flag).
 inline constexpr const char* kNoOverlayAnnotation = "comet.dev/no-overlay";
+// Annotation of a pod whose apps run without the default seccomp profile
+// (oci/default_seccomp.h), when set to kSeccompUnconfined (`run --insecure-options=seccomp`,
+// rkt's flag). Any other value but "default" is an error when the apps' specs are built.
+inline constexpr const char* kSeccompAnnotation = "comet.dev/seccomp";
+inline constexpr const char* kSeccompUnconfined = "unconfined";
 
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
 enum class VolumeKind { kHost, kEmpty };
@@ -68,8 +73,10 @@ struct App {
   std::vector<std::string> exec;  // argv[0] and arguments, resolved (never empty)
   std::vector<std::string> env;   // KEY=VALUE, image env merged with --set-env/--environment
   std::string working_dir = "/";
-  std::string user = "0";   // uid or name (looked up in the app's /etc/passwd)
-  std::string group = "0";  // gid or name (looked up in the app's /etc/group)
+  std::string user = "0";  // uid or name (looked up in the app's /etc/passwd)
+  // gid or name (looked up in the app's /etc/group); empty: the user's primary group (from the
+  // app's /etc/passwd; 0 when the user has no entry there).
+  std::string group;
   std::vector<uint32_t> supplementary_gids;
   bool read_only_rootfs = false;
   std::vector<std::string> caps_retain;  // "CAP_NET_ADMIN"; empty: the default set

@@ -129,7 +129,7 @@ TEST(ManifestTest, UsesSnakeCaseFieldNames) {
   std::string json = ManifestToJson(FullManifest(), false);
   for (const char* field :
        {"\"image_id\":", "\"read_only_rootfs\":true", "\"caps_retain\":", "\"cpu_millis\":750",
-        "\"restart\":\"OnFailure\"", "\"net\":\"host\"", "\"kind\":\"host\"", "\"kind\":\"empty\"",
+        R"("restart":"OnFailure")", R"("net":"host")", R"("kind":"host")", R"("kind":"empty")",
         "\"oom_score_adj\":-500", "\"stop_grace_seconds\":3", "\"mutable_pod\":true"}) {
     EXPECT_THAT(json, HasSubstr(field));
   }
@@ -205,7 +205,7 @@ TEST(ManifestTest, ValidationErrorsNameTheField) {
       {[](PodManifest& m) { m.apps[0].name = std::string(64, 'a'); }, "apps[0].name"},
       {[](PodManifest& m) { m.apps[0].exec.clear(); }, "apps[0].exec: no command to run"},
       {[](PodManifest& m) { m.apps[0].exec = {""}; }, "apps[0].exec: no command to run"},
-      {[](PodManifest& m) { m.apps[0].exec.push_back(std::string("a\0b", 3)); },
+      {[](PodManifest& m) { m.apps[0].exec.emplace_back("a\0b", 3); },
        "apps[0].exec[3]: contains a NUL byte"},
       {[](PodManifest& m) {
          m.apps[0].env = {"A=1", "novalue"};
@@ -219,6 +219,8 @@ TEST(ManifestTest, ValidationErrorsNameTheField) {
       {[](PodManifest& m) { m.apps[0].user = ""; }, "apps[0].user"},
       {[](PodManifest& m) { m.apps[0].caps_retain = {"NET_ADMIN"}; }, "apps[0].caps_retain[0]"},
       {[](PodManifest& m) { m.apps[0].caps_remove = {"CAP_a"}; }, "apps[0].caps_remove[0]"},
+      {[](PodManifest& m) { m.apps[0].caps_retain = {"CAP_FLY"}; },
+       "apps[0].caps_retain[0]: \"CAP_FLY\": unknown capability"},
       {[](PodManifest& m) { m.apps[0].resources.memory_bytes = -1; },
        "apps[0].resources.memory_bytes: must not be negative"},
       {[](PodManifest& m) { m.apps[0].resources.cpu_millis = -1; }, "apps[0].resources.cpu_millis"},

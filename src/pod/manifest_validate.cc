@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "pod/json_fields.h"
 #include "pod/manifest.h"
+#include "runtime/process_plan.h"
 
 namespace comet::pod {
 namespace {
@@ -25,13 +26,10 @@ bool IsAlnumLower(char c) {
 }
 
 bool HasControlChars(std::string_view text) {
-  for (char c : text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return true;
-    }
-  }
-  return false;
+    return u < 0x20 || u == 0x7f;
+  });
 }
 
 // "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
@@ -56,24 +54,19 @@ bool IsCleanAbsolutePath(std::string_view path) {
   if (path.empty() || path[0] != '/' || HasControlChars(path)) {
     return false;
   }
-  for (const std::string& part : Split(path.substr(1), '/')) {
-    if (part == "." || part == "..") {
-      return false;
-    }
-  }
-  return true;
+  const std::vector<std::string> parts = Split(path.substr(1), '/');
+  return std::none_of(parts.begin(), parts.end(),
+                      [](const std::string& part) { return part == "." || part == ".."; });
 }
 
 bool IsCapName(std::string_view cap) {
   if (!StartsWith(cap, "CAP_") || cap.size() == 4 || cap.size() > 64) {
     return false;
   }
-  for (char c : cap.substr(4)) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
-      return false;
-    }
-  }
-  return true;
+  std::string_view rest = cap.substr(4);
+  return std::all_of(rest.begin(), rest.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 // RFC 1123 host name: labels of [A-Za-z0-9-], at most 63 characters each, 253 in all.
@@ -106,13 +99,10 @@ bool IsResolvWord(std::string_view word) {
   if (word.empty() || word.size() > 255) {
     return false;
   }
-  for (char c : word) {
+  return std::none_of(word.begin(), word.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) {
-      return false;
-    }
-  }
-  return true;
+    return u <= 0x20 || u == 0x7f;
+  });
 }
 
 Status CheckStrings(const std::vector<std::string>& items, const std::string& path) {
@@ -130,14 +120,14 @@ Status ValidateMounts(const App& app, const std::string& path,
   for (size_t i = 0; i < app.mounts.size(); ++i) {
     const MountPoint& m = app.mounts[i];
     std::string mp = IndexPath(ChildPath(path, "mounts"), i);
-    if (volumes.count(m.volume) == 0) {
+    if (!volumes.contains(m.volume)) {
       return Err(PathError(ChildPath(mp, "volume"),
                            fmt::format("\"{}\": no such volume in the pod", Printable(m.volume))));
     }
     if (!IsCleanAbsolutePath(m.target)) {
       return Err(PathError(
           ChildPath(mp, "target"),
-          fmt::format("\"{}\": must be an absolute path without \"..\"", Printable(m.target))));
+          fmt::format(R"("{}": must be an absolute path without "..")", Printable(m.target))));
     }
     if (!targets.insert(m.target).second) {
       return Err(PathError(ChildPath(mp, "target"),
@@ -197,7 +187,7 @@ Status ValidateApp(const App& app, const std::string& path, const std::set<std::
   if (app.user.empty() || HasControlChars(app.user)) {
     return Err(PathError(ChildPath(path, "user"), "must be a uid or a user name"));
   }
-  if (app.group.empty() || HasControlChars(app.group)) {
+  if (HasControlChars(app.group)) {
     return Err(PathError(ChildPath(path, "group"), "must be a gid or a group name"));
   }
   for (const char* key : {"caps_retain", "caps_remove"}) {
@@ -206,6 +196,11 @@ Status ValidateApp(const App& app, const std::string& path, const std::set<std::
       if (!IsCapName(caps[i])) {
         return Err(PathError(IndexPath(ChildPath(path, key), i),
                              fmt::format("\"{}\": not a capability name", Printable(caps[i]))));
+      }
+      // A name libcap does not know would only fail in the supervisor, after the pod started.
+      if (!runtime::CapabilityNumber(caps[i], "")) {
+        return Err(PathError(IndexPath(ChildPath(path, key), i),
+                             fmt::format("\"{}\": unknown capability", Printable(caps[i]))));
       }
     }
   }
@@ -219,9 +214,9 @@ Status ValidateVolume(const Volume& v, const std::string& path) {
         ChildPath(path, "source"),
         fmt::format("\"{}\": a host volume needs an absolute source path", Printable(v.source))));
   }
-  if (v.medium != "" && v.medium != "memory") {
+  if (!v.medium.empty() && v.medium != "memory") {
     return Err(PathError(ChildPath(path, "medium"),
-                         fmt::format("\"{}\": expected \"\" or \"memory\"", Printable(v.medium))));
+                         fmt::format(R"("{}": expected "" or "memory")", Printable(v.medium))));
   }
   if (v.mode > 07777) {
     return Err(PathError(ChildPath(path, "mode"), fmt::format("{:o} is not a file mode", v.mode)));
@@ -275,12 +270,8 @@ bool IsValidName(std::string_view name) {
       !IsAlnumLower(name.back())) {
     return false;
   }
-  for (char c : name) {
-    if (!IsAlnumLower(c) && c != '-' && c != '.' && c != '_') {
-      return false;
-    }
-  }
-  return true;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return IsAlnumLower(c) || c == '-' || c == '.' || c == '_'; });
 }
 
 Status ValidateManifest(const PodManifest& m) {

@@ -58,8 +58,11 @@ class PodStore;
 // that renames do not lose it). Move-only.
 class Pod {
  public:
+  Pod(const Pod&) = delete;
+  Pod& operator=(const Pod&) = delete;
   Pod(Pod&&) noexcept = default;
   Pod& operator=(Pod&&) noexcept = default;
+  ~Pod() = default;
 
   [[nodiscard]] const std::string& uuid() const { return uuid_; }
   [[nodiscard]] const std::string& path() const { return path_; }  // follows the renames

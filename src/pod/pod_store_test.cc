@@ -48,6 +48,10 @@ class StartGate {
       fds_[0] = fds_[1] = -1;
     }
   }
+  StartGate(const StartGate&) = delete;
+  StartGate& operator=(const StartGate&) = delete;
+  StartGate(StartGate&&) = delete;
+  StartGate& operator=(StartGate&&) = delete;
   ~StartGate() {
     close(fds_[0]);
     close(fds_[1]);
@@ -66,7 +70,7 @@ class StartGate {
   }
 
  private:
-  int fds_[2];
+  int fds_[2] = {-1, -1};
 };
 
 // A child that holds something until told to exit (via a pipe), reporting when it holds it.
@@ -97,6 +101,10 @@ class Holder {
     close(ready[0]);
     holding_ = ok == 'y';
   }
+  Holder(const Holder&) = delete;
+  Holder& operator=(const Holder&) = delete;
+  Holder(Holder&&) = delete;
+  Holder& operator=(Holder&&) = delete;
   ~Holder() { Stop(); }
   bool holding() const { return holding_; }
   void Stop() {
@@ -244,6 +252,7 @@ TEST_F(PodStoreTest, StateTable) {
 
 TEST_F(PodStoreTest, ListIsSortedAndSkipsStrangers) {
   std::vector<std::string> uuids;
+  uuids.reserve(3);
   for (int i = 0; i < 3; ++i) {
     uuids.push_back(Prepared());
   }
@@ -475,6 +484,7 @@ TEST_F(PodStoreTest, ReleaseLockForExecHandsOverAnInheritableFd) {
 std::vector<int> Race(int n, const std::function<int()>& body) {
   StartGate gate;
   std::vector<pid_t> children;
+  children.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     children.push_back(Fork([&] {
       gate.WaitOpen();
@@ -483,6 +493,7 @@ std::vector<int> Race(int n, const std::function<int()>& body) {
   }
   gate.Release();
   std::vector<int> codes;
+  codes.reserve(children.size());
   for (pid_t pid : children) {
     codes.push_back(Wait(pid));
   }

@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -266,6 +268,44 @@ TEST_F(StdioTest, CreateWithFdsAlreadyInStdioRange) {
     in.CloseWrite();
     CHILD_EQ(out.ReadAll(), std::string("out:x\nerr:x\n"));
     CHILD_EQ(Reap(state->pid), 0);
+    return 0;
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
+// Between create and start, init holds none of its creator's fds (close-on-exec or not): a
+// creator that dies in that window must not leave its pipes, sockets or locks held open.
+TEST_F(StdioTest, CreatedInitHoldsNoCallerFd) {
+  ASSERT_TRUE(WriteConfig({"sh", "-c", "exit 0"}, false));
+  auto outcome = testing::RunInChild([&]() -> int {
+    ::alarm(60);
+    Pipe marker;  // close-on-exec, as every fd of a supervisor
+    int inherited = ::fcntl(marker.write_end(), F_DUPFD, 20);  // and one without close-on-exec
+    CHILD_CHECK(inherited >= 0);
+    CHILD_OK(Create(global_, Options("fds")));
+    ScopeExit cleanup([&] { (void)Delete(global_, "fds", true); });
+    ::close(inherited);
+    auto state = GetState(global_, "fds");
+    CHILD_OK(state);
+    std::string fd_dir = "/proc/" + std::to_string(state->pid) + "/fd";
+    std::vector<std::string> extra;
+    for (const auto& entry : fs::directory_iterator(fd_dir)) {
+      int fd = std::stoi(entry.path().filename().string());
+      std::error_code error;
+      std::string target = fs::read_symlink(entry.path(), error).string();
+      // 0-2 and the exec fifo (an O_PATH fd) are all init keeps while it waits for start.
+      if (fd > 2 && target.find("exec.fifo") == std::string::npos) {
+        extra.push_back(std::to_string(fd) + " -> " + target);
+      }
+    }
+    std::string listed;
+    for (const std::string& line : extra) {
+      listed += line + "; ";
+    }
+    CHILD_EQ(listed, std::string());
+    // The write end's last holder is this process: closing it gives end of file at once.
+    marker.CloseWrite();
+    CHILD_EQ(marker.ReadAll(), std::string());
     return 0;
   });
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;

@@ -338,6 +338,18 @@ Result<bool> AppIo::CanAttach(const std::string& app) const {
   return streams->tty;
 }
 
+size_t AppIo::AttachedClients(const std::string& app) const {
+  if (!app.empty()) {
+    AppStreams* streams = Find(app);
+    return streams == nullptr ? 0 : streams->clients.size();
+  }
+  size_t count = 0;
+  for (const auto& [name, streams] : apps_) {
+    count += streams->clients.size();
+  }
+  return count;
+}
+
 void AppIo::Attach(const std::string& app, std::unique_ptr<StreamConnection> connection,
                    bool attach_stdin) {
   AppStreams* streams = Find(app);

@@ -72,6 +72,8 @@ class AppIo {
   [[nodiscard]] Result<bool> CanAttach(const std::string& app) const;
   void Attach(const std::string& app, std::unique_ptr<StreamConnection> connection,
               bool attach_stdin);
+  // How many attach clients `app` has (the ControlServer bounds them); empty name: all apps.
+  [[nodiscard]] size_t AttachedClients(const std::string& app) const;
 
   // The foreground terminal changed size (SIGWINCH): the pty of the app it drives follows.
   void TerminalResized();

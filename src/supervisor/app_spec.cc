@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "image/snapshot.h"
+#include "oci/default_seccomp.h"
 #include "oci/default_spec.h"
 #include "oci/names.h"
 #include "os/file.h"
@@ -150,6 +151,22 @@ Result<oci::Process> AppProcess(const AppSpecInput& input) {
   return process;
 }
 
+// The default profile for the app's capabilities, unless the pod opted out (rkt's
+// --insecure-options=seccomp).
+Result<std::optional<oci::Seccomp>> AppSeccomp(const pod::PodManifest& manifest,
+                                               const std::vector<std::string>& caps) {
+  auto annotation = manifest.annotations.find(pod::kSeccompAnnotation);
+  if (annotation != manifest.annotations.end() && annotation->second != "default") {
+    if (annotation->second != pod::kSeccompUnconfined) {
+      return Err(Error::Invalid(fmt::format(R"(annotation "{}": unknown value "{}" (expected {}))",
+                                            pod::kSeccompAnnotation, annotation->second,
+                                            pod::kSeccompUnconfined)));
+    }
+    return std::nullopt;
+  }
+  return oci::DefaultSeccompProfile(caps);
+}
+
 }  // namespace
 
 const std::vector<std::string>& DefaultCapabilities() {
@@ -215,6 +232,8 @@ Result<oci::Spec> BuildAppSpec(const AppSpecInput& input) {
   linux_config.resources = AppResources(app, manifest.rootless);
   linux_config.masked_paths = defaults.linux_config->masked_paths;
   linux_config.readonly_paths = defaults.linux_config->readonly_paths;
+  ASSIGN_OR_RETURN(const std::vector<std::string> caps, AppCapabilities(app));
+  ASSIGN_OR_RETURN(linux_config.seccomp, AppSeccomp(manifest, caps));
   spec.linux_config = std::move(linux_config);
   spec.annotations = app.annotations;
   spec.annotations["comet.dev/pod-uuid"] = manifest.uuid;

@@ -180,5 +180,52 @@ TEST(AppSpecTest, TtyAddsTerm) {
   EXPECT_NE(std::find(env.begin(), env.end(), "TERM=xterm"), env.end());
 }
 
+// True when `spec`'s seccomp profile denies `name` (a rule naming it).
+bool SeccompNames(const oci::Spec& spec, const std::string& name) {
+  const auto& rules = spec.linux_config->seccomp->syscalls;
+  return std::any_of(rules.begin(), rules.end(), [&](const oci::SeccompSyscall& rule) {
+    return std::find(rule.names.begin(), rule.names.end(), name) != rule.names.end();
+  });
+}
+
+TEST(AppSpecTest, DefaultSeccompProfileFollowsCapabilities) {
+  pod::PodManifest manifest = TestManifest();
+  auto spec = BuildAppSpec(Input(manifest));
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  ASSERT_TRUE(spec->linux_config->seccomp.has_value());
+  EXPECT_EQ(spec->linux_config->seccomp->default_action, "SCMP_ACT_ALLOW");
+  EXPECT_TRUE(SeccompNames(*spec, "keyctl"));
+  EXPECT_TRUE(SeccompNames(*spec, "mount"));
+  EXPECT_TRUE(SeccompNames(*spec, "ptrace"));
+
+  manifest.apps[0].caps_retain = {"sys_admin"};
+  spec = BuildAppSpec(Input(manifest));
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  EXPECT_FALSE(SeccompNames(*spec, "mount"));
+  EXPECT_TRUE(SeccompNames(*spec, "ptrace"));
+  oci::ValidateOptions options;
+  auto valid = oci::Validate(*spec, options);
+  EXPECT_TRUE(valid) << valid.error().ToString();
+}
+
+TEST(AppSpecTest, SeccompAnnotationOptsOut) {
+  pod::PodManifest manifest = TestManifest();
+  manifest.annotations[pod::kSeccompAnnotation] = pod::kSeccompUnconfined;
+  auto spec = BuildAppSpec(Input(manifest));
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  EXPECT_FALSE(spec->linux_config->seccomp.has_value());
+
+  manifest.annotations[pod::kSeccompAnnotation] = "default";
+  spec = BuildAppSpec(Input(manifest));
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  EXPECT_TRUE(spec->linux_config->seccomp.has_value());
+
+  manifest.annotations[pod::kSeccompAnnotation] = "bogus";
+  spec = BuildAppSpec(Input(manifest));
+  ASSERT_FALSE(spec);
+  EXPECT_NE(spec.error().ToString().find("comet.dev/seccomp"), std::string::npos)
+      << spec.error().ToString();
+}
+
 }  // namespace
 }  // namespace comet::supervisor

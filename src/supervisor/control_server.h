@@ -1,8 +1,9 @@
 // The supervisor's end of the control socket (<pod>/ctl, pod/control.h): accepts connections,
-// reads each one's request (with its fds) without blocking, and dispatches it to the
-// PodController (stop, app add/start/stop/rm, exec) or to AppIo (attach). Clients are hostile
-// input: a malformed request gets an ok=false reply and the connection is closed; nothing a
-// client does can stop the supervisor. Single-threaded (event loop callbacks).
+// reads each one's request without blocking, and dispatches it to the PodController (stop,
+// app add/start/stop/rm, exec: a non-tty exec's stdio is relayed through pipes as frames) or
+// to AppIo (attach). Clients are hostile input: a malformed request gets an ok=false reply and
+// the connection is closed; nothing a client does can stop or block the supervisor.
+// Single-threaded (event loop callbacks).
 #ifndef COMET_SUPERVISOR_CONTROL_SERVER_H_
 #define COMET_SUPERVISOR_CONTROL_SERVER_H_
 
@@ -41,9 +42,20 @@ class ControlServer {
  private:
   struct Pending;
   void OnAccept();
+  void PauseAccepting(int error);
+  [[nodiscard]] Status Watch(uint64_t id, bool read_frames);
   void OnRequest(uint64_t id, pod::Frame frame);
   void Dispatch(uint64_t id, const pod::ControlRequest& request, pod::Frame& frame);
   void Exec(uint64_t id, const pod::ControlRequest& request, pod::Frame& frame);
+  void Attach(uint64_t id, const pod::ControlRequest& request);
+  // A non-tty exec's streams (the process's pipes, relayed as frames).
+  void WatchExecOutput(uint64_t id, bool watch);
+  // Relays one chunk of output; false when nothing more can be read now.
+  bool OnExecOutput(uint64_t id, bool is_stderr);
+  void ResumeExecOutput(uint64_t id);
+  void OnExecInput(uint64_t id, const pod::Frame& frame);
+  void FlushExecStdin(uint64_t id);
+  void FinishExec(uint64_t id, int exit_code);
   void Reply(uint64_t id, const Status& status, pid_t pid = 0, std::vector<os::UniqueFd> fds = {},
              bool close = true);
   void Drop(uint64_t id);
@@ -58,6 +70,7 @@ class ControlServer {
   std::map<uint64_t, std::unique_ptr<Pending>> connections_;
   uint64_t next_id_ = 1;
   uint64_t next_exec_ = 1;
+  EventLoop::TimerId accept_pause_ = 0;  // accept failed for want of fds: retried later
   // Callbacks that outlive the server (an exec's on_exit, a stop's done) check this.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

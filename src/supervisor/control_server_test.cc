@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -13,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "os/file.h"
 #include "os/temp_dir.h"
 #include "pod/control.h"
 #include "runtime/console.h"
@@ -79,7 +81,35 @@ class FakeController : public PodController {
         ::close(slave);
         on_exit(0);
       });
+    } else if (request.interactive && request.args[0] == "true") {
+      on_exit(0);  // at once, reading no stdin: kExit goes right after the reply
+    } else if (request.interactive) {
+      // A `cat`: copies its stdin to its stdout and exits 3 at the end of its input.
+      int in = ::fcntl(stdio.in, F_DUPFD_CLOEXEC, 0);
+      int out = ::fcntl(stdio.out, F_DUPFD_CLOEXEC, 0);
+      EXPECT_EQ(::fcntl(in, F_SETFL, O_NONBLOCK), 0);
+      auto copy = std::make_shared<std::function<void()>>();
+      *copy = [this, in, out, on_exit, copy] {
+        std::array<char, 4096> buffer{};
+        ssize_t n = ::read(in, buffer.data(), buffer.size());
+        if (n > 0) {
+          EXPECT_EQ(::write(out, buffer.data(), static_cast<size_t>(n)), n);
+        }
+        if (n == 0) {
+          ::close(in);
+          ::close(out);
+          on_exit(3);
+          *copy = nullptr;  // breaks the cycle
+          return;
+        }
+        loop.AddTimer(milliseconds(2), *copy);
+      };
+      loop.AddTimer(milliseconds(2), *copy);
     } else {
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(::fstat((std::array<int, 3>{stdio.in, stdio.out, stdio.err})[i], &exec_stat[i]),
+                  0);
+      }
       EXPECT_EQ(::write(stdio.out, "from exec\n", 10), 10);
       EXPECT_EQ(::write(stdio.err, "exec err\n", 9), 9);
       loop.AddTimer(milliseconds(20), [on_exit] { on_exit(7); });
@@ -92,6 +122,7 @@ class FakeController : public PodController {
   milliseconds stop_grace{0};
   std::optional<milliseconds> pod_grace;
   std::vector<std::string> exec_args;
+  std::array<struct stat, 3> exec_stat{};  // what a non-tty exec got as its stdio
 };
 
 class ControlServerTest : public ::testing::Test {
@@ -207,13 +238,20 @@ TEST_F(ControlServerTest, MalformedRequestsGetAnErrorAndTheServerLives) {
     ASSERT_TRUE(fd);
     ASSERT_EQ(::write(fd->get(), "\xff\xff\xff\xff\xff\xff", 6), 6);
     EXPECT_FALSE(pod::ReadFrame(fd->get()));
-    // An exec without its three fds is refused.
+    // A request carrying fds is refused: the supervisor never lets a client's fds into a
+    // container.
     pod::ControlRequest exec;
     exec.op = pod::ControlOp::kExec;
     exec.app = "web";
     exec.exec.args = {"true"};
-    auto refused = pod::CallControl(dir_->path(), exec);
+    auto with_fds = pod::ConnectControl(dir_->path());
+    ASSERT_TRUE(with_fds);
+    ASSERT_TRUE(pod::WriteFrame(with_fds->get(), pod::FrameType::kRequest, pod::EncodeRequest(exec),
+                                {0, 1, 2}));
+    pod::Frame reply_frame;
+    auto refused = pod::AwaitReply(with_fds->get(), milliseconds(5000), &reply_frame);
     EXPECT_FALSE(refused);
+    EXPECT_TRUE(controller_->exec_args.empty());
     // And the server still answers.
     pod::ControlRequest start;
     start.op = pod::ControlOp::kAppStart;
@@ -239,6 +277,14 @@ TEST_F(ControlServerTest, ExecPassesStdioAndReturnsTheExitCode) {
   ASSERT_TRUE(code) << code.error().ToString();
   EXPECT_EQ(*code, 7);
   EXPECT_EQ(controller_->exec_args, (std::vector<std::string>{"/bin/echo", "hi"}));
+  // The process got pipes of the supervisor's, never the client's own fds (which it could
+  // reopen through /proc/<pid>/fd), and /dev/null as stdin.
+  struct stat client_out {};
+  ASSERT_EQ(::fstat(out[1], &client_out), 0);
+  EXPECT_TRUE(S_ISFIFO(controller_->exec_stat[1].st_mode));
+  EXPECT_NE(controller_->exec_stat[1].st_ino, client_out.st_ino);
+  EXPECT_TRUE(S_ISFIFO(controller_->exec_stat[2].st_mode));
+  EXPECT_TRUE(S_ISCHR(controller_->exec_stat[0].st_mode));
   char buffer[64] = {};
   ASSERT_EQ(::read(out[0], buffer, sizeof(buffer)), 10);
   EXPECT_EQ(std::string(buffer, 10), "from exec\n");
@@ -246,6 +292,156 @@ TEST_F(ControlServerTest, ExecPassesStdioAndReturnsTheExitCode) {
   for (int fd : {out[0], out[1], err[0], err[1]}) {
     ::close(fd);
   }
+}
+
+TEST_F(ControlServerTest, InteractiveExecRelaysStdinAndOutputAsFrames) {
+  int in[2];
+  int out[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  // More than a pipe holds, so that stdin and output both wait on each other's side.
+  std::string input;
+  for (int i = 0; input.size() < size_t{300} * 1024; ++i) {
+    input += "line " + std::to_string(i) + "\n";
+  }
+  std::thread writer([&] {
+    EXPECT_TRUE(os::WriteAll(in[1], input));
+    ::close(in[1]);
+  });
+  std::string output;
+  std::thread reader([&] {
+    std::array<char, 4096> buffer{};
+    ssize_t n = 0;
+    while ((n = ::read(out[0], buffer.data(), buffer.size())) > 0) {
+      output.append(buffer.data(), static_cast<size_t>(n));
+    }
+  });
+  Result<int> code = Err(Error::Invalid("not run"));
+  Serve([&] {
+    pod::ExecRequest request;
+    request.args = {"cat"};
+    request.interactive = true;
+    pod::StreamOptions options;
+    options.stdin_fd = in[0];
+    options.stdout_fd = out[1];
+    code = pod::ExecInApp(dir_->path(), "web", request, options);
+    ::close(out[1]);
+  });
+  writer.join();
+  reader.join();
+  ASSERT_TRUE(code) << code.error().ToString();
+  EXPECT_EQ(*code, 3);
+  EXPECT_EQ(output.size(), input.size());
+  EXPECT_TRUE(output == input);
+  ::close(in[0]);
+  ::close(out[0]);
+}
+
+// The process exits before it read its stdin: the supervisor has sent kExit and closed the
+// connection when the client sends kStdinClose; the exit code still comes through.
+TEST_F(ControlServerTest, InteractiveExecEndingBeforeItsStdin) {
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ::close(in[1]);
+  // A race (the client may read kExit before it sends): tried a number of times.
+  std::vector<Result<int>> codes;
+  Serve([&] {
+    pod::ExecRequest request;
+    request.args = {"true"};
+    request.interactive = true;
+    pod::StreamOptions options;
+    options.stdin_fd = in[0];
+    for (int i = 0; i < 20; ++i) {
+      codes.push_back(pod::ExecInApp(dir_->path(), "web", request, options));
+    }
+  });
+  ASSERT_EQ(codes.size(), 20u);
+  for (const Result<int>& code : codes) {
+    ASSERT_TRUE(code) << code.error().ToString();
+    EXPECT_EQ(*code, 0);
+  }
+  ::close(in[0]);
+}
+
+TEST_F(ControlServerTest, AttachClientsPerAppAreBounded) {
+  pod::App app;
+  app.name = "web";
+  ASSERT_TRUE(io_->Prepare(app));
+  ASSERT_TRUE(io_->Launched("web"));
+  std::vector<os::UniqueFd> clients;
+  Serve([&] {
+    pod::ControlRequest attach;
+    attach.op = pod::ControlOp::kAttach;
+    attach.app = "web";
+    for (int i = 0; i < 17; ++i) {
+      auto fd = pod::ConnectControl(dir_->path());
+      ASSERT_TRUE(fd);
+      ASSERT_TRUE(pod::WriteFrame(fd->get(), pod::FrameType::kRequest, pod::EncodeRequest(attach)));
+      pod::Frame frame;
+      auto reply = pod::AwaitReply(fd->get(), milliseconds(5000), &frame);
+      if (i < 16) {
+        ASSERT_TRUE(reply) << i << ": " << reply.error().ToString();
+      } else {
+        ASSERT_FALSE(reply);
+        EXPECT_EQ(reply.error().code(), EBUSY) << reply.error().ToString();
+      }
+      clients.push_back(std::move(*fd));
+    }
+  });
+  EXPECT_EQ(io_->AttachedClients("web"), 16u);
+  clients.clear();
+  io_->Exited("web", 0);
+}
+
+// accept(2) failing with EMFILE leaves the connection in the backlog and the listener readable:
+// the server must not spin on it, and must serve the connection once fds are back.
+TEST_F(ControlServerTest, AcceptOutOfFdsDoesNotSpin) {
+  auto fd = pod::ConnectControl(dir_->path());
+  ASSERT_TRUE(fd);
+  pod::ControlRequest start;
+  start.op = pod::ControlOp::kAppStart;
+  start.app = "web";
+  ASSERT_TRUE(pod::WriteFrame(fd->get(), pod::FrameType::kRequest, pod::EncodeRequest(start)));
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  std::vector<os::UniqueFd> hogs;
+  rlimit low = saved;
+  low.rlim_cur = 512;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  while (true) {
+    int hog = ::fcntl(0, F_DUPFD_CLOEXEC, 0);
+    if (hog < 0) {
+      break;
+    }
+    hogs.emplace_back(hog);
+  }
+  auto cpu = [] {
+    rusage usage{};
+    EXPECT_EQ(::getrusage(RUSAGE_THREAD, &usage), 0);
+    return std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  };
+  const auto cpu_before = cpu();
+  std::chrono::microseconds spent{0};
+  std::string started_while_out;
+  // Half a second out of fds, then fds come back: accepting again within about a second.
+  loop_->AddTimer(milliseconds(500), [&] {
+    spent = cpu() - cpu_before;
+    started_while_out = controller_->started;
+    hogs.clear();
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  });
+  loop_->AddTimer(milliseconds(2000), [&] { loop_->Stop(); });
+  ASSERT_TRUE(loop_->Run());
+  ASSERT_TRUE(hogs.empty());
+  EXPECT_LT(spent, milliseconds(100)) << "the event loop spun";
+  EXPECT_EQ(started_while_out, "");
+  EXPECT_EQ(controller_->started, "web");
+  auto frame = pod::ReadFrame(fd->get());
+  ASSERT_TRUE(frame) << frame.error().ToString();
+  auto reply = pod::DecodeReply(frame->payload);
+  ASSERT_TRUE(reply);
+  EXPECT_TRUE(reply->ok);
 }
 
 TEST_F(ControlServerTest, ExecWithTtySendsThePtyMaster) {

@@ -69,7 +69,7 @@ int EventLoop::NextTimeoutMs() const {
   }
   // Round up so that a timer is never run early.
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait).count();
-  return static_cast<int>(std::min<int64_t>(ms, 60 * 60 * 1000));
+  return static_cast<int>(std::min<int64_t>(ms, int64_t{60} * 60 * 1000));
 }
 
 void EventLoop::RunDueTimers() {

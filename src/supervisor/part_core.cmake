@@ -12,6 +12,7 @@ list(APPEND SUPERVISOR_SOURCES
 list(APPEND SUPERVISOR_TEST_SOURCES
   app_spec_test.cc
   backoff_test.cc
+  supervisor_apps_test.cc
   supervisor_main_test.cc
   user_lookup_test.cc)
 list(APPEND SUPERVISOR_PRIVILEGED_TEST_SOURCES

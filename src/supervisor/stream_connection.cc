@@ -27,6 +27,9 @@ StreamConnection::~StreamConnection() {
   if (fail_timer_ != 0) {
     loop_.CancelTimer(fail_timer_);
   }
+  if (resume_timer_ != 0) {
+    loop_.CancelTimer(resume_timer_);
+  }
 }
 
 Status StreamConnection::Start(FrameHandler on_frame, CloseHandler on_close) {
@@ -50,7 +53,7 @@ void StreamConnection::UpdateInterest() {
     return;
   }
   uint32_t wanted = EPOLLRDHUP;
-  if (on_frame_ && !closing_) {
+  if (on_frame_ && !closing_ && !paused_) {
     wanted |= EPOLLIN;
   }
   if (!out_.empty()) {
@@ -172,28 +175,16 @@ void StreamConnection::OnEvents(uint32_t events) {
     report_close();
     return;
   }
-  if ((events & EPOLLIN) != 0 && on_frame_ && !closing_) {
+  const bool reading = on_frame_ && !closing_ && !paused_;
+  if ((events & EPOLLIN) != 0 && reading) {
     if (!ReadSome()) {
       report_close();
       return;
     }
-    while (!closing_ && !failed_) {
-      auto next = decoder_.Next();
-      if (!next) {
-        log::Debug("control connection: {}", next.error().ToString());
-        report_close();
-        return;
-      }
-      if (!*next) {
-        break;
-      }
-      FrameHandler handler = on_frame_;
-      handler(std::move(**next));
-      if (alive.expired()) {
-        return;
-      }
+    if (!DeliverFrames()) {
+      return;
     }
-  } else if ((events & (EPOLLHUP | EPOLLRDHUP)) != 0 && !(on_frame_ && !closing_)) {
+  } else if ((events & (EPOLLHUP | EPOLLRDHUP)) != 0 && !reading) {
     report_close();  // not reading: a hang-up ends it
     return;
   }
@@ -202,6 +193,50 @@ void StreamConnection::OnEvents(uint32_t events) {
     return;
   }
   UpdateInterest();
+}
+
+bool StreamConnection::DeliverFrames() {
+  std::weak_ptr<bool> alive = alive_;
+  while (on_frame_ && !closing_ && !failed_ && !paused_) {
+    auto next = decoder_.Next();
+    if (!next) {
+      log::Debug("control connection: {}", next.error().ToString());
+      Fail();
+      return false;
+    }
+    if (!*next) {
+      break;
+    }
+    FrameHandler handler = on_frame_;
+    handler(std::move(**next));
+    if (alive.expired()) {
+      return false;
+    }
+  }
+  return !failed_;
+}
+
+void StreamConnection::PauseReading(bool paused) {
+  if (paused_ == paused || failed_) {
+    return;
+  }
+  paused_ = paused;
+  UpdateInterest();
+  if (paused || resume_timer_ != 0) {
+    return;
+  }
+  // Frames already decoded would wait for the peer's next bytes: hand them on from the loop
+  // (never inside the caller's stack).
+  std::weak_ptr<bool> alive = alive_;
+  resume_timer_ = loop_.AddTimer(std::chrono::milliseconds(0), [this, alive] {
+    if (alive.expired()) {
+      return;
+    }
+    resume_timer_ = 0;
+    if (DeliverFrames()) {
+      UpdateInterest();
+    }
+  });
 }
 
 void StreamConnection::CloseAfterFlush() {

@@ -45,6 +45,9 @@ class StreamConnection {
   void CloseAfterFlush();
   // One last non-blocking attempt to write what is queued (pod end).
   void FlushNow();
+  // Stops (true) or resumes reading frames, for backpressure: the peer then waits on its full
+  // socket. A peer that hangs up meanwhile still ends the connection.
+  void PauseReading(bool paused);
 
   [[nodiscard]] int fd() const { return socket_.get(); }
   [[nodiscard]] size_t queued() const { return out_.size(); }
@@ -54,6 +57,8 @@ class StreamConnection {
   // Returns false when the connection failed.
   bool ReadSome();
   bool WriteSome();
+  // Hands decoded frames on; false when the connection failed or was destroyed meanwhile.
+  bool DeliverFrames();
   void UpdateInterest();
   void Fail();  // closes soon (from a timer: never inside the caller's stack)
 
@@ -69,6 +74,8 @@ class StreamConnection {
   bool closing_ = false;  // CloseAfterFlush
   bool failed_ = false;
   bool close_reported_ = false;
+  bool paused_ = false;
+  EventLoop::TimerId resume_timer_ = 0;
   uint32_t interest_ = 0;
   EventLoop::TimerId fail_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

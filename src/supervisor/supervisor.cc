@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -34,19 +35,36 @@ std::string Now() {
 }
 
 // The pod's pause process (share_pid): pid 1 of the pod's pid namespace, reaping the orphans
-// that land there until the supervisor kills it. Runs right after clone(2) in a copy of this
-// single-threaded process: only async-signal-safe calls.
-[[noreturn]] void PauseMain() {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+// that land there until the supervisor kills it or dies. Runs right after clone(2) in a copy of
+// this single-threaded process: only async-signal-safe calls. `alive` is the read end of a pipe
+// whose write end only the supervisor holds: its end of file is the supervisor's death, with no
+// race against a death before this process could arm PR_SET_PDEATHSIG.
+[[noreturn]] void PauseMain(int alive) {
   ::prctl(PR_SET_NAME, "comet-pause");
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);  // the pod lock above all must not stay held by us
+  // The pod lock above all must not stay held by us; only the pipe's read end stays.
+  if (alive > 3) {
+    ::syscall(SYS_close_range, 3U, static_cast<unsigned int>(alive) - 1, 0U);
+  }
+  ::syscall(SYS_close_range, static_cast<unsigned int>(alive) + 1, ~0U, 0U);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const int signal_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signal_fd < 0) {
+    ::_exit(1);
+  }
+  struct pollfd fds[2] = {{alive, POLLIN, 0}, {signal_fd, POLLIN, 0}};
   while (true) {
-    int signal = 0;
-    ::sigwait(&set, &signal);
+    if (::poll(fds, 2, -1) < 0) {
+      continue;  // EINTR
+    }
+    if (fds[0].revents != 0) {
+      ::_exit(0);  // end of file (or an error): the supervisor is gone
+    }
+    signalfd_siginfo info{};
+    while (::read(signal_fd, &info, sizeof(info)) > 0) {
+    }
     while (::waitpid(-1, nullptr, WNOHANG) > 0) {
     }
   }
@@ -161,7 +179,8 @@ void Supervisor::OnSignals() {
     Reap();
   }
   if (stop) {
-    StopPod(std::chrono::milliseconds(-1));
+    // A second SIGINT/SIGTERM while stopping (a second ^C) kills what is left at once.
+    StopPod(std::chrono::milliseconds(phase_ == Phase::kStopping ? 0 : -1));
   }
 }
 
@@ -198,14 +217,21 @@ void Supervisor::Reap() {
 }
 
 Status Supervisor::StartPauseProcess() {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return Err(Error::FromErrno("pipe2", "pause process"));
+  }
+  os::UniqueFd read_end(pipe_fds[0]);
+  os::UniqueFd write_end(pipe_fds[1]);
   long pid = ::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
     return Err(Error::FromErrno("clone", "pod pid namespace"));
   }
   if (pid == 0) {
-    PauseMain();
+    PauseMain(read_end.get());
   }
   pause_pid_ = static_cast<pid_t>(pid);
+  pause_pipe_ = std::move(write_end);  // close-on-exec: no app or exec'd process inherits it
   return Ok();
 }
 
@@ -238,7 +264,10 @@ void Supervisor::FailStart(const Error& error, std::optional<int> exit_code) {
   } else {
     failed_ = true;
   }
-  if (options_.ready_fd >= 0) {
+  if (failed_ && !status_.ready) {
+    // The pod never ran: Finish removes it, and only then answers on the ready fd.
+    start_error_ = "error: " + error.ToString() + "\n";
+  } else if (options_.ready_fd >= 0) {
     (void)os::WriteAll(options_.ready_fd, "error: " + error.ToString() + "\n");
     ::close(options_.ready_fd);
     options_.ready_fd = -1;
@@ -305,14 +334,18 @@ void Supervisor::StopPod(std::chrono::milliseconds grace) {
   if (first) {
     KillApps(SIGTERM);  // reverse manifest order
   }
-  // A second stop (a `comet stop --force` after a plain one) may only shorten the grace.
-  if (stop_timer_ != 0) {
-    loop_.CancelTimer(stop_timer_);
+  // A second stop (a `comet stop --force` after a plain one) may only bring the SIGKILL nearer.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  if (stop_timer_ == 0 || deadline < stop_deadline_) {
+    if (stop_timer_ != 0) {
+      loop_.CancelTimer(stop_timer_);
+    }
+    stop_deadline_ = deadline;
+    stop_timer_ = loop_.AddTimer(grace, [this] {
+      stop_timer_ = 0;
+      KillApps(SIGKILL);
+    });
   }
-  stop_timer_ = loop_.AddTimer(grace, [this] {
-    stop_timer_ = 0;
-    KillApps(SIGKILL);
-  });
   MaybeEnd();
 }
 
@@ -395,7 +428,9 @@ int Supervisor::Finish() {
   status_.finished = Now();
   status_.exit_code = exit_code;
   WriteSupervisorStatus();
-  if (options_.remove) {
+  // A pod that failed to start (bad input: an unknown user, a missing layer...) leaves nothing
+  // behind: no directory, no image lease. The ready fd learns of the failure afterwards.
+  if (options_.remove || (failed_ && !status_.ready)) {
     // The lock stays ours through the removal (it is an fd on the directory), so no other
     // command can take the pod while it goes.
     (void)::chdir("/");
@@ -407,6 +442,13 @@ int Supervisor::Finish() {
     } else if (auto removed = os::RemoveAll(options_.pod_dir); !removed) {
       log::Warning("removing {}: {}", options_.pod_dir, removed.error().ToString());
     }
+  }
+  if (options_.ready_fd >= 0) {
+    (void)os::WriteAll(options_.ready_fd, start_error_.empty()
+                                              ? "error: the pod ended before it was ready\n"
+                                              : start_error_);
+    ::close(options_.ready_fd);
+    options_.ready_fd = -1;
   }
   return exit_code;
 }

@@ -42,6 +42,11 @@ inline constexpr int kSupervisorFailure = 254;
 // COMET_TEST_CRASH_AT test hook: SIGKILLs this process when `step` is the named one.
 void CrashAt(const char* step);
 
+// Checks that `layer` (a host path from the pod manifest or `app add`) is exactly an unpacked
+// layer tree of the image store: <data_dir>/images/layers/<sha256|sha512>/<hex>, a real
+// directory (lstat: not a symlink) — only such a tree may become an app's root.
+[[nodiscard]] Status CheckStoreLayer(const std::string& data_dir, const std::string& layer);
+
 class Supervisor : public PodController {
  public:
   // Signals SIGCHLD, SIGTERM, SIGINT and SIGHUP must be blocked already (main does it first, so
@@ -137,7 +142,12 @@ class Supervisor : public PodController {
   pod::SupervisorStatus status_;
   std::optional<int> init_failure_code_;  // an init container that failed for good
   bool failed_ = false;                   // the supervisor's own failure: exit 254
+  // The "error: ..." line for the ready fd after a failed start, written by Finish once the pod
+  // is gone, so that `comet run -d` returns only when nothing is left behind.
+  std::string start_error_;
   EventLoop::TimerId stop_timer_ = 0;
+  std::chrono::steady_clock::time_point stop_deadline_;  // when stop_timer_ sends SIGKILL
+  os::UniqueFd pause_pipe_;  // the pause process exits when this write end closes
 };
 
 }  // namespace comet::supervisor

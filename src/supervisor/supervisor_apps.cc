@@ -1,8 +1,12 @@
 // Supervisor: one app's life — its snapshot and config.json, each run through the runtime
 // library, its exits, restarts with back-off, and the order in which the pod's apps start.
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -41,7 +45,46 @@ bool WasOomKilled(const std::string& cgroup) {
   return false;
 }
 
+bool IsLowerHex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsRealDirectory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 }  // namespace
+
+Status CheckStoreLayer(const std::string& data_dir, const std::string& layer) {
+  const std::string layers_dir = os::JoinPath(data_dir, "images/layers");
+  auto invalid = [&] {
+    return Err(Error::Invalid(
+        fmt::format("layer {} is not an unpacked layer of the image store ({}/<algorithm>/<hex>)",
+                    layer, layers_dir)));
+  };
+  if (!layer.starts_with(layers_dir + "/")) {
+    return invalid();
+  }
+  std::string_view rest = std::string_view(layer).substr(layers_dir.size() + 1);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return invalid();
+  }
+  std::string_view algorithm = rest.substr(0, slash);
+  std::string_view hex = rest.substr(slash + 1);
+  size_t hex_size = algorithm == "sha256" ? 64 : algorithm == "sha512" ? 128 : 0;
+  if (hex_size == 0 || hex.size() != hex_size || !IsLowerHex(hex)) {
+    return invalid();
+  }
+  // Both components are ours to check: neither may be a symlink planted to lead elsewhere.
+  if (!IsRealDirectory(os::JoinPath(layers_dir, std::string(algorithm))) ||
+      !IsRealDirectory(layer)) {
+    return invalid();
+  }
+  return Ok();
+}
 
 Supervisor::AppRecord* Supervisor::FindApp(const std::string& name) {
   for (auto& record : apps_) {
@@ -64,13 +107,8 @@ Result<std::vector<std::string>> Supervisor::AppLayers(const pod::App& app) cons
   if (app.layers.empty()) {
     return Err(Error::Invalid("app " + app.name + ": the pod manifest lists no image layers"));
   }
-  std::string layers_dir = os::JoinPath(options_.data_dir, "images/layers") + "/";
   for (const std::string& layer : app.layers) {
-    if (!layer.starts_with(layers_dir) || layer.find("/../") != std::string::npos ||
-        !os::IsDirectory(layer)) {
-      return Err(Error::Invalid("app " + app.name + ": layer " + layer +
-                                " is not an unpacked layer of the image store " + layers_dir));
-    }
+    RETURN_IF_ERROR_CTX(CheckStoreLayer(options_.data_dir, layer), "app " + app.name);
   }
   return app.layers;
 }

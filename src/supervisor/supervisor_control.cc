@@ -61,6 +61,11 @@ Status Supervisor::StartApp(const std::string& name) {
   if (record->app.init) {
     return Err(Error::Invalid(fmt::format("app \"{}\" is an init container", name)));
   }
+  if (phase_ == Phase::kInitContainers) {
+    // Apps start only once every init container has succeeded (ContinueStart starts them).
+    return Err(
+        Error(EBUSY, fmt::format("app \"{}\": the pod's init containers are still running", name)));
+  }
   if (record->restart_timer != 0) {
     loop_.CancelTimer(record->restart_timer);
     record->restart_timer = 0;
@@ -123,6 +128,9 @@ Status Supervisor::StopApp(const std::string& name, std::chrono::milliseconds gr
 }
 
 Status Supervisor::RemoveApp(const std::string& name) {
+  if (!manifest_.mutable_pod) {
+    return Err(Error::Invalid("apps can be removed from mutable pods only (comet app sandbox)"));
+  }
   AppRecord* record = FindApp(name);
   if (record == nullptr) {
     return Err(Error::NotFound(fmt::format("app \"{}\": no such app in the pod", name)));

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -141,6 +143,20 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
   return line;
 }
 
+void CloseInheritedFds(int lock_fd, int ready_fd) {
+  unsigned int next = 3;
+  for (int keep : {std::min(lock_fd, ready_fd), std::max(lock_fd, ready_fd)}) {
+    if (keep < static_cast<int>(next)) {
+      continue;
+    }
+    if (static_cast<unsigned int>(keep) > next) {
+      (void)::syscall(SYS_close_range, next, static_cast<unsigned int>(keep) - 1, 0U);
+    }
+    next = static_cast<unsigned int>(keep) + 1;
+  }
+  (void)::syscall(SYS_close_range, next, ~0U, 0U);
+}
+
 int SupervisorMain(int argc, char** argv) {
   BlockSignals();
   log::Options log_options;
@@ -165,6 +181,7 @@ int SupervisorMain(int argc, char** argv) {
       return Fail(ready.error());
     }
   }
+  CloseInheritedFds(*lock_fd, line->ready_fd);
   int moved[3] = {-1, -1, -1};
   if (auto st = MoveStdio(moved); !st) {
     return Fail(st.error());

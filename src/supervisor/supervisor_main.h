@@ -23,6 +23,11 @@ struct CommandLine {
 // `--pod-dir=ABS --data-dir=ABS [--debug] [--rm] [--foreground] [--ready-fd=N]` (pod-design.md).
 [[nodiscard]] Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
 
+// Closes every fd from 3 up except `lock_fd` and `ready_fd` (-1: none): the supervisor lives as
+// long as its pod, and whatever its caller left open (a shell's `$(...)` pipe) would be held that
+// long. Called first thing at start.
+void CloseInheritedFds(int lock_fd, int ready_fd);
+
 // Runs the pod; returns the process's exit code.
 int SupervisorMain(int argc, char** argv);
 

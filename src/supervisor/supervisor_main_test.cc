@@ -1,6 +1,11 @@
 #include "supervisor/supervisor_main.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include "testing/in_child.h"
 
 namespace comet::supervisor {
 namespace {
@@ -30,6 +35,26 @@ TEST(CommandLineTest, RejectsBadInput) {
   auto unknown = ParseCommandLine({"--pod-dir=/p", "--data-dir=/d", "--bogus"});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().ToString().find("--bogus"), std::string::npos);
+}
+
+// Everything but the lock and ready fds is closed, whatever its close-on-exec flag.
+TEST(CloseInheritedFdsTest, KeepsOnlyTheLockAndReadyFds) {
+  auto outcome = testing::RunInChild([] {
+    // Without O_CLOEXEC on purpose: CloseInheritedFds must close fds whatever their flag.
+    int lock = ::open("/dev/null", O_RDONLY);   // NOLINT(android-cloexec-open)
+    int stray = ::open("/dev/null", O_RDONLY);  // NOLINT(android-cloexec-open)
+    int ready = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int high = ::fcntl(stray, F_DUPFD, 200);
+    if (lock < 3 || stray < 0 || ready < 0 || high < 0) {
+      return 2;
+    }
+    CloseInheritedFds(lock, ready);
+    bool kept =
+        ::fcntl(lock, F_GETFD) >= 0 && ::fcntl(ready, F_GETFD) >= 0 && ::fcntl(1, F_GETFD) >= 0;
+    bool closed = ::fcntl(stray, F_GETFD) < 0 && ::fcntl(high, F_GETFD) < 0;
+    return kept && closed ? 0 : 1;
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
 }
 
 }  // namespace

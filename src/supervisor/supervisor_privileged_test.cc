@@ -2,10 +2,12 @@
 // directory written by hand, and Supervisor + AppIo + EventLoop run in a forked child (which
 // becomes the pod's supervisor: its own namespaces, subreaper). The parent checks the exit code
 // and the files the supervisor left.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 
@@ -116,7 +118,8 @@ class SupervisorTest : public ::testing::Test {
         return 201;
       }
       AppIo io(**loop, pod_dir_, {});
-      Supervisor supervisor(**loop, io, {.pod_dir = pod_dir_, .data_dir = data_});
+      Supervisor supervisor(**loop, io,
+                            {.pod_dir = pod_dir_, .data_dir = data_, .ready_fd = ready_fd_});
       if (supervisor.Start()) {
         if (during) {
           (*loop)->AddTimer(std::chrono::milliseconds(300), [&] { during(supervisor, **loop); });
@@ -145,7 +148,36 @@ class SupervisorTest : public ::testing::Test {
   pod::PodManifest manifest_;
   std::string pod_dir_;
   std::string output_;
+  int ready_fd_ = -1;  // the supervisor's --ready-fd
 };
+
+// The pid of this process's child named `name`, or 0.
+pid_t ChildNamed(const std::string& name) {
+  auto children = os::ReadFile("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+  if (!children) {
+    return 0;
+  }
+  for (const std::string& pid : Split(std::string(TrimSpace(*children)), ' ')) {
+    auto comm = os::ReadFile("/proc/" + pid + "/comm");
+    if (comm && TrimSpace(*comm) == name) {
+      return static_cast<pid_t>(std::stoi(pid));
+    }
+  }
+  return 0;
+}
+
+// True once `pid` is gone or a zombie, within `wait`.
+bool Ends(pid_t pid, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto stat = os::ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat || stat->find(") Z") != std::string::npos) {
+      return true;
+    }
+    ::usleep(20000);
+  }
+  return false;
+}
 
 TEST_F(SupervisorTest, OneAppExitCodeStatusAndLog) {
   manifest_.apps.push_back(App("one", {"/bin/sh", "-c", "echo hello from $(id -u); exit 3"}));
@@ -286,15 +318,85 @@ TEST_F(SupervisorTest, MemoryLimitAndOomKilledReason) {
   EXPECT_EQ(status.reason, "OOMKilled");
 }
 
-TEST_F(SupervisorTest, MissingLayerFailsAndLeavesNoSnapshot) {
+// Bad input leaves nothing behind: the pod directory goes before the ready fd hears the error.
+TEST_F(SupervisorTest, MissingLayerFailsAndLeavesNoPodDirectory) {
   pod::App app = App("ghost", {"/bin/true"});
   app.layers = {data_ + "/images/layers/sha256/" + std::string(64, 'f')};
   manifest_.apps.push_back(app);
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ready_fd_ = ready[1];
   EXPECT_EQ(RunPod(), kSupervisorFailure) << output_;
-  EXPECT_FALSE(os::Exists(pod::AppSnapshotDir(pod_dir_, "ghost")));
-  auto supervisor = pod::ReadSupervisorStatus(pod_dir_);
-  ASSERT_TRUE(supervisor);
-  EXPECT_EQ(supervisor->exit_code, kSupervisorFailure);
+  ::close(ready[1]);
+  auto said = os::ReadFd(ready[0], 1 << 16);
+  ::close(ready[0]);
+  ASSERT_TRUE(said);
+  EXPECT_TRUE(StartsWith(*said, "error: ")) << *said;
+  EXPECT_NE(said->find("ghost"), std::string::npos) << *said;
+  EXPECT_FALSE(os::Exists(pod_dir_)) << output_;
+}
+
+// A later, longer stop does not postpone the SIGKILL of an earlier one.
+TEST_F(SupervisorTest, SecondStopKeepsTheEarlierDeadline) {
+  manifest_.apps.push_back(App("sleeper", {"/bin/sleep", "1000"}));  // ignores SIGTERM
+  manifest_.stop_grace_seconds = 30;
+  auto during = [](Supervisor& supervisor, EventLoop& loop) {
+    supervisor.StopPod(std::chrono::milliseconds(500));
+    loop.AddTimer(std::chrono::milliseconds(100),
+                  [&supervisor] { supervisor.StopPod(std::chrono::milliseconds(-1)); });
+  };
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(RunPod(during), 137) << output_;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+// A second SIGTERM while stopping kills at once.
+TEST_F(SupervisorTest, SecondSignalKillsAtOnce) {
+  manifest_.apps.push_back(App("sleeper", {"/bin/sleep", "1000"}));
+  manifest_.stop_grace_seconds = 30;
+  auto during = [](Supervisor&, EventLoop& loop) {
+    ::kill(::getpid(), SIGTERM);
+    loop.AddTimer(std::chrono::milliseconds(200), [] { ::kill(::getpid(), SIGTERM); });
+  };
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(RunPod(during), 137) << output_;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+// `app start` waits for the init containers; `app rm` is for mutable pods only.
+TEST_F(SupervisorTest, AppCommandsRefusedWhileInitContainersRunAndOnImmutablePods) {
+  pod::App init = App("init", {"/bin/sleep", "1"});
+  init.init = true;
+  manifest_.apps.push_back(init);
+  manifest_.apps.push_back(App("main", {"/bin/true"}));
+  auto during = [this](Supervisor& supervisor, EventLoop&) {
+    auto started = supervisor.StartApp("main");
+    (void)os::WriteFile(pod_dir_ + "/start", started ? "ok" : started.error().ToString());
+    auto removed = supervisor.RemoveApp("main");
+    (void)os::WriteFile(pod_dir_ + "/rm", removed ? "ok" : removed.error().ToString());
+  };
+  EXPECT_EQ(RunPod(during), 0) << output_;
+  EXPECT_NE(os::ReadFile(pod_dir_ + "/start")->find("init containers"), std::string::npos);
+  EXPECT_NE(os::ReadFile(pod_dir_ + "/rm")->find("mutable"), std::string::npos);
+  pod::AppStatus status = Status("main");
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_EQ(status.restarts, 0);
+}
+
+// The pause process of a shared pid namespace ends with its supervisor, however it dies.
+TEST_F(SupervisorTest, PauseProcessEndsWithTheSupervisor) {
+  manifest_.share_pid = true;
+  manifest_.apps.push_back(App("sleeper", {"/bin/sleep", "1000"}));
+  auto during = [this](Supervisor&, EventLoop&) {
+    (void)os::WriteFile(pod_dir_ + "/pause", std::to_string(ChildNamed("comet-pause")));
+    ::_exit(0);  // no Finish: as if killed
+  };
+  EXPECT_EQ(RunPod(during), 0) << output_;
+  auto pause = os::ReadFile(pod_dir_ + "/pause");
+  ASSERT_TRUE(pause);
+  pid_t pid = std::stoi(*pause);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(Ends(pid, std::chrono::seconds(5)));
 }
 
 }  // namespace

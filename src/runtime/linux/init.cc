@@ -189,6 +189,24 @@ void WaitForStart(const InitPlan& plan) noexcept {
   ::close(plan.exec_fifo_fd);
 }
 
+// Lets the runtime run its hooks, then receives the state fds the createContainer and
+// startContainer hooks read (-1 when there are none).
+void ReceiveHookStates(const InitPlan& plan, int* state_fd, int* start_state_fd) noexcept {
+  if (SyncSend(plan.sync_fd, SyncType::kRuntimeHooks, 0, -1) != 0) {
+    FailErrno(plan, "sync", "runtime hooks");
+  }
+  static SyncMessage message;
+  if (SyncReceive(plan.sync_fd, &message, state_fd) != 0 ||
+      message.type != SyncType::kRuntimeHooksDone) {
+    ::_exit(1);
+  }
+  // The state the startContainer hooks see ("created") follows as its own message.
+  if (message.value != 0 && (SyncReceive(plan.sync_fd, &message, start_state_fd) != 0 ||
+                             message.type != SyncType::kStartState)) {
+    ::_exit(1);
+  }
+}
+
 [[noreturn]] void RunInit(const InitPlan& plan) noexcept {
   if (::setsid() < 0) {
     FailErrno(plan, "setsid", "");
@@ -198,21 +216,9 @@ void WaitForStart(const InitPlan& plan) noexcept {
     Fail(plan, report);
   }
   SetUts(plan);
-  if (SyncSend(plan.sync_fd, SyncType::kRuntimeHooks, 0, -1) != 0) {
-    FailErrno(plan, "sync", "runtime hooks");
-  }
-  static SyncMessage message;
   int state_fd = -1;
-  if (SyncReceive(plan.sync_fd, &message, &state_fd) != 0 ||
-      message.type != SyncType::kRuntimeHooksDone) {
-    ::_exit(1);
-  }
-  // The state the startContainer hooks see ("created") follows as its own message.
   int start_state_fd = -1;
-  if (message.value != 0 && (SyncReceive(plan.sync_fd, &message, &start_state_fd) != 0 ||
-                             message.type != SyncType::kStartState)) {
-    ::_exit(1);
-  }
+  ReceiveHookStates(plan, &state_fd, &start_state_fd);
   RunContainerHooks(plan, plan.create_container_hooks, state_fd, "createContainer hook");
   if (plan.rootfs && ApplyPivot(*plan.rootfs, &report) != 0) {
     Fail(plan, report);
@@ -230,6 +236,14 @@ void WaitForStart(const InitPlan& plan) noexcept {
   }
   if (!PrepareFds(plan.process, &report)) {
     Fail(plan, report);
+  }
+  if (plan.exec_fifo_fd >= 0) {
+    // Init may wait for `start` indefinitely: keep only what the steps up to exec still use.
+    const int keep[] = {plan.sync_fd, plan.exec_fifo_fd, state_fd, start_state_fd, peer};
+    if (!CloseFdsExcept(plan.process, keep, static_cast<int>(sizeof(keep) / sizeof(keep[0])),
+                        &report)) {
+      Fail(plan, report);
+    }
   }
   bool seccomp_installed = false;
   if (plan.process.seccomp && plan.process.seccomp->needs_listener) {
@@ -251,6 +265,8 @@ void WaitForStart(const InitPlan& plan) noexcept {
   }
   if (plan.exec_fifo_fd >= 0) {
     g_runtime_gone = true;
+    // Nobody reads the sync socket any more (create has its kCreated); `start` may come late.
+    ::close(plan.sync_fd);
     WaitForStart(plan);
   }
   RunContainerHooks(plan, plan.start_container_hooks, start_state_fd, "startContainer hook");

@@ -187,6 +187,42 @@ bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept {
   return true;
 }
 
+bool CloseFdsExcept(const ProcessPlan& process, const int* keep, int count,
+                    ChildReport* report) noexcept {
+  constexpr int kMaxKeep = 8;
+  if (count > kMaxKeep) {
+    errno = EINVAL;
+    return Fail(report, "close fds", "too many fds to keep");
+  }
+  // Insertion sort into a fixed array: no allocation after fork.
+  unsigned int sorted[kMaxKeep] = {};
+  int kept = 0;
+  for (int i = 0; i < count; ++i) {
+    if (keep[i] < 0) {
+      continue;
+    }
+    auto fd = static_cast<unsigned int>(keep[i]);
+    int at = kept++;
+    for (; at > 0 && sorted[at - 1] > fd; --at) {
+      sorted[at] = sorted[at - 1];
+    }
+    sorted[at] = fd;
+  }
+  unsigned int next = 3U + static_cast<unsigned int>(process.preserve_fds);
+  for (int i = 0; i < kept; ++i) {
+    if (sorted[i] > next && ::syscall(SYS_close_range, next, sorted[i] - 1, 0U) != 0) {
+      return Fail(report, "close_range", "");
+    }
+    if (sorted[i] >= next) {
+      next = sorted[i] + 1;
+    }
+  }
+  if (::syscall(SYS_close_range, next, ~0U, 0U) != 0) {
+    return Fail(report, "close_range", "");
+  }
+  return true;
+}
+
 bool PrepareProcess(const ProcessPlan& process, int tty_peer, bool seccomp_installed,
                     ChildReport* report) noexcept {
   if (!ApplyLimits(process, report) || !ApplyTerminal(tty_peer, report)) {

@@ -13,6 +13,13 @@ namespace comet::runtime {
 // close_range or dup2 and no lowered RLIMIT_NOFILE can refuse the temporary fds.
 bool PrepareFds(const ProcessPlan& process, ChildReport* report) noexcept;
 
+// Really closes (not close-on-exec) every fd from 3 + preserve_fds up, except the `count` fds
+// in `keep` (-1 entries ignored, at most 8). Init calls it before it blocks on the exec fifo, so
+// that between create and start it holds none of its creator's fds (a pod supervisor's lock,
+// pipes and sockets would otherwise outlive the supervisor's crash in that window).
+bool CloseFdsExcept(const ProcessPlan& process, const int* keep, int count,
+                    ChildReport* report) noexcept;
+
 // Everything that can fail because of the config, done before `create` returns (as runc does):
 // keyring, rlimits, oom_score_adj, personality, terminal, seccomp unless it waits for
 // no_new_privs, credentials and capabilities, cwd, umask. `tty_peer` >= 0 becomes the

@@ -1,0 +1,88 @@
+// Fault injection: COMET_TEST_CRASH_AT=<step> makes stage0 (`comet run`) or the supervisor
+// SIGKILL itself at that step; `comet gc --grace-period=0s` (mark, then sweep) must then leave no
+// pod directory, mount, cgroup or process. Also a SIGKILL of a running supervisor.
+#include <signal.h>
+
+#include "e2e/pod/pod_fixture.h"
+
+namespace comet::e2e::pod {
+namespace {
+
+class CrashAt : public PodTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(CrashAt, GcCleansUpEverything) {
+  const std::string step = GetParam();
+  const std::string v = HostDir("v");
+  // Two apps with an empty and a memory volume, so that every kind of state exists.
+  ProcResult r = Comet({"run",
+                        "--volume=e,kind=empty",
+                        "--volume=m,kind=empty,medium=memory",
+                        "--volume=h,kind=host,source=" + v,
+                        "--mount=volume=e,target=/e",
+                        "--mount=volume=m,target=/m",
+                        "--mount=volume=h,target=/h",
+                        kImage,
+                        "--name=one",
+                        "--memory=64M",
+                        "--",
+                        "/bin/sh",
+                        "-c",
+                        "touch /h/one-started; sleep 3600",
+                        "---",
+                        kImage,
+                        "--name=two",
+                        "--",
+                        "/bin/sleep",
+                        "3600"},
+                       {.timeout = 60s, .env = {"COMET_TEST_CRASH_AT=" + step}});
+  EXPECT_EQ(r.signal, SIGKILL) << "the crash hook did not fire at " << step << ": " << r.Describe();
+  // A second pod that ran normally and exited: collected in the same sweep.
+  EXPECT_EQ(Comet({"run", kImage, "--", "/bin/true"}).exit_code, 0);
+  for (int i = 0; i < 2; ++i) {
+    ProcResult gc = Comet({"gc", "--grace-period=0s"}, {.timeout = 120s});
+    EXPECT_EQ(gc.exit_code, 0) << step << ": " << gc.Describe();
+  }
+  ExpectNothingLeft("crash at " + step + ", then gc");
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, CrashAt,
+                         ::testing::Values("embryo", "prepare", "manifest", "layers", "run",
+                                           "namespaces", "snapshot", "create", "started"),
+                         [](const ::testing::TestParamInfo<std::string>& step) {
+                           return step.param;
+                         });
+
+using Faults = PodTest;
+
+TEST_F(Faults, SupervisorKilledThenGc) {
+  const std::string uuid =
+      RunDetached({"--volume=m,kind=empty,medium=memory", "--mount=volume=m,target=/m", kImage,
+                   "--memory=64M", "--", "/bin/sleep", "3600"});
+  ASSERT_FALSE(uuid.empty());
+  const pid_t supervisor = static_cast<pid_t>(std::stoi("0" + Status(uuid)["pid"]));
+  ASSERT_GT(supervisor, 0);
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  EXPECT_TRUE(WaitUntil([&] { return ::kill(supervisor, 0) != 0; }, 5s));
+  // The lock died with it: the pod counts as exited.
+  EXPECT_TRUE(WaitUntil([&] { return Status(uuid)["state"] == "exited"; }, 5s));
+  for (int i = 0; i < 2; ++i) {
+    ProcResult gc = Comet({"gc", "--grace-period=0s"}, {.timeout = 120s});
+    EXPECT_EQ(gc.exit_code, 0) << gc.Describe();
+  }
+  ExpectNothingLeft("supervisor killed, then gc");
+}
+
+TEST_F(Faults, DetachedRunReportsASupervisorCrash) {
+  // With -d the supervisor's death before "ready" is reported by the waiting parent.
+  ProcResult r = Comet({"run", "-d", kImage, "--", "/bin/sleep", "3600"},
+                       {.timeout = 60s, .env = {"COMET_TEST_CRASH_AT=create"}});
+  EXPECT_EQ(r.exit_code, 254) << r.Describe();
+  EXPECT_FALSE(r.err.empty());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Comet({"gc", "--grace-period=0s"}, {.timeout = 120s}).exit_code, 0);
+  }
+  ExpectNothingLeft("run -d with the supervisor killed at create, then gc");
+}
+
+}  // namespace
+}  // namespace comet::e2e::pod
