@@ -288,19 +288,24 @@ TEST_F(StdioTest, CreatedInitHoldsNoCallerFd) {
     auto state = GetState(global_, "fds");
     CHILD_OK(state);
     std::string fd_dir = "/proc/" + std::to_string(state->pid) + "/fd";
-    std::vector<std::string> extra;
-    for (const auto& entry : fs::directory_iterator(fd_dir)) {
-      int fd = std::stoi(entry.path().filename().string());
-      std::error_code error;
-      std::string target = fs::read_symlink(entry.path(), error).string();
-      // 0-2 and the exec fifo (an O_PATH fd) are all init keeps while it waits for start.
-      if (fd > 2 && target.find("exec.fifo") == std::string::npos) {
-        extra.push_back(std::to_string(fd) + " -> " + target);
-      }
-    }
+    // Init closes its sync socket just after it reported "created", so Create may return a
+    // moment before: look again for up to 2 s before calling an fd held.
     std::string listed;
-    for (const std::string& line : extra) {
-      listed += line + "; ";
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      listed.clear();
+      for (const auto& entry : fs::directory_iterator(fd_dir)) {
+        int fd = std::stoi(entry.path().filename().string());
+        std::error_code error;
+        std::string target = fs::read_symlink(entry.path(), error).string();
+        // 0-2 and the exec fifo (an O_PATH fd) are all init keeps while it waits for start.
+        if (fd > 2 && target.find("exec.fifo") == std::string::npos) {
+          listed += std::to_string(fd) + " -> " + target + "; ";
+        }
+      }
+      if (listed.empty()) {
+        break;
+      }
+      ::usleep(10000);
     }
     CHILD_EQ(listed, std::string());
     // The write end's last holder is this process: closing it gives end of file at once.

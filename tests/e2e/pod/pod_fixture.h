@@ -54,6 +54,8 @@ class Background {
   ~Background();  // SIGKILLs the group when still running
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
+  Background(Background&&) = delete;
+  Background& operator=(Background&&) = delete;
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::string Output() const;
   // Exit code (or -signal) once exited within `timeout`; nullopt-like INT32_MIN when still running.
@@ -75,6 +77,8 @@ class PtyProcess {
   ~PtyProcess();
   PtyProcess(const PtyProcess&) = delete;
   PtyProcess& operator=(const PtyProcess&) = delete;
+  PtyProcess(PtyProcess&&) = delete;
+  PtyProcess& operator=(PtyProcess&&) = delete;
   [[nodiscard]] bool started() const { return pid_ > 0; }
   void Write(const std::string& data);
   // Reads until `needle` appears in everything read so far or `timeout` passes.
