@@ -33,7 +33,7 @@ class Daemonless : public PodTest {
       if (name.find_first_not_of("0123456789") != std::string::npos) {
         continue;
       }
-      const pid_t pid = static_cast<pid_t>(std::stoi(name));
+      const auto pid = static_cast<pid_t>(std::stoi(name));
       std::string exe = ExeOf(pid);
       const std::string deleted = " (deleted)";
       if (exe.size() > deleted.size() &&

@@ -61,12 +61,13 @@ TEST_F(Interact, AttachWithoutStdinSeesOutputAndStdinReachesTheApp) {
 
 TEST_F(Interact, ExecAndEnterShareTheAppsCgroupAndCaps) {
   const std::string v = HostDir("v");
+  const std::string script =
+      "cat /proc/self/cgroup > /v/cgroup; grep CapEff /proc/self/status > /v/caps; "
+      "grep CapBnd /proc/self/status > /v/bnd; readlink /proc/self/ns/mnt > /v/mnt; "
+      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
   const std::string uuid =
       RunDetached({"--volume=v,kind=host,source=" + v, "--mount=volume=v,target=/v", kImage,
-                   "--caps-remove=CAP_NET_RAW,SYS_CHROOT", "--", "/bin/sh", "-c",
-                   "cat /proc/self/cgroup > /v/cgroup; grep CapEff /proc/self/status > /v/caps; "
-                   "grep CapBnd /proc/self/status > /v/bnd; readlink /proc/self/ns/mnt > /v/mnt; "
-                   "trap 'exit 0' TERM; while true; do sleep 0.2; done"});
+                   "--caps-remove=CAP_NET_RAW,SYS_CHROOT", "--", "/bin/sh", "-c", script});
   ASSERT_FALSE(uuid.empty());
   ASSERT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(v + "/mnt").empty(); }));
 
@@ -114,12 +115,13 @@ TEST_F(Interact, ExecAndEnterShareTheAppsCgroupAndCaps) {
 
 TEST_F(Interact, LogsTailSinceFollowAndTimestamps) {
   const std::string v = HostDir("v");
+  const std::string script =
+      "for i in 1 2 3 4 5; do echo line-$i; done; "
+      "while [ ! -e /v/go ]; do sleep 0.05; done; echo late-line; "
+      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
   const std::string uuid =
       RunDetached({"--volume=v,kind=host,source=" + v, "--mount=volume=v,target=/v", kImage, "--",
-                   "/bin/sh", "-c",
-                   "for i in 1 2 3 4 5; do echo line-$i; done; "
-                   "while [ ! -e /v/go ]; do sleep 0.05; done; echo late-line; "
-                   "trap 'exit 0' TERM; while true; do sleep 0.2; done"});
+                   "/bin/sh", "-c", script});
   ASSERT_FALSE(uuid.empty());
   ASSERT_TRUE(WaitUntil([&] { return Contains(ReadFileOrEmpty(LogFile(uuid, kApp)), "line-5"); }))
       << ReadFileOrEmpty(LogFile(uuid, kApp));

@@ -29,27 +29,29 @@ int Count(const std::string& text, const std::string& needle) {
 
 TEST_F(MultiApp, AppsShareLoopbackIpcAndHostname) {
   const std::string v = HostDir("shared");
+  const std::string server_script =
+      "for ns in ipc net uts; do readlink /proc/self/ns/$ns > /shared/server-$ns; done; "
+      // busybox nc -l may quit at its stdin's EOF (/dev/null) before it read the
+      // connection: listen again until something arrived.
+      "hostname > /shared/server-host; "
+      "until [ -s /shared/received ]; do nc -l -p 7777 > /shared/received; done; "
+      "echo done > /shared/server-done; sleep 3600";
+  const std::string client_script =
+      "for ns in ipc net uts; do readlink /proc/self/ns/$ns > /shared/client-$ns; done; "
+      "hostname > /shared/client-host; i=0; "
+      "until [ -e /shared/server-done ]; do echo hello-over-loopback | nc 127.0.0.1 7777; "
+      "i=$((i+1)); [ $i -gt 100 ] && exit 9; sleep 0.1; done; sleep 3600";
   const std::string uuid = RunDetached(
       {"--net=none", "--hostname=podhost", "--volume=shared,kind=host,source=" + v,
        "--mount=volume=shared,target=/shared", kImage, "--name=server", "--", "/bin/sh", "-c",
-       "for ns in ipc net uts; do readlink /proc/self/ns/$ns > /shared/server-$ns; done; "
-       // busybox nc -l may quit at its stdin's EOF (/dev/null) before it read the
-       // connection: listen again until something arrived.
-       "hostname > /shared/server-host; "
-       "until [ -s /shared/received ]; do nc -l -p 7777 > /shared/received; done; "
-       "echo done > /shared/server-done; sleep 3600",
-       "---", kImage, "--name=client", "--", "/bin/sh", "-c",
-       "for ns in ipc net uts; do readlink /proc/self/ns/$ns > /shared/client-$ns; done; "
-       "hostname > /shared/client-host; i=0; "
-       "until [ -e /shared/server-done ]; do echo hello-over-loopback | nc 127.0.0.1 7777; "
-       "i=$((i+1)); [ $i -gt 100 ] && exit 9; sleep 0.1; done; sleep 3600"});
+       server_script, "---", kImage, "--name=client", "--", "/bin/sh", "-c", client_script});
   ASSERT_FALSE(uuid.empty());
   EXPECT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(v + "/server-done").empty(); }))
       << "the server never got a connection; received: " << ReadFileOrEmpty(v + "/received");
   EXPECT_EQ(ReadFileOrEmpty(v + "/received"), "hello-over-loopback\n");
   for (const std::string ns : {"ipc", "net", "uts"}) {
-    const std::string server = Trim(ReadFileOrEmpty(v + "/server-" + ns));
-    const std::string client = Trim(ReadFileOrEmpty(v + "/client-" + ns));
+    const std::string server = Trim(ReadFileOrEmpty(std::string(v).append("/server-").append(ns)));
+    const std::string client = Trim(ReadFileOrEmpty(std::string(v).append("/client-").append(ns)));
     EXPECT_FALSE(server.empty()) << ns;
     EXPECT_EQ(server, client) << ns << " namespace not shared";
     EXPECT_NE(server, NsOfSelf(ns)) << ns << " namespace is the host's";
@@ -175,15 +177,17 @@ TEST_F(MultiApp, RestartPolicies) {
 // a start takes, which a loaded machine stretches: the bounds allow for it); the app starts
 // after the init container's success.
 TEST_F(MultiApp, InitContainerRetriesWithDoublingBackOff) {
-  const std::string uuid = RunDetached(
-      {"--volume=work,kind=empty", "--mount=volume=work,target=/work", kImage, "--name=setup",
-       "--init", "--restart=OnFailure", "--", "/bin/sh", "-c",
-       "echo x >> /work/count; [ $(wc -l < /work/count) -ge 4 ] || exit 1; "
-       "echo ready > /work/init-done",
-       "---", kImage, "--name=main", "--", "/bin/sh", "-c",
-       "cat /work/init-done > /work/main-saw; cat /work/count | wc -l > /work/main-count; "
-       "trap 'exit 0' TERM; while true; do sleep 0.2; done"},
-      {.timeout = 60s, .env = {"COMET_BACKOFF_BASE_MS=500"}});
+  const std::string setup_script =
+      "echo x >> /work/count; [ $(wc -l < /work/count) -ge 4 ] || exit 1; "
+      "echo ready > /work/init-done";
+  const std::string main_script =
+      "cat /work/init-done > /work/main-saw; cat /work/count | wc -l > /work/main-count; "
+      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+  const std::string uuid =
+      RunDetached({"--volume=work,kind=empty", "--mount=volume=work,target=/work", kImage,
+                   "--name=setup", "--init", "--restart=OnFailure", "--", "/bin/sh", "-c",
+                   setup_script, "---", kImage, "--name=main", "--", "/bin/sh", "-c", main_script},
+                  {.timeout = 60s, .env = {"COMET_BACKOFF_BASE_MS=500"}});
   ASSERT_FALSE(uuid.empty());
   // run -d returns once the apps started, so after the init container's success.
   nlohmann::json setup = AppStatus(uuid, "setup");

@@ -40,7 +40,7 @@ void BuildBusybox() {
   }
   auto dir = os::TempDir::Create("comet-pod-e2e-image-");
   if (!dir) {
-    std::fprintf(stderr, "temp dir: %s\n", dir.error().ToString().c_str());
+    (void)std::fprintf(stderr, "temp dir: %s\n", dir.error().ToString().c_str());
     std::abort();
   }
   ::chmod(dir->path().c_str(), 0755);
@@ -62,7 +62,7 @@ tar --numeric-owner --owner=0 --group=0 -C tree -cf busybox.tar .
 )";
   ProcResult r = Exec({"/bin/sh", "-c", script, "sh", dir->path()});
   if (r.exit_code != 0) {
-    std::fprintf(stderr, "building the busybox image: %s\n", r.Describe().c_str());
+    (void)std::fprintf(stderr, "building the busybox image: %s\n", r.Describe().c_str());
     std::abort();
   }
   ImageDir() = std::make_unique<os::TempDir>(std::move(*dir));
@@ -73,11 +73,11 @@ std::atomic<int> g_counter{0};
 }  // namespace
 
 const std::string& CometBinary() {
-  static const std::string binary = [] {
+  static const std::string kBinary = [] {
     const char* env = std::getenv("COMET");  // NOLINT(concurrency-mt-unsafe)
     return std::string(env != nullptr && *env != '\0' ? env : COMET_BINARY_DEFAULT);
   }();
-  return binary;
+  return kBinary;
 }
 
 std::string SupervisorBinary() {
@@ -90,14 +90,14 @@ std::string SupervisorBinary() {
 
 const std::string& BusyboxTree() {
   BuildBusybox();
-  static const std::string path = ImageDir()->path() + "/tree";
-  return path;
+  static const std::string kPath = ImageDir()->path() + "/tree";
+  return kPath;
 }
 
 const std::string& BusyboxTarball() {
   BuildBusybox();
-  static const std::string path = ImageDir()->path() + "/busybox.tar";
-  return path;
+  static const std::string kPath = ImageDir()->path() + "/busybox.tar";
+  return kPath;
 }
 
 std::map<std::string, std::string> ParseKv(const std::string& text) {
@@ -112,9 +112,9 @@ std::map<std::string, std::string> ParseKv(const std::string& text) {
 }
 
 int64_t ParseRfc3339Nanos(const std::string& text) {
-  static const std::regex re(R"(^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.(\d{1,9}))?Z$)");
+  static const std::regex kRe(R"(^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.(\d{1,9}))?Z$)");
   std::smatch m;
-  if (!std::regex_match(text, m, re)) {
+  if (!std::regex_match(text, m, kRe)) {
     return -1;
   }
   struct tm tm {};
@@ -178,11 +178,13 @@ Background::Background(const std::vector<std::string>& argv, const std::vector<s
   }
   env_storage.insert(env_storage.end(), env.begin(), env.end());
   std::vector<char*> c_argv;
+  c_argv.reserve(args.size() + 1);
   for (auto& a : args) {
     c_argv.push_back(a.data());
   }
   c_argv.push_back(nullptr);
   std::vector<char*> c_env;
+  c_env.reserve(env_storage.size() + 1);
   for (auto& e : env_storage) {
     c_env.push_back(e.data());
   }
@@ -244,11 +246,13 @@ PtyProcess::PtyProcess(const std::vector<std::string>& argv, const std::vector<s
   }
   env_storage.insert(env_storage.end(), env.begin(), env.end());
   std::vector<char*> c_argv;
+  c_argv.reserve(args.size() + 1);
   for (auto& a : args) {
     c_argv.push_back(a.data());
   }
   c_argv.push_back(nullptr);
   std::vector<char*> c_env;
+  c_env.reserve(env_storage.size() + 1);
   for (auto& e : env_storage) {
     c_env.push_back(e.data());
   }
@@ -277,7 +281,7 @@ PtyProcess::~PtyProcess() {
   }
 }
 
-void PtyProcess::Write(const std::string& data) {
+void PtyProcess::Write(const std::string& data) const {
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(master_, data.data() + done, data.size() - done);
@@ -377,7 +381,7 @@ void PodTest::TearDown() {
     }
   }
   for (const std::string& cg : PodCgroups()) {
-    if (cgroups_before_.count(cg) == 0) {
+    if (!cgroups_before_.contains(cg)) {
       // rmdir(2) removes a cgroup without processes (its files do not count).
       (void)Exec({"find", cg, "-depth", "-type", "d", "-exec", "rmdir", "{}", "+"});
     }
@@ -419,9 +423,9 @@ std::string PodTest::RunDetached(const std::vector<std::string>& args, ProcOptio
   ProcResult r = Comet(full, std::move(options));
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   const std::string uuid = Trim(r.out);
-  static const std::regex re("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
-  EXPECT_TRUE(std::regex_match(uuid, re)) << "run -d printed: " << r.out;
-  return r.exit_code == 0 && std::regex_match(uuid, re) ? uuid : "";
+  static const std::regex kRe("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  EXPECT_TRUE(std::regex_match(uuid, kRe)) << "run -d printed: " << r.out;
+  return r.exit_code == 0 && std::regex_match(uuid, kRe) ? uuid : "";
 }
 
 std::map<std::string, std::string> PodTest::Status(const std::string& uuid) {
@@ -510,11 +514,15 @@ std::vector<pid_t> PodTest::MarkedProcesses() const {
   return pids;
 }
 
-std::vector<std::string> PodTest::MountsUnder(const std::string& prefix) const {
+std::vector<std::string> PodTest::MountsUnder(const std::string& prefix) {
   std::vector<std::string> mounts;
   for (const std::string& line : Lines(ReadFileOrEmpty("/proc/self/mountinfo"))) {
     std::stringstream in(line);
-    std::string id, parent, devno, root, point;
+    std::string id;
+    std::string parent;
+    std::string devno;
+    std::string root;
+    std::string point;
     in >> id >> parent >> devno >> root >> point;
     if (point == prefix || point.rfind(prefix + "/", 0) == 0) {
       mounts.push_back(point);
@@ -572,7 +580,7 @@ std::string PodTest::FindCgroupDir(const std::string& controller, const std::str
       it.disable_recursion_pending();
       continue;
     }
-    const std::string path = it->path().string();
+    std::string path = it->path().string();
     if (path.size() > relative.size() &&
         path.compare(path.size() - relative.size(), relative.size(), relative) == 0) {
       return path;
@@ -618,7 +626,7 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
       [&] {
         leaked.clear();
         for (const std::string& cg : PodCgroups()) {
-          if (cgroups_before_.count(cg) == 0) {
+          if (!cgroups_before_.contains(cg)) {
             leaked.insert(cg);
           }
         }
@@ -630,7 +638,7 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
 }
 
 std::string PodTest::HostDir(const std::string& name) {
-  const std::string path = tmp_->path() + "/" + name;
+  std::string path = tmp_->path() + "/" + name;
   std::error_code ec;
   fs::create_directories(path, ec);
   ::chmod(path.c_str(), 0777);

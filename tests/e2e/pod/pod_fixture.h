@@ -80,7 +80,7 @@ class PtyProcess {
   PtyProcess(PtyProcess&&) = delete;
   PtyProcess& operator=(PtyProcess&&) = delete;
   [[nodiscard]] bool started() const { return pid_ > 0; }
-  void Write(const std::string& data);
+  void Write(const std::string& data) const;
   // Reads until `needle` appears in everything read so far or `timeout` passes.
   bool ReadUntil(const std::string& needle, std::chrono::milliseconds timeout);
   [[nodiscard]] const std::string& transcript() const { return transcript_; }
@@ -125,7 +125,7 @@ class PodTest : public ::testing::Test {
   // Processes (not this one) whose environment holds this test's marker.
   std::vector<pid_t> MarkedProcesses() const;
   // Mount points below this test's temp dir in /proc/self/mountinfo.
-  std::vector<std::string> MountsUnder(const std::string& prefix) const;
+  static std::vector<std::string> MountsUnder(const std::string& prefix);
   // Every "<hierarchy>/.../comet/pod-<uuid>" cgroup dir on this machine.
   static std::set<std::string> PodCgroups();
   // The cgroup dir of `relative` ("/comet/pod-<uuid>/<app>") in the v1 `controller` hierarchy,

@@ -35,10 +35,11 @@ TEST_F(RootlessPod, RunInTheForeground) {
 }
 
 TEST_F(RootlessPod, DetachedListStatusLogsExecStop) {
+  const std::string script =
+      "echo started > /e/flag; echo hello-rootless; "
+      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
   const std::string uuid = RunDetached({"--volume=e,kind=empty", "--mount=volume=e,target=/e",
-                                        kImage, "--", "/bin/sh", "-c",
-                                        "echo started > /e/flag; echo hello-rootless; "
-                                        "trap 'exit 0' TERM; while true; do sleep 0.2; done"});
+                                        kImage, "--", "/bin/sh", "-c", script});
   ASSERT_FALSE(uuid.empty());
   auto status = Status(uuid);
   EXPECT_EQ(status["state"], "running");

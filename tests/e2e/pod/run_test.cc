@@ -26,9 +26,9 @@ TEST_F(RunForeground, ExitCodeOutputAndCriLogs) {
   // The log file is CRI format, one record per line.
   const std::string log = ReadFileOrEmpty(LogFile(uuid, kApp));
   ASSERT_FALSE(log.empty()) << "no log at " << LogFile(uuid, kApp);
-  static const std::regex record(R"(^\S+ (stdout|stderr) (P|F) .*$)");
+  static const std::regex kRecord(R"(^\S+ (stdout|stderr) (P|F) .*$)");
   for (const std::string& line : Lines(log)) {
-    EXPECT_TRUE(std::regex_match(line, record)) << "not a CRI record: " << line;
+    EXPECT_TRUE(std::regex_match(line, kRecord)) << "not a CRI record: " << line;
     EXPECT_TRUE(LooksLikeRfc3339(line.substr(0, line.find(' ')))) << line;
   }
   EXPECT_TRUE(Contains(log, " stdout F out-line\n")) << log;

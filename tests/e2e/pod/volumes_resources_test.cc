@@ -20,14 +20,15 @@ TEST_F(Volumes, HostVolumesReadWriteAndReadOnly) {
   WriteFileOrDie(rw + "/in", "to-the-app\n");
   WriteFileOrDie(ro + "/data", "read-only-data\n");
   WriteFileOrDie(short_ro + "/data", "short-data\n");
-  ProcResult r = Comet(
-      {"run", "--volume=rw,kind=host,source=" + rw, "--volume=ro,kind=host,source=" + ro,
-       "--volume", short_ro + ":/short:ro", "--mount=volume=rw,target=/rw", kImage,
-       "--mount=volume=ro,target=/ro,readOnly=true", "--", "/bin/sh", "-c",
-       "cat /rw/in > /rw/out; "
-       "if echo x > /ro/try 2>/dev/null; then echo ro-writable; else echo ro-refused; fi; "
-       "if echo x > /short/try 2>/dev/null; then echo short-writable; else echo short-refused; "
-       "fi; cat /ro/data /short/data"});
+  const std::string script =
+      "cat /rw/in > /rw/out; "
+      "if echo x > /ro/try 2>/dev/null; then echo ro-writable; else echo ro-refused; fi; "
+      "if echo x > /short/try 2>/dev/null; then echo short-writable; else echo short-refused; "
+      "fi; cat /ro/data /short/data";
+  ProcResult r =
+      Comet({"run", "--volume=rw,kind=host,source=" + rw, "--volume=ro,kind=host,source=" + ro,
+             "--volume", short_ro + ":/short:ro", "--mount=volume=rw,target=/rw", kImage,
+             "--mount=volume=ro,target=/ro,readOnly=true", "--", "/bin/sh", "-c", script});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(ReadFileOrEmpty(rw + "/out"), "to-the-app\n");
   EXPECT_TRUE(Contains(r.out, "ro-refused")) << r.out;
@@ -39,16 +40,18 @@ TEST_F(Volumes, HostVolumesReadWriteAndReadOnly) {
 }
 
 TEST_F(Volumes, EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs) {
-  ProcResult r = Comet(
-      {"run", "--volume=shared,kind=empty,mode=0750",
-       "--volume=mem,kind=empty,medium=memory,size=8M", "--mount=volume=shared,target=/shared",
-       "--mount=volume=mem,target=/mem", kImage, "--name=writer", "--", "/bin/sh", "-c",
-       "echo from-writer > /shared/msg; echo mem-data > /mem/x; "
-       "echo writer-mode=$(stat -c %a /shared); grep ' /mem ' /proc/mounts",
-       "---", kImage, "--name=reader", "--", "/bin/sh", "-c",
-       "i=0; until [ -e /shared/msg ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done; "
-       "echo reader-got=$(cat /shared/msg); "
-       "grep -q ' /shared ' /proc/mounts && echo reader-has-shared"});
+  const std::string writer_script =
+      "echo from-writer > /shared/msg; echo mem-data > /mem/x; "
+      "echo writer-mode=$(stat -c %a /shared); grep ' /mem ' /proc/mounts";
+  const std::string reader_script =
+      "i=0; until [ -e /shared/msg ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done; "
+      "echo reader-got=$(cat /shared/msg); "
+      "grep -q ' /shared ' /proc/mounts && echo reader-has-shared";
+  ProcResult r = Comet({"run", "--volume=shared,kind=empty,mode=0750",
+                        "--volume=mem,kind=empty,medium=memory,size=8M",
+                        "--mount=volume=shared,target=/shared", "--mount=volume=mem,target=/mem",
+                        kImage, "--name=writer", "--", "/bin/sh", "-c", writer_script, "---",
+                        kImage, "--name=reader", "--", "/bin/sh", "-c", reader_script});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(Contains(r.out, "reader-got=from-writer")) << r.out;
   EXPECT_TRUE(Contains(r.out, "writer-mode=750")) << r.out;
@@ -61,11 +64,12 @@ TEST_F(Volumes, EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs) {
 }
 
 TEST_F(Volumes, ReadOnlyRootfsAndWorkingDirAndUser) {
+  const std::string script =
+      "echo pwd=$(pwd) id=$(id -u):$(id -g); "
+      "if touch /etc/x 2>/dev/null; then echo root-writable; "
+      "else echo root-refused; fi";
   ProcResult r = Comet({"run", kImage, "--readonly-rootfs", "--working-dir=/tmp", "--user=65534",
-                        "--group=65534", "--", "/bin/sh", "-c",
-                        "echo pwd=$(pwd) id=$(id -u):$(id -g); "
-                        "if touch /etc/x 2>/dev/null; then echo root-writable; "
-                        "else echo root-refused; fi"});
+                        "--group=65534", "--", "/bin/sh", "-c", script});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(Contains(r.out, "pwd=/tmp id=65534:65534")) << r.out;
   EXPECT_TRUE(Contains(r.out, "root-refused")) << r.out;
