@@ -285,14 +285,28 @@ void ReceiveHookStates(const InitPlan& plan, int* state_fd, int* start_state_fd)
 void RunIntermediate(const InitPlan& plan) noexcept {
   ResetSignals();
   JoinAndUnshare(plan);
+  // Init must not speak on the sync socket before its pid is announced: the runtime keys every
+  // later message on that pid, and on a loaded machine init could otherwise report "created"
+  // before this process got to send it. Init waits for the gate's end of file.
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0) {
+    FailErrno(plan, "pipe2", "init gate");
+  }
   pid_t init = ::fork();
   if (init < 0) {
     FailErrno(plan, "fork", "container init");
   }
   if (init == 0) {
+    ::close(gate[1]);
+    char byte = 0;
+    while (::read(gate[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    ::close(gate[0]);
     RunInit(plan);
   }
+  ::close(gate[0]);
   SyncSend(plan.sync_fd, SyncType::kInitPid, init, -1);
+  ::close(gate[1]);
   ::_exit(0);
 }
 

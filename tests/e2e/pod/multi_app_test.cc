@@ -219,7 +219,8 @@ TEST_F(MultiApp, InitContainerRetriesWithDoublingBackOff) {
   EXPECT_EQ(setup["restarts"], 3);
 
   const std::string volume = PodPath(uuid) + "/volumes/work";
-  EXPECT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(volume + "/main-saw").empty(); }, 10s));
+  // main-count is written after main-saw: wait for the later one.
+  EXPECT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(volume + "/main-count").empty(); }, 10s));
   EXPECT_EQ(ReadFileOrEmpty(volume + "/main-saw"), "ready\n");
   EXPECT_EQ(Trim(ReadFileOrEmpty(volume + "/main-count")), "4");
   nlohmann::json main_status = AppStatus(uuid, "main");
