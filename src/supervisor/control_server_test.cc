@@ -396,6 +396,11 @@ TEST_F(ControlServerTest, AttachClientsPerAppAreBounded) {
 // accept(2) failing with EMFILE leaves the connection in the backlog and the listener readable:
 // the server must not spin on it, and must serve the connection once fds are back.
 TEST_F(ControlServerTest, AcceptOutOfFdsDoesNotSpin) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's type checks read /proc/self/maps: with every fd taken they report false errors
+  // ("invalid vptr", "memory cannot be printed"). The Debug workflow runs this test.
+  GTEST_SKIP() << "exhausting fds confuses the sanitizers' runtime";
+#endif
   auto fd = pod::ConnectControl(dir_->path());
   ASSERT_TRUE(fd);
   pod::ControlRequest start;
