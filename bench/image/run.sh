@@ -9,29 +9,16 @@
 # the ext4 disk; results are disk-bound, so say which disk numbers come from).
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/../lib.sh"
 rounds=3 layers=5 mb=40
-while (($#)); do
-  case $1 in
-    --rounds) rounds=$2; shift ;;
-    --layers) layers=$2; shift ;;
-    --mb-per-layer) mb=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift
-done
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-die() { echo "run.sh: $*" >&2; exit 1; }
-[[ $(id -u) -eq 0 ]] || die "run as root (umoci and comet keep file ownership)"
-for tool in docker-registry skopeo umoci python3; do
-  command -v $tool >/dev/null || die "$tool is missing (scripts/install-deps.sh)"
-done
-# shellcheck disable=SC2012 # newest by mtime; the paths are ours
-comet=${COMET:-$(ls -t "$repo"/build/*/src/cmd/comet 2>/dev/null | head -1 || true)}
-[[ -n $comet && -x $comet ]] || die "comet not found; build it or set COMET"
+bench_parse_args 2,10 rounds=rounds layers=layers mb-per-layer=mb -- "$@"
+bench_require_root "umoci and comet keep file ownership"
+bench_require_tools docker-registry skopeo umoci python3
+bench_find_comet
 echo "run.sh: comet = $comet"
 
-tmp=$(mktemp -d "${BENCH_TMP:-/var/tmp}/comet-bench-image-XXXXXX")
+bench_make_tmp image
 registry_pid=
 cleanup() {
   [[ -z $registry_pid ]] || kill "$registry_pid" 2>/dev/null || true

@@ -9,70 +9,36 @@
 # Environment: COMET (default: the newest build/*/src/cmd/comet), BENCH_TMP (default /var/tmp).
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/../lib.sh"
 pods=100
-while (($#)); do
-  case $1 in
-    --pods) pods=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift
-done
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-die() { echo "run.sh: $*" >&2; exit 1; }
-[[ $(id -u) -eq 0 ]] || die "run as root"
-# shellcheck disable=SC2012 # newest by mtime; the paths are ours
-comet=${COMET:-$(ls -t "$repo"/build/*/src/cmd/comet 2>/dev/null | head -1 || true)}
-[[ -n $comet && -x $comet ]] || die "comet not found; build it or set COMET"
-have_podman=1
-if ! command -v podman >/dev/null || ! command -v conmon >/dev/null; then have_podman=0; echo "run.sh: podman/conmon missing: comet only"; fi
-
-# podman's crun refuses hybrid cgroups while hugetlb sits on the v2 tree (with-hugetlb-v1.sh).
-if ((have_podman)) && [[ -z ${COMET_BENCH_WRAPPED:-} ]]; then
-  export COMET_BENCH_WRAPPED=1
-  exec "$repo/tests/e2e/with-hugetlb-v1.sh" "$0" --pods "$pods"
+bench_parse_args 2,10 pods=pods -- "$@"
+bench_require_root "comet runs rootful pods"
+bench_find_comet
+bench_check_podman "comet only"
+# podman's crun refuses hybrid cgroups while hugetlb sits on the v2 tree.
+if ((have_podman)); then
+  bench_rerun_with_hugetlb_v1 "$@"
 fi
 echo "run.sh: comet = $comet, $pods pods"
 
-tmp=$(mktemp -d "${BENCH_TMP:-/var/tmp}/comet-bench-pod-density-XXXXXX")
-had_var_lib_containers=; [[ -e /var/lib/containers ]] && had_var_lib_containers=1
-cgroups_before=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null || true)
+bench_make_tmp pod-density
+podman_host_note
 C() { "$comet" --dir "$tmp/comet" "$@"; }
-P() {
-  podman --root "$tmp/podman" --runroot "$tmp/podman-run" --storage-driver overlay \
-    --cgroup-manager cgroupfs --events-backend file --tmpdir "$tmp/libpod-tmp" "$@"
-}
 cleanup() {
   trap - EXIT INT TERM
   # Best effort: every step runs whatever the previous one did.
   set +e +o pipefail
   echo "run.sh: cleaning up"
-  if [[ -d $tmp/comet ]]; then
-    # Stop in parallel batches: each stop waits for its pod.
-    C list --full --no-legend 2>/dev/null | awk '$0 ~ /running/ {print $1}' | sort -u |
-      xargs -r -n 10 -P 4 "$comet" --dir "$tmp/comet" stop --force >/dev/null 2>&1 || true
-    C gc --grace-period=0s >/dev/null 2>&1 || true
-    C gc --grace-period=0s >/dev/null 2>&1 || true
-  fi
-  if ((have_podman)) && [[ -d $tmp/podman ]]; then
-    P rm --all --force --time 0 >/dev/null 2>&1 || true
-    P system reset --force >/dev/null 2>&1 || true
-  fi
-  if [[ -z $cgroups_before ]]; then
-    for d in /sys/fs/cgroup/*/libpod_parent; do
-      [[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
-  fi
-  [[ -n $had_var_lib_containers ]] || rm -rf /var/lib/containers
-  grep -o " ${tmp}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  rm -rf "$tmp"
+  bench_comet_cleanup
+  bench_podman_cleanup
+  podman_host_cleanup
+  bench_remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$repo/scripts/make-bundle.sh" "$tmp/bundle" -- /bin/true >/dev/null
-tar --numeric-owner -C "$tmp/bundle/rootfs" -cf "$tmp/rootfs.tar" .
-C image import --format rootfs --name bench/busybox:1 "$tmp/rootfs.tar" >/dev/null
+bench_comet_image
 
 # smaps NAME PID...: one line per pid "rss pss private shared" (KiB), to $tmp/NAME.mem.
 smaps() {
@@ -101,19 +67,7 @@ done <"$tmp/comet.uuids"
 smaps comet "${pids[@]}"
 
 if ((have_podman)); then
-  cat >"$tmp/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$tmp/events.log"
-EOF
-  export CONTAINERS_CONF=$tmp/containers.conf
-  printf 'unqualified-search-registries = []\n' >"$tmp/registries.conf"
-  export CONTAINERS_REGISTRIES_CONF=$tmp/registries.conf
-  P import --quiet "$tmp/rootfs.tar" localhost/bench-busybox:1 >/dev/null
+  bench_podman_setup
   echo "run.sh: starting $pods podman containers"
   start=$(date +%s%N)
   for ((i = 0; i < pods; i++)); do

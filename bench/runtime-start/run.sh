@@ -7,25 +7,15 @@
 # Environment: COMET_RUNTIME (default: the newest build/*/src/cmd/comet-runtime).
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/../lib.sh"
 rounds=4 runs=10 warmup=3
-while (($#)); do
-  case $1 in
-    --rounds) rounds=$2; shift ;;
-    --runs) runs=$2; shift ;;
-    --warmup) warmup=$2; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift
-done
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-die() { echo "run.sh: $*" >&2; exit 1; }
-[[ $(id -u) -eq 0 ]] || die "run as root (the runtimes create cgroups and namespaces)"
-command -v hyperfine >/dev/null || die "hyperfine is missing (scripts/install-deps.sh)"
+bench_parse_args 2,8 rounds=rounds runs=runs warmup=warmup -- "$@"
+bench_require_root "the runtimes create cgroups and namespaces"
+bench_require_tools hyperfine
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (package time; scripts/install-deps.sh)"
 
-# shellcheck disable=SC2012 # newest by mtime; the paths are ours
-comet=${COMET_RUNTIME:-$(ls -t "$repo"/build/*/src/cmd/comet-runtime 2>/dev/null | head -1 || true)}
+comet=${COMET_RUNTIME:-$(bench_newest_binary comet-runtime)}
 declare -A bin=()
 [[ -n $comet && -x $comet ]] && bin[comet]=$comet || echo "run.sh: comet-runtime not found; set COMET_RUNTIME (measuring the peers only)"
 for peer in crun runc; do
@@ -38,9 +28,8 @@ for n in comet crun runc; do [[ -n ${bin[$n]:-} ]] && names+=("$n"); done
 
 # crun 1.8 refuses hybrid cgroups while hugetlb sits on the v2 tree; run everything (all
 # runtimes alike) inside the namespace that with-hugetlb-v1.sh sets up.
-if [[ -n ${bin[crun]:-} && -z ${COMET_BENCH_WRAPPED:-} ]]; then
-  export COMET_BENCH_WRAPPED=1
-  exec "$repo/tests/e2e/with-hugetlb-v1.sh" "$0" --rounds "$rounds" --runs "$runs" --warmup "$warmup"
+if [[ -n ${bin[crun]:-} ]]; then
+  bench_rerun_with_hugetlb_v1 "$@"
 fi
 
 [[ -z ${bin[comet]:-} ]] || echo "run.sh: comet-runtime = ${bin[comet]}"
@@ -58,18 +47,14 @@ trap cleanup EXIT
 
 # One command per runtime; `$$` (the shell hyperfine starts per run) makes each id unique.
 cmd() { echo "${bin[$1]} --root $tmp/state-$1 run --bundle $tmp/bundle b-$1-\$\$"; }
+cmds=()
 for n in "${names[@]}"; do
   mkdir -p "$tmp/state-$n"
+  cmds+=("$(cmd "$n")")
   out=$(sh -c "$(cmd "$n")" 2>&1) || die "$n cannot run the bundle: $out"
 done
 
-for ((r = 0; r < rounds; r++)); do
-  order=("${names[@]:r % ${#names[@]}}" "${names[@]:0:r % ${#names[@]}}")
-  args=()
-  for n in "${order[@]}"; do args+=(--command-name "$n" "$(cmd "$n")"); done
-  hyperfine --style basic --warmup "$warmup" --runs "$runs" \
-    --export-json "$tmp/round-$r.json" "${args[@]}" >/dev/null
-done
+bench_hyperfine_rounds
 
 # Peak RSS (KiB) over a few runs of each runtime, as GNU time reports it (the largest of the
 # runtime process and the children it waited for).

@@ -65,6 +65,22 @@ std::optional<unsigned long long> ParseUint(std::string_view text) {
   return value;
 }
 
+std::string Printable(std::string_view text, size_t max_chars) {
+  std::string out;
+  for (char c : text.substr(0, max_chars)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+  }
+  if (text.size() > max_chars) {
+    out += "...";
+  }
+  return out;
+}
+
 std::string JsonQuote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {

@@ -24,6 +24,10 @@ std::optional<unsigned long long> ParseUint(std::string_view text);
 // A JSON string literal, quotes included.
 std::string JsonQuote(std::string_view text);
 
+// `text` with bytes that are not printable ASCII escaped ("\x1b"), cut at `max_chars` characters
+// (then "..." follows), for quoting hostile input in an error message.
+std::string Printable(std::string_view text, size_t max_chars);
+
 // "2006-01-02T15:04:05.999999999Z" in UTC, as Go's time.RFC3339Nano prints it.
 std::string FormatRfc3339Nano(std::chrono::system_clock::time_point when);
 

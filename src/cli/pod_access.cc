@@ -74,7 +74,9 @@ PodAppView ReadAppView(const std::string& pod_dir, const pod::App& app) {
   PodAppView view;
   view.name = app.name;
   view.image = app.image;
-  view.image_id = app.image_id;
+  // The config digest, as `comet image list` shows it; manifests from before it was recorded
+  // have only the manifest digest.
+  view.image_id = app.image_config_id.empty() ? app.image_id : app.image_config_id;
   view.state = std::string(pod::AppStateName(pod::AppState::kCreated));
   auto status = pod::ReadAppStatus(pod_dir, app.name);
   if (!status) {

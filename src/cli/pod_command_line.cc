@@ -40,6 +40,20 @@ void AddUuidFile(CLI::App* command, CometInvocation& in) {
                       "Read the pod UUID from this file (what --uuid-file-save wrote)");
 }
 
+// Which pods a command takes: one UUID, one by UUID or --uuid-file, or many (or --uuid-file).
+enum class Pods { kOne, kOneOrFile, kMany };
+
+// A pod command whose positionals are pod UUIDs.
+CLI::App* AddUuidCommand(CLI::App& parent, CometInvocation& in, Pods pods, const std::string& name,
+                         const std::string& summary, const std::string& details) {
+  CLI::App* command = AddPodCommand(parent, name, summary, details);
+  AddUuid(command, in, pods == Pods::kMany);
+  if (pods != Pods::kOne) {
+    AddUuidFile(command, in);
+  }
+  return command;
+}
+
 void AddFormat(CLI::App* command, CometInvocation& in, const std::string& table_name) {
   command
       ->add_option("--format", in.pod.format,
@@ -69,14 +83,12 @@ void AddQueries(CLI::App& app, CometInvocation& in, PodCommandParts& parts) {
   list->add_flag("--no-legend", in.pod.no_legend, "No header line");
   list->add_flag("--full", in.pod.full, "Whole UUIDs and image IDs");
 
-  CLI::App* status = AddPodCommand(
-      app, "status", "Show a pod's state",
+  CLI::App* status = AddUuidCommand(
+      app, in, Pods::kOneOrFile, "status", "Show a pod's state",
       "Prints key=value lines: state, created, started, pid (the supervisor's), exited, and "
       "app-<name>=<exit code> for each app that exited. --wait waits for the pod to exit, "
       "--wait-ready for all its apps to have started (e.g. --wait=30s; without a value: "
       "forever); a timeout is an error (exit 254).");
-  AddUuid(status, in, false);
-  AddUuidFile(status, in);
   AddFormat(status, in, "table (key=value)");
   parts.wait_option = status->add_flag("--wait{forever}", parts.wait,
                                        "Wait for the pod to exit, at most DUR (--wait=DUR)");
@@ -84,18 +96,16 @@ void AddQueries(CLI::App& app, CometInvocation& in, PodCommandParts& parts) {
       "--wait-ready{forever}", parts.wait_ready,
       "Wait until every app started, at most DUR (--wait-ready=DUR); an error if the pod exits");
 
-  CLI::App* cat = AddPodCommand(app, "cat-manifest", "Print a pod's manifest",
-                                "Prints the pod manifest (JSON) as stage0 wrote it.");
-  AddUuid(cat, in, false);
-  AddUuidFile(cat, in);
+  CLI::App* cat =
+      AddUuidCommand(app, in, Pods::kOneOrFile, "cat-manifest", "Print a pod's manifest",
+                     "Prints the pod manifest (JSON) as stage0 wrote it.");
   cat->add_flag("--pretty-print", in.pod.pretty, "Indent the JSON");
 
-  CLI::App* logs = AddPodCommand(
-      app, "logs", "Print the output of a pod's apps",
+  CLI::App* logs = AddUuidCommand(
+      app, in, Pods::kOne, "logs", "Print the output of a pod's apps",
       "Without --app, the logs of every app, each line prefixed \"<app>: \" when there are "
       "several (ordered by time unless following). --since takes a duration back from now "
       "(10m) or an RFC 3339 time. --follow keeps printing until the pod has exited.");
-  AddUuid(logs, in, false);
   logs->add_option("--app", in.pod.app, "Only this app");
   logs->add_flag("-f,--follow", in.pod.follow, "Keep printing new output while the pod runs");
   logs->add_option("--tail", in.pod.tail, "Only the last N lines (of each app)")
@@ -105,25 +115,21 @@ void AddQueries(CLI::App& app, CometInvocation& in, PodCommandParts& parts) {
 }
 
 void AddChanges(CLI::App& app, CometInvocation& in, PodCommandParts& parts) {
-  CLI::App* stop = AddPodCommand(
-      app, "stop", "Stop running pods",
+  CLI::App* stop = AddUuidCommand(
+      app, in, Pods::kMany, "stop", "Stop running pods",
       "Asks each pod's supervisor to stop its apps (SIGTERM, then SIGKILL after the grace "
       "period: the pod's --stop-timeout unless --timeout; none with --force), falls back to "
       "SIGTERM to the supervisor, and waits until the pod exited. Prints each stopped UUID.");
-  AddUuid(stop, in, true);
-  AddUuidFile(stop, in);
   stop->add_flag("--force", in.pod.force, "Kill the apps at once (no grace period)");
   parts.timeout_options.push_back(
       stop->add_option("--timeout", parts.timeout,
                        "Grace period before SIGKILL (e.g. 5s; plain numbers are seconds)"));
 
-  CLI::App* rm = AddPodCommand(
-      app, "rm", "Remove pods",
+  AddUuidCommand(
+      app, in, Pods::kMany, "rm", "Remove pods",
       "Removes prepared, exited or aborted pods: what is left on the host (processes, "
       "cgroups, mounts, snapshots, the image lease) and the pod directory. A running pod is "
       "an error: stop it first.");
-  AddUuid(rm, in, true);
-  AddUuidFile(rm, in);
 
   CLI::App* gc = AddPodCommand(
       app, "gc", "Remove exited and abandoned pods",
@@ -166,12 +172,11 @@ void AddProcessCommands(CLI::App& app, CometInvocation& in, PodCommandParts& par
   AddExecFlags(AddPodCommand(app, "exec", "Run a command in a running app", exec_details), in,
                parts);
 
-  CLI::App* attach = AddPodCommand(
-      app, "attach", "Attach to an app's output and input",
+  CLI::App* attach = AddUuidCommand(
+      app, in, Pods::kOne, "attach", "Attach to an app's output and input",
       "Copies the app's output here and, unless --no-stdin, this terminal's input to the app "
       "(when it was started with -i). Type the detach keys to leave the app running; when the "
       "app exits, its exit code becomes comet's.");
-  AddUuid(attach, in, false);
   attach->add_option("--app", in.pod.app, "App (optional when the pod has one)");
   attach->add_flag("--no-stdin", in.pod.no_stdin, "Do not forward stdin");
   attach->add_option("--detach-keys", in.pod.detach_keys,
@@ -190,12 +195,11 @@ void AddAppCommands(CLI::App& app, CometInvocation& in, PodCommandParts& parts) 
   for (const char* name : {"start", "stop", "rm"}) {
     const std::string verb(name);
     CLI::App* command =
-        AddPodCommand(*apps, verb,
-                      verb == "start"  ? "Start an app of a running pod"
-                      : verb == "stop" ? "Stop an app of a running pod"
-                                       : "Remove an app from a running mutable pod",
-                      "comet app " + verb + " UUID --app=NAME; done by the pod's supervisor.");
-    AddUuid(command, in, false);
+        AddUuidCommand(*apps, in, Pods::kOne, verb,
+                       verb == "start"  ? "Start an app of a running pod"
+                       : verb == "stop" ? "Stop an app of a running pod"
+                                        : "Remove an app from a running mutable pod",
+                       "comet app " + verb + " UUID --app=NAME; done by the pod's supervisor.");
     command->add_option("--app", in.pod.app, "The app")->required();
     if (verb == "stop") {
       command->add_flag("--force", in.pod.force, "Kill the app at once (no grace period)");
@@ -210,10 +214,9 @@ void AddAppCommands(CLI::App& app, CometInvocation& in, PodCommandParts& parts) 
   AddUuid(list, in, false);
   AddFormat(list, in, "table");
   list->add_flag("--no-legend", in.pod.no_legend, "No header line");
-  CLI::App* status = AddPodCommand(*apps, "status", "Show an app's state",
-                                   "key=value lines (or JSON): name, state, pid, created, "
-                                   "started, finished, exit_code, restarts, reason.");
-  AddUuid(status, in, false);
+  CLI::App* status = AddUuidCommand(*apps, in, Pods::kOne, "status", "Show an app's state",
+                                    "key=value lines (or JSON): name, state, pid, created, "
+                                    "started, finished, exit_code, restarts, reason.");
   status->add_option("--app", in.pod.app, "The app")->required();
   AddFormat(status, in, "table (key=value)");
   AddExecFlags(AddPodCommand(*apps, "exec", "Run a command in a running app (= comet exec)",

@@ -55,6 +55,8 @@ class PodCommandsTest : public ::testing::Test {
       manifest.apps.push_back(app);
     }
     manifest.apps[0].init = init;
+    // "side" is as a manifest from before the config digest was recorded.
+    manifest.apps[0].image_config_id = "sha256:" + std::string(64, 'c');
     EXPECT_TRUE(pod::WriteManifest(pod->path(), manifest));
     EXPECT_TRUE(pod->FinishPrepare());
     return pod->uuid();
@@ -116,6 +118,9 @@ TEST_F(PodCommandsTest, ViewAndChooseApp) {
   EXPECT_FALSE(view.exited);
   ASSERT_EQ(view.apps.size(), 2U);
   EXPECT_EQ(view.apps[0].state, "created");
+  // The image ID is the config digest, as `comet image list` shows it, when the manifest has it.
+  EXPECT_EQ(view.apps[0].image_id, "sha256:" + std::string(64, 'c'));
+  EXPECT_EQ(view.apps[1].image_id, "sha256:" + std::string(64, 'a'));
 
   pod::AppStatus status;
   status.name = "side";
@@ -153,6 +158,10 @@ TEST_F(PodCommandsTest, ListStatusCatManifest) {
   EXPECT_EQ(json[0]["uuid"], kUuidA);
   EXPECT_EQ(json[0]["state"], "prepared");
   EXPECT_EQ(json[0]["apps"].size(), 2U);
+  EXPECT_EQ(json[0]["apps"][0]["image_id"], "sha256:" + std::string(64, 'c'));
+  auto [table_listed, table] = Run(Invocation("list"));
+  ASSERT_TRUE(table_listed) << table_listed.error().ToString();
+  EXPECT_NE(table.find(" " + std::string(12, 'c') + " "), std::string::npos) << table;
 
   auto [status, text] = Run(Invocation("status", {"aaaa"}));
   ASSERT_TRUE(status) << status.error().ToString();

@@ -17,7 +17,7 @@ namespace comet::cli {
 struct PodAppView {
   std::string name;
   std::string image;             // the reference the user gave
-  std::string image_id;          // "sha256:<hex>"
+  std::string image_id;          // the image's config digest (`comet image list`'s ID)
   std::string state;             // pod::AppStateName; "created" when the app has no status file yet
   std::optional<int> exit_code;  // of the last run, once it exited
   pid_t pid = 0;

@@ -211,7 +211,8 @@ Result<int> FillPod(Stage0& s, pod::Pod& pod, pod::PodManifest manifest,
   CrashPoint("prepare");
   RETURN_IF_ERROR(EnsureLayers(s, images, manifest.apps));
   CrashPoint("layers");
-  RETURN_IF_ERROR(pod::WriteManifest(pod.path(), manifest));
+  const bool durable = options.command == "prepare";
+  RETURN_IF_ERROR(pod::WriteManifest(pod.path(), manifest, durable));
   CrashPoint("manifest");
   if (!options.uuid_file_save.empty()) {
     RETURN_IF_ERROR(WriteUuidFile(options.uuid_file_save, pod.uuid()));
@@ -258,7 +259,10 @@ Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options
   const std::string uuid = pod.uuid();
   CrashPoint("embryo");
   std::vector<ResolvedImage> images;
-  auto lease = s.store.AcquireLease(pod::PodLeaseName(uuid));
+  // A pod that runs at once is dead after a power cut: its lease need not reach the disk.
+  auto lease = s.store.AcquireLease(
+      pod::PodLeaseName(uuid), options.command == "prepare" ? image::Store::Durability::kDurable
+                                                            : image::Store::Durability::kVolatile);
   auto manifest = lease ? DraftManifest(s, options, *lease, images)
                         : Result<pod::PodManifest>(Err(lease.error()));
   if (manifest) {

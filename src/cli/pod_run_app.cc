@@ -178,6 +178,9 @@ Result<pod::App> BuildApp(const AppFlags& flags, const std::string& name,
   pod::App app = flags.app;
   app.name = name;
   app.image_id = image.record.manifest_digest.ToString();
+  if (!image.record.config_digest.empty()) {
+    app.image_config_id = image.record.config_digest.ToString();
+  }
   auto exec = BuildExec(flags, config);
   if (!exec) {
     return Err(std::move(exec).error().AddContext(fmt::format("app {}", name)));

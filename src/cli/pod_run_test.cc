@@ -32,6 +32,7 @@ using ::testing::IsEmpty;
 ResolvedImage FakeImage() {
   ResolvedImage image;
   image.record.manifest_digest = *image::Digest::Parse("sha256:" + std::string(64, 'a'));
+  image.record.config_digest = *image::Digest::Parse("sha256:" + std::string(64, 'c'));
   image.config.config.entrypoint = {"/entry"};
   image.config.config.cmd = {"default", "args"};
   image.config.config.env = {"PATH=/img/bin", "A=image", "B=image"};
@@ -52,6 +53,7 @@ TEST(BuildApp, ImageDefaults) {
   EXPECT_EQ(app->name, "web");
   EXPECT_EQ(app->image, "img");
   EXPECT_EQ(app->image_id, "sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(app->image_config_id, "sha256:" + std::string(64, 'c'));  // `comet list`'s IMAGE ID
   EXPECT_THAT(app->exec, ElementsAre("/entry", "default", "args"));
   EXPECT_THAT(app->env, ElementsAre("PATH=/img/bin", "A=image", "B=image"));
   EXPECT_EQ(app->user, "1000");

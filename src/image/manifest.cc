@@ -44,11 +44,12 @@ bool IsIndexType(std::string_view media_type) {
 
 // Reads "mediaType" and "schemaVersion", rejecting schema 1 and versions other than 2.
 Status ReadHeader(const Json& root, int* schema_version, std::string* media_type) {
-  RETURN_IF_ERROR(internal::ReadString(root, "mediaType", "", media_type));
+  RETURN_IF_ERROR(internal::Read(root, "mediaType", "", media_type));
   if (IsSchema1(*media_type)) {
     return Err(Error::Invalid(std::string(kSchema1Error)));
   }
-  ASSIGN_OR_RETURN(int64_t version, internal::ReadRequiredInt(root, "schemaVersion", ""));
+  int64_t version = 0;
+  RETURN_IF_ERROR(internal::ReadRequired(root, "schemaVersion", "", &version));
   if (version == 1) {
     return Err(Error::Invalid(std::string(kSchema1Error)));
   }
@@ -60,11 +61,11 @@ Status ReadHeader(const Json& root, int* schema_version, std::string* media_type
 }
 
 Status ParsePlatformObject(const Json& obj, std::string_view path, Platform* out) {
-  RETURN_IF_ERROR(internal::ReadRequiredString(obj, "architecture", path, &out->architecture));
-  RETURN_IF_ERROR(internal::ReadRequiredString(obj, "os", path, &out->os));
-  RETURN_IF_ERROR(internal::ReadString(obj, "os.version", path, &out->os_version));
-  RETURN_IF_ERROR(internal::ReadStringArray(obj, "os.features", path, &out->os_features));
-  return internal::ReadString(obj, "variant", path, &out->variant);
+  RETURN_IF_ERROR(internal::ReadRequired(obj, "architecture", path, &out->architecture));
+  RETURN_IF_ERROR(internal::ReadRequired(obj, "os", path, &out->os));
+  RETURN_IF_ERROR(internal::Read(obj, "os.version", path, &out->os_version));
+  RETURN_IF_ERROR(internal::Read(obj, "os.features", path, &out->os_features));
+  return internal::Read(obj, "variant", path, &out->variant);
 }
 
 // A descriptor (image-spec descriptor.md): mediaType, digest and size are required.
@@ -80,13 +81,13 @@ Result<Descriptor> ParseDescriptor(const Json& obj, std::string_view path) {
                  .urls = {},
                  .annotations = {},
                  .platform = std::nullopt};
-  RETURN_IF_ERROR(internal::ReadRequiredString(obj, "mediaType", path, &out.media_type));
-  ASSIGN_OR_RETURN(out.size, internal::ReadRequiredInt(obj, "size", path));
+  RETURN_IF_ERROR(internal::ReadRequired(obj, "mediaType", path, &out.media_type));
+  RETURN_IF_ERROR(internal::ReadRequired(obj, "size", path, &out.size));
   if (out.size < 0) {
     return Err(PathError(ChildPath(path, "size"), fmt::format("negative size {}", out.size)));
   }
-  RETURN_IF_ERROR(internal::ReadStringArray(obj, "urls", path, &out.urls));
-  RETURN_IF_ERROR(internal::ReadStringMap(obj, "annotations", path, &out.annotations));
+  RETURN_IF_ERROR(internal::Read(obj, "urls", path, &out.urls));
+  RETURN_IF_ERROR(internal::Read(obj, "annotations", path, &out.annotations));
   if (const Json* platform = internal::Member(obj, "platform")) {
     std::string platform_path = ChildPath(path, "platform");
     if (!platform->is_object()) {
@@ -132,7 +133,7 @@ Result<DocumentKind> DetectDocumentKind(std::string_view json, std::string_view 
   }
   ASSIGN_OR_RETURN(Json root, internal::ParseObject(json, kMaxManifestBytes, "manifest"));
   std::string declared;
-  RETURN_IF_ERROR(internal::ReadString(root, "mediaType", "", &declared));
+  RETURN_IF_ERROR(internal::Read(root, "mediaType", "", &declared));
   const Json* version = internal::Member(root, "schemaVersion");
   if (IsSchema1(declared) || (version != nullptr && *version == 1)) {
     return Err(Error::Invalid(std::string(kSchema1Error)));
@@ -193,7 +194,7 @@ Result<Manifest> ParseManifest(std::string_view json) {
                .config = std::move(config_descriptor),
                .layers = std::move(layers),
                .annotations = {}};
-  RETURN_IF_ERROR(internal::ReadStringMap(root, "annotations", "", &out.annotations));
+  RETURN_IF_ERROR(internal::Read(root, "annotations", "", &out.annotations));
   return out;
 }
 
@@ -208,7 +209,7 @@ Result<Index> ParseIndex(std::string_view json) {
   // The size limit bounds the entry count already; this keeps a platform search cheap.
   constexpr size_t kMaxIndexEntries = 10000;
   ASSIGN_OR_RETURN(out.manifests, ParseDescriptors(root, "manifests", kMaxIndexEntries));
-  RETURN_IF_ERROR(internal::ReadStringMap(root, "annotations", "", &out.annotations));
+  RETURN_IF_ERROR(internal::Read(root, "annotations", "", &out.annotations));
   return out;
 }
 

@@ -15,15 +15,15 @@ using internal::OrderedJson;
 using internal::PathError;
 
 Status ParseProcess(const Json& obj, std::string_view path, ImageConfig::Process* out) {
-  RETURN_IF_ERROR(internal::ReadString(obj, "User", path, &out->user));
-  RETURN_IF_ERROR(internal::ReadStringArray(obj, "Env", path, &out->env));
-  RETURN_IF_ERROR(internal::ReadStringArray(obj, "Entrypoint", path, &out->entrypoint));
-  RETURN_IF_ERROR(internal::ReadStringArray(obj, "Cmd", path, &out->cmd));
-  RETURN_IF_ERROR(internal::ReadString(obj, "WorkingDir", path, &out->working_dir));
-  RETURN_IF_ERROR(internal::ReadStringMap(obj, "Labels", path, &out->labels));
+  RETURN_IF_ERROR(internal::Read(obj, "User", path, &out->user));
+  RETURN_IF_ERROR(internal::Read(obj, "Env", path, &out->env));
+  RETURN_IF_ERROR(internal::Read(obj, "Entrypoint", path, &out->entrypoint));
+  RETURN_IF_ERROR(internal::Read(obj, "Cmd", path, &out->cmd));
+  RETURN_IF_ERROR(internal::Read(obj, "WorkingDir", path, &out->working_dir));
+  RETURN_IF_ERROR(internal::Read(obj, "Labels", path, &out->labels));
   RETURN_IF_ERROR(internal::ReadKeySet(obj, "ExposedPorts", path, &out->exposed_ports));
   RETURN_IF_ERROR(internal::ReadKeySet(obj, "Volumes", path, &out->volumes));
-  return internal::ReadString(obj, "StopSignal", path, &out->stop_signal);
+  return internal::Read(obj, "StopSignal", path, &out->stop_signal);
 }
 
 // rootfs: {"type": "layers", "diff_ids": [...]}, both required.
@@ -36,7 +36,7 @@ Status ParseRootfs(const Json& root, ImageConfig* out) {
     return Err(PathError("rootfs", fmt::format("expected object, got {}", rootfs->type_name())));
   }
   std::string type;
-  RETURN_IF_ERROR(internal::ReadRequiredString(*rootfs, "type", "rootfs", &type));
+  RETURN_IF_ERROR(internal::ReadRequired(*rootfs, "type", "rootfs", &type));
   if (type != "layers") {
     return Err(PathError("rootfs.type",
                          fmt::format(R"("{}" is not "layers")", internal::Printable(type))));
@@ -114,11 +114,11 @@ OrderedJson ProcessToJson(const ImageConfig::Process& process) {
 Result<ImageConfig> ParseImageConfig(std::string_view json) {
   ASSIGN_OR_RETURN(Json root, internal::ParseObject(json, kMaxConfigBytes, "image config"));
   ImageConfig out;
-  RETURN_IF_ERROR(internal::ReadString(root, "created", "", &out.created));
-  RETURN_IF_ERROR(internal::ReadString(root, "author", "", &out.author));
-  RETURN_IF_ERROR(internal::ReadRequiredString(root, "architecture", "", &out.architecture));
-  RETURN_IF_ERROR(internal::ReadRequiredString(root, "os", "", &out.os));
-  RETURN_IF_ERROR(internal::ReadString(root, "variant", "", &out.variant));
+  RETURN_IF_ERROR(internal::Read(root, "created", "", &out.created));
+  RETURN_IF_ERROR(internal::Read(root, "author", "", &out.author));
+  RETURN_IF_ERROR(internal::ReadRequired(root, "architecture", "", &out.architecture));
+  RETURN_IF_ERROR(internal::ReadRequired(root, "os", "", &out.os));
+  RETURN_IF_ERROR(internal::Read(root, "variant", "", &out.variant));
   if (const Json* config = internal::Member(root, "config")) {
     if (!config->is_object()) {
       return Err(PathError("config", fmt::format("expected object, got {}", config->type_name())));

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.h"
+
 namespace comet::image {
 namespace {
 
@@ -20,19 +22,7 @@ constexpr size_t kMaxTagLength = 128;
 constexpr size_t kMaxShown = 300;
 
 std::string Shown(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kMaxShown)) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", u);
-    }
-  }
-  if (text.size() > kMaxShown) {
-    out += "...";
-  }
-  return out;
+  return Printable(text, kMaxShown);
 }
 
 Error Invalid(std::string_view text, std::string_view why) {

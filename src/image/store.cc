@@ -38,11 +38,12 @@ Status CheckLayoutFile(const std::string& path) {
 }
 
 Status InitLayout(const std::string& root) {
+  const std::string layout = os::JoinPath(root, "oci-layout");
+  const bool existed = os::Exists(layout) && os::Exists(si::IndexPath(root));
   for (const char* dir :
        {"blobs/sha256", "ingest", "layers/sha256", "layers/tmp", "images", "leases"}) {
     RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(root, dir), 0700));
   }
-  const std::string layout = os::JoinPath(root, "oci-layout");
   if (os::Exists(layout)) {
     RETURN_IF_ERROR(CheckLayoutFile(layout));
   } else {
@@ -52,7 +53,9 @@ Status InitLayout(const std::string& root) {
   if (!os::Exists(si::IndexPath(root))) {
     RETURN_IF_ERROR(si::WriteIndex(root, {}));
   }
-  return si::FsyncDir(root);
+  // Every open of a store (each `comet run`) passes here: only a store just made has new
+  // entries whose names must reach the disk.
+  return existed ? Ok() : si::FsyncDir(root);
 }
 
 }  // namespace

@@ -111,7 +111,8 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
   ~Lease();
   [[nodiscard]] const std::string& name() const;
-  // Adds digests (manifests, blobs, diff IDs) to the lease, durably.
+  // Adds digests (manifests, blobs, diff IDs) to the lease (durably unless acquired with
+  // Durability::kVolatile).
   [[nodiscard]] Status Add(const std::vector<Digest>& digests);
 
  private:
@@ -175,8 +176,12 @@ class Store {
   [[nodiscard]] Status MarkUsed(const Digest& manifest_digest) const;
 
   // ---- leases and gc
-  // Named lease (a pod's, persistent): creates or reopens leases/<name>.
-  [[nodiscard]] Result<Lease> AcquireLease(std::string_view name) const;
+  // Named lease (a pod's, persistent): creates or reopens leases/<name>. kVolatile skips the
+  // fsyncs, for a lease whose loss in a power cut does not matter (a pod that `run` starts at
+  // once is dead after a reboot anyway); other processes see it at once either way.
+  enum class Durability { kDurable, kVolatile };
+  [[nodiscard]] Result<Lease> AcquireLease(std::string_view name,
+                                           Durability durability = Durability::kDurable) const;
   [[nodiscard]] Status ReleaseLease(std::string_view name) const;  // = ReleaseStoreLease
   // Temporary lease for an operation in progress.
   [[nodiscard]] Result<Lease> TemporaryLease() const;

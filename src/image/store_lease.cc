@@ -23,6 +23,7 @@ struct Lease::State {
   std::string name;
   std::string path;
   bool temporary = false;
+  bool durable = true;
   os::UniqueFd fd;  // temporary leases: the flocked file
 };
 
@@ -54,21 +55,24 @@ Status Lease::Add(const std::vector<Digest>& digests) {
     fd = named.get();
   }
   RETURN_IF_ERROR_CTX(os::WriteAll(fd, lines), "lease " + state_->path);
-  if (::fsync(fd) != 0) {
+  if (state_->durable && ::fsync(fd) != 0) {
     return Err(Error::FromErrno("fsync", state_->path));
   }
   return Ok();
 }
 
-Result<Lease> Store::AcquireLease(std::string_view name) const {
+Result<Lease> Store::AcquireLease(std::string_view name, Durability durability) const {
   RETURN_IF_ERROR(si::ValidateLeaseName(name));
   auto state = std::make_unique<Lease::State>();
+  state->durable = durability == Durability::kDurable;
   state->root = root();
   state->name = std::string(name);
   state->path = os::JoinPath(si::LeasesDir(root()), state->name);
   ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(root()));
   ASSIGN_OR_RETURN(os::UniqueFd fd, os::Open(state->path, O_WRONLY | O_APPEND | O_CREAT, 0600));
-  RETURN_IF_ERROR(si::FsyncDir(si::LeasesDir(root())));
+  if (state->durable) {
+    RETURN_IF_ERROR(si::FsyncDir(si::LeasesDir(root())));
+  }
   return Lease(std::move(state));
 }
 

@@ -7,61 +7,61 @@ namespace comet::oci::internal {
 namespace {
 
 Status ParseDeviceCgroup(const Json& obj, std::string_view path, DeviceCgroup* out) {
-  RETURN_IF_ERROR(ReadBool(obj, "allow", path, &out->allow));
-  RETURN_IF_ERROR(ReadString(obj, "type", path, &out->type));
-  RETURN_IF_ERROR(ReadOptInt(obj, "major", path, &out->major));
-  RETURN_IF_ERROR(ReadOptInt(obj, "minor", path, &out->minor));
-  RETURN_IF_ERROR(ReadString(obj, "access", path, &out->access));
+  RETURN_IF_ERROR(Read(obj, "allow", path, &out->allow));
+  RETURN_IF_ERROR(Read(obj, "type", path, &out->type));
+  RETURN_IF_ERROR(Read(obj, "major", path, &out->major));
+  RETURN_IF_ERROR(Read(obj, "minor", path, &out->minor));
+  RETURN_IF_ERROR(Read(obj, "access", path, &out->access));
   return Ok();
 }
 
 Status ParseMemory(const Json& obj, std::string_view path, MemoryResources* out) {
-  RETURN_IF_ERROR(ReadOptInt(obj, "limit", path, &out->limit));
-  RETURN_IF_ERROR(ReadOptInt(obj, "reservation", path, &out->reservation));
-  RETURN_IF_ERROR(ReadOptInt(obj, "swap", path, &out->swap));
-  RETURN_IF_ERROR(ReadOptInt(obj, "kernel", path, &out->kernel));
-  RETURN_IF_ERROR(ReadOptInt(obj, "kernelTCP", path, &out->kernel_tcp));
-  RETURN_IF_ERROR(ReadOptInt(obj, "swappiness", path, &out->swappiness));
-  RETURN_IF_ERROR(ReadOptBool(obj, "disableOOMKiller", path, &out->disable_oom_killer));
-  RETURN_IF_ERROR(ReadOptBool(obj, "useHierarchy", path, &out->use_hierarchy));
-  RETURN_IF_ERROR(ReadOptBool(obj, "checkBeforeUpdate", path, &out->check_before_update));
+  RETURN_IF_ERROR(Read(obj, "limit", path, &out->limit));
+  RETURN_IF_ERROR(Read(obj, "reservation", path, &out->reservation));
+  RETURN_IF_ERROR(Read(obj, "swap", path, &out->swap));
+  RETURN_IF_ERROR(Read(obj, "kernel", path, &out->kernel));
+  RETURN_IF_ERROR(Read(obj, "kernelTCP", path, &out->kernel_tcp));
+  RETURN_IF_ERROR(Read(obj, "swappiness", path, &out->swappiness));
+  RETURN_IF_ERROR(Read(obj, "disableOOMKiller", path, &out->disable_oom_killer));
+  RETURN_IF_ERROR(Read(obj, "useHierarchy", path, &out->use_hierarchy));
+  RETURN_IF_ERROR(Read(obj, "checkBeforeUpdate", path, &out->check_before_update));
   return Ok();
 }
 
 Status ParseCpu(const Json& obj, std::string_view path, CpuResources* out) {
-  RETURN_IF_ERROR(ReadOptInt(obj, "shares", path, &out->shares));
-  RETURN_IF_ERROR(ReadOptInt(obj, "quota", path, &out->quota));
-  RETURN_IF_ERROR(ReadOptInt(obj, "period", path, &out->period));
-  RETURN_IF_ERROR(ReadOptInt(obj, "realtimeRuntime", path, &out->realtime_runtime));
-  RETURN_IF_ERROR(ReadOptInt(obj, "realtimePeriod", path, &out->realtime_period));
-  RETURN_IF_ERROR(ReadString(obj, "cpus", path, &out->cpus));
-  RETURN_IF_ERROR(ReadString(obj, "mems", path, &out->mems));
-  RETURN_IF_ERROR(ReadOptInt(obj, "idle", path, &out->idle));
+  RETURN_IF_ERROR(Read(obj, "shares", path, &out->shares));
+  RETURN_IF_ERROR(Read(obj, "quota", path, &out->quota));
+  RETURN_IF_ERROR(Read(obj, "period", path, &out->period));
+  RETURN_IF_ERROR(Read(obj, "realtimeRuntime", path, &out->realtime_runtime));
+  RETURN_IF_ERROR(Read(obj, "realtimePeriod", path, &out->realtime_period));
+  RETURN_IF_ERROR(Read(obj, "cpus", path, &out->cpus));
+  RETURN_IF_ERROR(Read(obj, "mems", path, &out->mems));
+  RETURN_IF_ERROR(Read(obj, "idle", path, &out->idle));
   return Ok();
 }
 
 Status ParsePids(const Json& obj, std::string_view path, PidsResources* out) {
-  return ReadInt(obj, "limit", path, &out->limit);
+  return Read(obj, "limit", path, &out->limit);
 }
 
 Status ParseWeightDevice(const Json& obj, std::string_view path, WeightDevice* out) {
-  RETURN_IF_ERROR(ReadInt(obj, "major", path, &out->major));
-  RETURN_IF_ERROR(ReadInt(obj, "minor", path, &out->minor));
-  RETURN_IF_ERROR(ReadOptInt(obj, "weight", path, &out->weight));
-  RETURN_IF_ERROR(ReadOptInt(obj, "leafWeight", path, &out->leaf_weight));
+  RETURN_IF_ERROR(Read(obj, "major", path, &out->major));
+  RETURN_IF_ERROR(Read(obj, "minor", path, &out->minor));
+  RETURN_IF_ERROR(Read(obj, "weight", path, &out->weight));
+  RETURN_IF_ERROR(Read(obj, "leafWeight", path, &out->leaf_weight));
   return Ok();
 }
 
 Status ParseThrottleDevice(const Json& obj, std::string_view path, ThrottleDevice* out) {
-  RETURN_IF_ERROR(ReadInt(obj, "major", path, &out->major));
-  RETURN_IF_ERROR(ReadInt(obj, "minor", path, &out->minor));
-  RETURN_IF_ERROR(ReadInt(obj, "rate", path, &out->rate));
+  RETURN_IF_ERROR(Read(obj, "major", path, &out->major));
+  RETURN_IF_ERROR(Read(obj, "minor", path, &out->minor));
+  RETURN_IF_ERROR(Read(obj, "rate", path, &out->rate));
   return Ok();
 }
 
 Status ParseBlockIo(const Json& obj, std::string_view path, BlockIoResources* out) {
-  RETURN_IF_ERROR(ReadOptInt(obj, "weight", path, &out->weight));
-  RETURN_IF_ERROR(ReadOptInt(obj, "leafWeight", path, &out->leaf_weight));
+  RETURN_IF_ERROR(Read(obj, "weight", path, &out->weight));
+  RETURN_IF_ERROR(Read(obj, "leafWeight", path, &out->leaf_weight));
   RETURN_IF_ERROR(
       ReadObjectArray(obj, "weightDevice", path, &out->weight_device, ParseWeightDevice));
   RETURN_IF_ERROR(ReadObjectArray(obj, "throttleReadBpsDevice", path,
@@ -76,21 +76,21 @@ Status ParseBlockIo(const Json& obj, std::string_view path, BlockIoResources* ou
 }
 
 Status ParseHugepageLimit(const Json& obj, std::string_view path, HugepageLimit* out) {
-  RETURN_IF_ERROR(ReadString(obj, "pageSize", path, &out->page_size));
-  RETURN_IF_ERROR(ReadInt(obj, "limit", path, &out->limit));
+  RETURN_IF_ERROR(Read(obj, "pageSize", path, &out->page_size));
+  RETURN_IF_ERROR(Read(obj, "limit", path, &out->limit));
   return Ok();
 }
 
 using Priority = std::pair<std::string, uint32_t>;
 
 Status ParsePriority(const Json& obj, std::string_view path, Priority* out) {
-  RETURN_IF_ERROR(ReadString(obj, "name", path, &out->first));
-  RETURN_IF_ERROR(ReadInt(obj, "priority", path, &out->second));
+  RETURN_IF_ERROR(Read(obj, "name", path, &out->first));
+  RETURN_IF_ERROR(Read(obj, "priority", path, &out->second));
   return Ok();
 }
 
 Status ParseNetwork(const Json& obj, std::string_view path, NetworkResources* out) {
-  RETURN_IF_ERROR(ReadOptInt(obj, "classID", path, &out->class_id));
+  RETURN_IF_ERROR(Read(obj, "classID", path, &out->class_id));
   RETURN_IF_ERROR(ReadObjectArray(obj, "priorities", path, &out->priorities, ParsePriority));
   return Ok();
 }
@@ -210,7 +210,7 @@ Status ParseResourcesObject(const Json& obj, std::string_view path, Resources* o
   RETURN_IF_ERROR(
       ReadObjectArray(obj, "hugepageLimits", path, &out->hugepage_limits, ParseHugepageLimit));
   RETURN_IF_ERROR(ReadOptObject(obj, "network", path, &out->network, ParseNetwork));
-  RETURN_IF_ERROR(ReadStringMap(obj, "unified", path, &out->unified));
+  RETURN_IF_ERROR(Read(obj, "unified", path, &out->unified));
   return Ok();
 }
 

@@ -116,6 +116,9 @@ Status MkdirAll(const std::string& path, mode_t mode) {
   if (path.empty()) {
     return Err(Error::Invalid("mkdir: empty path"));
   }
+  if (IsDirectory(path)) {  // the common case: one stat instead of a mkdir per component
+    return Ok();
+  }
   std::string partial;
   for (const std::string& part : Split(path, '/')) {
     if (part.empty()) {

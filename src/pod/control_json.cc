@@ -2,11 +2,10 @@
 // Requests come from any process that can reach <pod>/ctl: every field is type-checked and
 // bounded here, nothing throws out of this file. Thread-safe (pure functions).
 #include <cerrno>
-#include <limits>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "base/json.h"
 #include "base/strings.h"
 #include "pod/control.h"
 #include "pod/manifest_json.h"
@@ -14,7 +13,7 @@
 namespace comet::pod {
 namespace {
 
-using Json = nlohmann::json;
+using json::Json;
 
 // Bounds for hostile requests (the frame is at most 1 MiB anyway).
 constexpr size_t kMaxNameLength = 253;
@@ -46,84 +45,23 @@ Result<Json> ParseObject(std::string_view text) {
   return json;
 }
 
-// Typed optional reads: an absent (or null) member leaves `out` unchanged.
-const Json* Member(const Json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) {
-    return nullptr;
-  }
-  return &*it;
-}
-
-Status Read(const Json& obj, const char* key, std::string* out) {
-  if (const Json* v = Member(obj, key)) {
-    if (!v->is_string()) {
-      return Err(FieldError(key, "expected a string"));
-    }
-    *out = v->get<std::string>();
-  }
-  return Ok();
-}
-
-Status Read(const Json& obj, const char* key, bool* out) {
-  if (const Json* v = Member(obj, key)) {
-    if (!v->is_boolean()) {
-      return Err(FieldError(key, "expected a boolean"));
-    }
-    *out = v->get<bool>();
-  }
-  return Ok();
-}
-
+// Typed optional reads (json::Read): an absent (or null) member leaves `out` unchanged.
 template <class T>
-Status ReadInt(const Json& obj, const char* key, T* out) {
-  if (const Json* v = Member(obj, key)) {
-    if (!v->is_number_integer()) {
-      return Err(FieldError(key, "expected an integer"));
-    }
-    if (v->is_number_unsigned()) {
-      auto u = v->get<uint64_t>();
-      if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
-        return Err(FieldError(key, "out of range"));
-      }
-      *out = static_cast<T>(u);
-      return Ok();
-    }
-    auto i = v->get<int64_t>();
-    if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-        (i > 0 &&
-         static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
-      return Err(FieldError(key, "out of range"));
-    }
-    *out = static_cast<T>(i);
+Status Read(const Json& obj, std::string_view key, T* out) {
+  Status status = json::Read(obj, key, "", out, json::Wording::kNamesType);
+  if (!status) {
+    return Err(Error::Invalid(fmt::format("control message: {}", status.error().message())));
   }
   return Ok();
 }
 
-template <class T>
-Status ReadList(const Json& obj, const char* key, std::vector<T>* out) {
-  const Json* v = Member(obj, key);
-  if (v == nullptr) {
-    return Ok();
-  }
-  if (!v->is_array() || v->size() > kMaxArgs) {
+// A list read, bounded before its items are converted.
+Status ReadList(const Json& obj, std::string_view key, std::vector<std::string>* out) {
+  const Json* v = json::Member(obj, key);
+  if (v != nullptr && v->is_array() && v->size() > kMaxArgs) {
     return Err(FieldError(key, fmt::format("expected an array of at most {} items", kMaxArgs)));
   }
-  out->clear();
-  for (const Json& item : *v) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!item.is_string()) {
-        return Err(FieldError(key, "expected strings"));
-      }
-      out->push_back(item.get<std::string>());
-    } else {
-      if (!item.is_number_unsigned() || item.get<uint64_t>() > std::numeric_limits<T>::max()) {
-        return Err(FieldError(key, "expected unsigned integers"));
-      }
-      out->push_back(static_cast<T>(item.get<uint64_t>()));
-    }
-  }
-  return Ok();
+  return Read(obj, key, out);
 }
 
 // An app travels in the manifest's own JSON form (manifest_json.h), so `app add` and the pod
@@ -153,8 +91,8 @@ Status ParseExec(const Json& json, ExecRequest* e) {
   RETURN_IF_ERROR(Read(json, "user", &e->user));
   RETURN_IF_ERROR(Read(json, "tty", &e->tty));
   RETURN_IF_ERROR(Read(json, "interactive", &e->interactive));
-  RETURN_IF_ERROR(ReadInt(json, "rows", &e->rows));
-  RETURN_IF_ERROR(ReadInt(json, "cols", &e->cols));
+  RETURN_IF_ERROR(Read(json, "rows", &e->rows));
+  RETURN_IF_ERROR(Read(json, "cols", &e->cols));
   if (e->args.empty()) {
     return Err(FieldError("exec.args", "must not be empty"));
   }
@@ -216,9 +154,9 @@ Result<ControlRequest> DecodeRequest(std::string_view text) {
   RETURN_IF_ERROR(Read(json, "app", &request.app));
   RETURN_IF_ERROR(ValidateAppName(request.op, request.app));
   int64_t grace_ms = -1;
-  RETURN_IF_ERROR(ReadInt(json, "grace_ms", &grace_ms));
+  RETURN_IF_ERROR(Read(json, "grace_ms", &grace_ms));
   request.grace = std::chrono::milliseconds(grace_ms < 0 ? -1 : grace_ms);
-  if (const Json* app = Member(json, "new_app")) {
+  if (const Json* app = json::Member(json, "new_app")) {
     ASSIGN_OR_RETURN(App parsed, ParseApp(*app));
     request.new_app = std::move(parsed);
   }
@@ -226,7 +164,7 @@ Result<ControlRequest> DecodeRequest(std::string_view text) {
     return Err(FieldError("new_app", "missing"));
   }
   if (request.op == ControlOp::kExec) {
-    const Json* exec = Member(json, "exec");
+    const Json* exec = json::Member(json, "exec");
     if (exec == nullptr) {
       return Err(FieldError("exec", "missing"));
     }
@@ -256,8 +194,8 @@ Result<ControlReply> DecodeReply(std::string_view text) {
   ControlReply reply;
   RETURN_IF_ERROR(Read(json, "ok", &reply.ok));
   RETURN_IF_ERROR(Read(json, "error", &reply.error));
-  RETURN_IF_ERROR(ReadInt(json, "code", &reply.code));
-  RETURN_IF_ERROR(ReadInt(json, "pid", &reply.pid));
+  RETURN_IF_ERROR(Read(json, "code", &reply.code));
+  RETURN_IF_ERROR(Read(json, "pid", &reply.pid));
   RETURN_IF_ERROR(Read(json, "tty", &reply.tty));
   if (!reply.ok && reply.error.empty()) {
     reply.error = "the supervisor refused the request";
@@ -272,7 +210,7 @@ std::string EncodeExit(int exit_code) {
 Result<int> DecodeExit(std::string_view text) {
   ASSIGN_OR_RETURN(Json json, ParseObject(text));
   int code = -1;
-  RETURN_IF_ERROR(ReadInt(json, "exit_code", &code));
+  RETURN_IF_ERROR(Read(json, "exit_code", &code));
   if (code < 0 || code > 255) {
     return Err(FieldError("exit_code", "missing or out of range"));
   }

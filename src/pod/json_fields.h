@@ -1,6 +1,6 @@
-// Typed, path-tracking reads of pod files (manifest, status files) with nlohmann::json: every
-// mismatch becomes an Error naming the JSON path ("apps[1].name: expected string, got number"),
-// and nothing here throws. JSON null counts as absent. Internal to the pod layer; thread-safe.
+// The pod files' (manifest, status files) view of base/json.h: typed, path-tracking reads worded
+// with the type found ("apps[1].name: expected string, got number"); nothing here throws. JSON
+// null counts as absent. Internal to the pod layer; thread-safe.
 #ifndef COMET_POD_JSON_FIELDS_H_
 #define COMET_POD_JSON_FIELDS_H_
 
@@ -11,15 +11,17 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "base/json.h"
 #include "base/result.h"
 
 namespace comet::pod::internal {
 
-using Json = nlohmann::json;
-// Output keeps the structs' field order, so that `cat-manifest` reads like the struct.
-using OrderedJson = nlohmann::ordered_json;
+using json::ChildPath;
+using json::IndexPath;
+using json::Json;
+using json::OrderedJson;
+using json::PathError;
+using json::Printable;
 
 // No pod file nests deeper than this; deeper input is rejected before it is parsed.
 inline constexpr int kMaxJsonDepth = 16;
@@ -29,49 +31,36 @@ inline constexpr int kMaxJsonDepth = 16;
 [[nodiscard]] Result<Json> ParseObject(std::string_view text, size_t max_bytes,
                                        std::string_view what);
 // JSON text, compact or indented by 2; never throws (invalid UTF-8 becomes U+FFFD).
-std::string Dump(const OrderedJson& value, bool pretty);
+inline std::string Dump(const OrderedJson& value, bool pretty) {
+  return json::Dump(value, pretty ? 2 : -1);
+}
 
-// "a.b" / "a[3]"; the root path is empty.
-std::string ChildPath(std::string_view path, std::string_view key);
-std::string IndexPath(std::string_view path, size_t index);
-// An EINVAL Error "<path>: <what>", with hostile bytes escaped and the path cut short.
-Error PathError(std::string_view path, std::string_view what);
-// `text` with bytes that are not printable ASCII escaped, cut at 200 characters.
-std::string Printable(std::string_view text);
-
-// Reads members of one JSON object; `path` is the object's own path. Absent (or null) members
-// leave *out untouched; a member of the wrong type is an error naming "<path>.<key>".
-class ObjectReader {
+// Reads members of one JSON object (json::ObjectReader::Read), with names that say the type at
+// the call site. Absent (or null) members leave *out untouched; a member of the wrong type is an
+// error naming "<path>.<key>".
+class ObjectReader : public json::ObjectReader {
  public:
-  ObjectReader(const Json& object, std::string path) : object_(object), path_(std::move(path)) {}
+  ObjectReader(const Json& object, std::string path)
+      : json::ObjectReader(object, std::move(path), json::Wording::kNamesType) {}
 
-  [[nodiscard]] const std::string& path() const { return path_; }
-  // The member, or nullptr when absent or null.
-  [[nodiscard]] const Json* Member(std::string_view key) const;
-  [[nodiscard]] std::string PathOf(std::string_view key) const { return ChildPath(path_, key); }
-
-  [[nodiscard]] Status String(std::string_view key, std::string* out) const;
-  [[nodiscard]] Status Bool(std::string_view key, bool* out) const;
-  [[nodiscard]] Status Int64(std::string_view key, int64_t* out) const;
-  [[nodiscard]] Status Uint64(std::string_view key, uint64_t* out) const;
-  [[nodiscard]] Status Int(std::string_view key, int* out) const;
-  [[nodiscard]] Status Uint32(std::string_view key, uint32_t* out) const;
-  [[nodiscard]] Status StringArray(std::string_view key, std::vector<std::string>* out) const;
-  [[nodiscard]] Status Uint32Array(std::string_view key, std::vector<uint32_t>* out) const;
+  [[nodiscard]] Status String(std::string_view key, std::string* out) const {
+    return Read(key, out);
+  }
+  [[nodiscard]] Status Bool(std::string_view key, bool* out) const { return Read(key, out); }
+  [[nodiscard]] Status Int64(std::string_view key, int64_t* out) const { return Read(key, out); }
+  [[nodiscard]] Status Uint64(std::string_view key, uint64_t* out) const { return Read(key, out); }
+  [[nodiscard]] Status Int(std::string_view key, int* out) const { return Read(key, out); }
+  [[nodiscard]] Status Uint32(std::string_view key, uint32_t* out) const { return Read(key, out); }
+  [[nodiscard]] Status StringArray(std::string_view key, std::vector<std::string>* out) const {
+    return Read(key, out);
+  }
+  [[nodiscard]] Status Uint32Array(std::string_view key, std::vector<uint32_t>* out) const {
+    return Read(key, out);
+  }
   [[nodiscard]] Status StringMap(std::string_view key,
-                                 std::map<std::string, std::string>* out) const;
-  // An array member's elements must be objects; *out gets pointers into the tree (empty when
-  // the member is absent).
-  [[nodiscard]] Status ObjectArray(std::string_view key, std::vector<const Json*>* out) const;
-  // An object member; nullptr when absent.
-  [[nodiscard]] Result<const Json*> Object(std::string_view key) const;
-
- private:
-  // The number as an integer within [min, max], or an error naming `path`.
-  static Result<int64_t> IntegerIn(const Json& value, const std::string& path, int64_t min,
-                                   int64_t max);
-  const Json& object_;
-  std::string path_;
+                                 std::map<std::string, std::string>* out) const {
+    return Read(key, out);
+  }
 };
 
 }  // namespace comet::pod::internal

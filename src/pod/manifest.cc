@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/enum_names.h"
 #include "base/strings.h"
 #include "os/file.h"
 #include "pod/json_fields.h"
@@ -146,6 +147,7 @@ OrderedJson AppToJsonValue(const App& app) {
   return {{"name", app.name},
           {"image", app.image},
           {"image_id", app.image_id},
+          {"image_config_id", app.image_config_id},
           {"layers", app.layers},
           {"exec", app.exec},
           {"env", app.env},
@@ -169,6 +171,7 @@ Status ParseAppValue(const ObjectReader& r, App* app) {
   RETURN_IF_ERROR(r.String("name", &app->name));
   RETURN_IF_ERROR(r.String("image", &app->image));
   RETURN_IF_ERROR(r.String("image_id", &app->image_id));
+  RETURN_IF_ERROR(r.String("image_config_id", &app->image_config_id));
   RETURN_IF_ERROR(r.StringArray("layers", &app->layers));
   RETURN_IF_ERROR(r.StringArray("exec", &app->exec));
   RETURN_IF_ERROR(r.StringArray("env", &app->env));
@@ -203,25 +206,18 @@ Status ParseAppValue(const ObjectReader& r, App* app) {
 
 }  // namespace internal
 
+// Names as Kubernetes spells them; ParseRestartPolicy ignores case.
+constexpr EnumName<RestartPolicy> kRestartPolicyNames[] = {{RestartPolicy::kNever, "Never"},
+                                                           {RestartPolicy::kOnFailure, "OnFailure"},
+                                                           {RestartPolicy::kAlways, "Always"}};
+
 std::string_view RestartPolicyName(RestartPolicy policy) {
-  switch (policy) {
-    case RestartPolicy::kNever:
-      return "Never";
-    case RestartPolicy::kOnFailure:
-      return "OnFailure";
-    case RestartPolicy::kAlways:
-      return "Always";
-  }
-  return "Never";
+  return NameOf(kRestartPolicyNames, policy);
 }
 
 Result<RestartPolicy> ParseRestartPolicy(std::string_view name) {
-  for (RestartPolicy p :
-       {RestartPolicy::kNever, RestartPolicy::kOnFailure, RestartPolicy::kAlways}) {
-    std::string_view want = RestartPolicyName(p);
-    if (name.size() == want.size() && strncasecmp(name.data(), want.data(), name.size()) == 0) {
-      return p;
-    }
+  if (auto policy = ValueOf(kRestartPolicyNames, name, NameCase::kIgnore)) {
+    return *policy;
   }
   return Err(
       Error::Invalid(fmt::format("unknown restart policy \"{}\" (want Never, OnFailure or Always)",
@@ -304,11 +300,13 @@ Result<PodManifest> ReadManifest(const std::string& pod_dir) {
   return manifest;
 }
 
-Status WriteManifest(const std::string& pod_dir, const PodManifest& manifest) {
+Status WriteManifest(const std::string& pod_dir, const PodManifest& manifest, bool durable) {
   RETURN_IF_ERROR_CTX(ValidateManifest(manifest), "pod manifest");
   std::string path = os::JoinPath(pod_dir, kManifestFile);
-  RETURN_IF_ERROR_CTX(os::WriteFileAtomic(path, ManifestToJson(manifest, false), 0640),
-                      "writing pod manifest");
+  const std::string json = ManifestToJson(manifest, false);
+  RETURN_IF_ERROR_CTX(
+      durable ? os::WriteFileAtomic(path, json, 0640) : os::ReplaceFile(path, json, 0640),
+      "writing pod manifest");
   return Ok();
 }
 

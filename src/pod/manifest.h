@@ -66,6 +66,9 @@ struct App {
   std::string name;      // unique in the pod, same charset as Volume::name
   std::string image;     // the reference the user gave ("busybox", "localhost:5000/a:1")
   std::string image_id;  // the store's manifest digest, "sha256:<hex>"
+  // The image's config digest, what `comet image list`, podman and docker call the image ID;
+  // empty in manifests written before it was recorded.
+  std::string image_config_id;
   // The image's unpacked layer trees in the store, lowest first (absolute paths), filled by
   // stage0 once they exist: the supervisor mounts them without opening the image store, so it
   // links neither OpenSSL nor libarchive (its memory is the per-pod cost).
@@ -126,8 +129,11 @@ struct PodManifest {
 
 // Reads <pod_dir>/pod.
 [[nodiscard]] Result<PodManifest> ReadManifest(const std::string& pod_dir);
-// Writes <pod_dir>/pod atomically (temp + fsync + rename).
-[[nodiscard]] Status WriteManifest(const std::string& pod_dir, const PodManifest& manifest);
+// Writes <pod_dir>/pod atomically (temp + rename), fsync'ed unless !durable: `run` skips it,
+// since a power cut ends its pod anyway (a torn manifest then reads as an unreadable pod, which
+// gc removes); `prepare` keeps it, for a pod that must outlive a reboot.
+[[nodiscard]] Status WriteManifest(const std::string& pod_dir, const PodManifest& manifest,
+                                   bool durable = true);
 
 // App and volume names: 1-63 of [a-z0-9._-], starting and ending with [a-z0-9] (they become
 // file names, cgroup names and runtime container ids).

@@ -79,6 +79,7 @@ PodManifest FullManifest() {
   scratch.gid = 100;
   m.volumes = {host, scratch};
   App& app = m.apps[0];
+  app.image_config_id = "sha256:" + std::string(64, 'c');
   app.env = {"PATH=/bin", "A=b=c"};
   app.working_dir = "/srv";
   app.user = "1000";
@@ -119,6 +120,7 @@ TEST(ManifestTest, RoundTripsEveryField) {
   EXPECT_EQ(parsed->apps[1].restart, RestartPolicy::kOnFailure);
   EXPECT_EQ(parsed->volumes[1].mode, 01777u);
   EXPECT_EQ(parsed->net, NetMode::kHost);
+  EXPECT_EQ(parsed->apps[1].image_config_id, "sha256:" + std::string(64, 'c'));
   // Pretty output parses to the same thing.
   auto pretty = ParseManifest(ManifestToJson(m, true));
   ASSERT_TRUE(pretty);
@@ -128,9 +130,10 @@ TEST(ManifestTest, RoundTripsEveryField) {
 TEST(ManifestTest, UsesSnakeCaseFieldNames) {
   std::string json = ManifestToJson(FullManifest(), false);
   for (const char* field :
-       {"\"image_id\":", "\"read_only_rootfs\":true", "\"caps_retain\":", "\"cpu_millis\":750",
-        R"("restart":"OnFailure")", R"("net":"host")", R"("kind":"host")", R"("kind":"empty")",
-        "\"oom_score_adj\":-500", "\"stop_grace_seconds\":3", "\"mutable_pod\":true"}) {
+       {"\"image_id\":", "\"image_config_id\":", "\"read_only_rootfs\":true",
+        "\"caps_retain\":", "\"cpu_millis\":750", R"("restart":"OnFailure")", R"("net":"host")",
+        R"("kind":"host")", R"("kind":"empty")", "\"oom_score_adj\":-500",
+        "\"stop_grace_seconds\":3", "\"mutable_pod\":true"}) {
     EXPECT_THAT(json, HasSubstr(field));
   }
   // No oom_score_adj when unset.
@@ -148,6 +151,9 @@ TEST(ManifestTest, DefaultsForAbsentFieldsAndUnknownFieldsIgnored) {
   EXPECT_EQ(m->apps[0].restart, RestartPolicy::kNever);
   EXPECT_EQ(m->net, NetMode::kNone);
   EXPECT_EQ(m->stop_grace_seconds, 10);
+  // Manifests from before the config digest was recorded.
+  EXPECT_EQ(m->apps[0].image_id, kDigest);
+  EXPECT_EQ(m->apps[0].image_config_id, "");
 }
 
 // ParseManifest's errors name the JSON path of the bad field.
@@ -214,6 +220,7 @@ TEST(ManifestTest, ValidationErrorsNameTheField) {
       {[](PodManifest& m) { m.apps[0].env = {"=x"}; }, "apps[0].env[0]"},
       {[](PodManifest& m) { m.apps[0].image_id = ""; }, "apps[0].image_id"},
       {[](PodManifest& m) { m.apps[0].image_id = "sha256:abc"; }, "apps[0].image_id"},
+      {[](PodManifest& m) { m.apps[0].image_config_id = "abc"; }, "apps[0].image_config_id"},
       {[](PodManifest& m) { m.apps[0].working_dir = "srv"; }, "apps[0].working_dir"},
       {[](PodManifest& m) { m.apps[0].working_dir = "/a/../b"; }, "apps[0].working_dir"},
       {[](PodManifest& m) { m.apps[0].user = ""; }, "apps[0].user"},

@@ -172,6 +172,11 @@ Status ValidateApp(const App& app, const std::string& path, const std::set<std::
                          fmt::format("\"{}\": expected sha256:<64 hex> or sha512:<128 hex>",
                                      Printable(app.image_id))));
   }
+  if (!app.image_config_id.empty() && !IsDigestSyntax(app.image_config_id)) {
+    return Err(PathError(ChildPath(path, "image_config_id"),
+                         fmt::format("\"{}\": expected sha256:<64 hex> or sha512:<128 hex>",
+                                     Printable(app.image_config_id))));
+  }
   for (size_t i = 0; i < app.layers.size(); ++i) {
     if (!IsCleanAbsolutePath(app.layers[i])) {
       return Err(

@@ -5,8 +5,10 @@ list(APPEND POD_SOURCES
   manifest.cc
   manifest_validate.cc
   mount_table.cc
+  phase_dir.cc
   pod_dir.cc
   pod_store.cc
+  pod_store_list.cc
   teardown.cc)
 list(APPEND POD_TEST_SOURCES
   manifest_test.cc

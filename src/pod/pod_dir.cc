@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "base/enum_names.h"
 #include "base/strings.h"
 #include "os/file.h"
 #include "pod/json_fields.h"
@@ -22,8 +23,25 @@ using internal::OrderedJson;
 // Status files are a few KiB (32 attempts at most); this bounds a planted one.
 constexpr size_t kMaxStatusBytes = 1 << 20;
 
-constexpr AppState kAppStates[] = {AppState::kCreated, AppState::kRunning, AppState::kBackOff,
-                                   AppState::kExited, AppState::kRemoved};
+constexpr EnumName<AppState> kAppStateNames[] = {{AppState::kCreated, "created"},
+                                                 {AppState::kRunning, "running"},
+                                                 {AppState::kBackOff, "backoff"},
+                                                 {AppState::kExited, "exited"},
+                                                 {AppState::kRemoved, "removed"}};
+
+// A status file's text: compact JSON and a newline.
+std::string StatusFileText(const OrderedJson& value) {
+  return internal::Dump(value, false) + "\n";
+}
+
+// Parses a status file (`what` names it in errors) and reads its members with read(reader, &out).
+template <class T, class F>
+Result<T> ParseStatusFile(std::string_view text, std::string_view what, F read) {
+  ASSIGN_OR_RETURN(Json tree, internal::ParseObject(text, kMaxStatusBytes, what));
+  T out;
+  RETURN_IF_ERROR(read(ObjectReader(tree, ""), &out));
+  return out;
+}
 
 Result<std::string> ReadStatusFile(const std::string& path) {
   auto text = os::ReadFileLimited(path, kMaxStatusBytes);
@@ -71,26 +89,12 @@ std::string AppCgroupPath(std::string_view uuid, std::string_view app) {
 }
 
 std::string_view AppStateName(AppState state) {
-  switch (state) {
-    case AppState::kCreated:
-      return "created";
-    case AppState::kRunning:
-      return "running";
-    case AppState::kBackOff:
-      return "backoff";
-    case AppState::kExited:
-      return "exited";
-    case AppState::kRemoved:
-      return "removed";
-  }
-  return "created";
+  return NameOf(kAppStateNames, state);
 }
 
 Result<AppState> ParseAppState(std::string_view name) {
-  for (AppState state : kAppStates) {
-    if (AppStateName(state) == name) {
-      return state;
-    }
+  if (auto state = ValueOf(kAppStateNames, name)) {
+    return *state;
   }
   return Err(Error::Invalid(fmt::format("unknown app state \"{}\"", internal::Printable(name))));
 }
@@ -106,41 +110,41 @@ std::string AppStatusToJson(const AppStatus& s) {
       {"exit_code", s.exit_code}, {"created", s.created},           {"started", s.started},
       {"finished", s.finished},   {"next_start", s.next_start},     {"restarts", s.restarts},
       {"reason", s.reason},       {"message", s.message},           {"attempts", attempts}};
-  return internal::Dump(out, false) + "\n";
+  return StatusFileText(out);
 }
 
 Result<AppStatus> ParseAppStatus(std::string_view json) {
-  ASSIGN_OR_RETURN(Json tree, internal::ParseObject(json, kMaxStatusBytes, "app status"));
-  ObjectReader r(tree, "");
-  AppStatus s;
-  RETURN_IF_ERROR(r.String("name", &s.name));
-  std::string state = "created";
-  RETURN_IF_ERROR(r.String("state", &state));
-  auto parsed = ParseAppState(state);
-  if (!parsed) {
-    return Err(internal::PathError("state", parsed.error().message()));
-  }
-  s.state = *parsed;
-  RETURN_IF_ERROR(r.Int("pid", &s.pid));
-  RETURN_IF_ERROR(r.Int("exit_code", &s.exit_code));
-  RETURN_IF_ERROR(r.String("created", &s.created));
-  RETURN_IF_ERROR(r.String("started", &s.started));
-  RETURN_IF_ERROR(r.String("finished", &s.finished));
-  RETURN_IF_ERROR(r.String("next_start", &s.next_start));
-  RETURN_IF_ERROR(r.Int("restarts", &s.restarts));
-  RETURN_IF_ERROR(r.String("reason", &s.reason));
-  RETURN_IF_ERROR(r.String("message", &s.message));
-  std::vector<const Json*> items;
-  RETURN_IF_ERROR(r.ObjectArray("attempts", &items));
-  for (size_t i = 0; i < items.size(); ++i) {
-    ObjectReader a(*items[i], IndexPath("attempts", i));
-    AppAttempt attempt;
-    RETURN_IF_ERROR(a.String("started", &attempt.started));
-    RETURN_IF_ERROR(a.String("finished", &attempt.finished));
-    RETURN_IF_ERROR(a.Int("exit_code", &attempt.exit_code));
-    s.attempts.push_back(std::move(attempt));
-  }
-  return s;
+  return ParseStatusFile<AppStatus>(
+      json, "app status", [](const ObjectReader& r, AppStatus* s) -> Status {
+        RETURN_IF_ERROR(r.String("name", &s->name));
+        std::string state = "created";
+        RETURN_IF_ERROR(r.String("state", &state));
+        auto parsed = ParseAppState(state);
+        if (!parsed) {
+          return Err(internal::PathError("state", parsed.error().message()));
+        }
+        s->state = *parsed;
+        RETURN_IF_ERROR(r.Int("pid", &s->pid));
+        RETURN_IF_ERROR(r.Int("exit_code", &s->exit_code));
+        RETURN_IF_ERROR(r.String("created", &s->created));
+        RETURN_IF_ERROR(r.String("started", &s->started));
+        RETURN_IF_ERROR(r.String("finished", &s->finished));
+        RETURN_IF_ERROR(r.String("next_start", &s->next_start));
+        RETURN_IF_ERROR(r.Int("restarts", &s->restarts));
+        RETURN_IF_ERROR(r.String("reason", &s->reason));
+        RETURN_IF_ERROR(r.String("message", &s->message));
+        std::vector<const Json*> items;
+        RETURN_IF_ERROR(r.ObjectArray("attempts", &items));
+        for (size_t i = 0; i < items.size(); ++i) {
+          ObjectReader a(*items[i], IndexPath("attempts", i));
+          AppAttempt attempt;
+          RETURN_IF_ERROR(a.String("started", &attempt.started));
+          RETURN_IF_ERROR(a.String("finished", &attempt.finished));
+          RETURN_IF_ERROR(a.Int("exit_code", &attempt.exit_code));
+          s->attempts.push_back(std::move(attempt));
+        }
+        return Ok();
+      });
 }
 
 Status WriteAppStatus(const std::string& pod_dir, const AppStatus& status) {
@@ -172,19 +176,18 @@ std::string SupervisorStatusToJson(const SupervisorStatus& s) {
                      {"finished", s.finished},
                      {"ready", s.ready},
                      {"exit_code", s.exit_code}};
-  return internal::Dump(out, false) + "\n";
+  return StatusFileText(out);
 }
 
 Result<SupervisorStatus> ParseSupervisorStatus(std::string_view json) {
-  ASSIGN_OR_RETURN(Json tree, internal::ParseObject(json, kMaxStatusBytes, "supervisor status"));
-  ObjectReader r(tree, "");
-  SupervisorStatus s;
-  RETURN_IF_ERROR(r.Int("pid", &s.pid));
-  RETURN_IF_ERROR(r.String("started", &s.started));
-  RETURN_IF_ERROR(r.String("finished", &s.finished));
-  RETURN_IF_ERROR(r.Bool("ready", &s.ready));
-  RETURN_IF_ERROR(r.Int("exit_code", &s.exit_code));
-  return s;
+  return ParseStatusFile<SupervisorStatus>(
+      json, "supervisor status", [](const ObjectReader& r, SupervisorStatus* s) -> Status {
+        RETURN_IF_ERROR(r.Int("pid", &s->pid));
+        RETURN_IF_ERROR(r.String("started", &s->started));
+        RETURN_IF_ERROR(r.String("finished", &s->finished));
+        RETURN_IF_ERROR(r.Bool("ready", &s->ready));
+        return r.Int("exit_code", &s->exit_code);
+      });
 }
 
 Status WriteSupervisorStatus(const std::string& pod_dir, const SupervisorStatus& status) {

@@ -12,7 +12,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -29,30 +28,12 @@
 #include "pod/pod_store.h"
 #include "pod/teardown.h"
 #include "runtime/runtime.h"
+#include "testing/busybox_rootfs.h"
+#include "testing/child_check.h"
 #include "testing/in_child.h"
 
 namespace comet::pod {
 namespace {
-
-namespace fs = std::filesystem;
-
-#define CHILD_CHECK(cond)                                                                 \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      (void)std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                                           \
-    }                                                                                     \
-  } while (false)
-
-#define CHILD_OK(expr)                                                         \
-  do {                                                                         \
-    auto&& child_ok_result = (expr);                                           \
-    if (!child_ok_result) {                                                    \
-      (void)std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, \
-                         child_ok_result.error().ToString().c_str());          \
-      return 1;                                                                \
-    }                                                                          \
-  } while (false)
 
 bool Alive(pid_t pid) {
   // A zombie still answers kill(0): reap first when it is ours.
@@ -110,16 +91,12 @@ class TeardownPrivilegedTest : public ::testing::Test {
 // A runtime container in <pod>/runtime with its cgroup below the pod's, plus a stray process in
 // the pod cgroup (a leftover no runtime state knows about): both die, all groups go.
 TEST_F(TeardownPrivilegedTest, KillsContainersAndRemovesThePodCgroup) {
-  if (!fs::exists("/bin/busybox")) {
+  if (!testing::HaveBusybox()) {
     GTEST_SKIP() << "needs /bin/busybox (busybox-static)";
   }
   std::string pod = dir_->path() + "/pod";
   std::string bundle = dir_->path() + "/bundle";
-  for (const char* d : {"bin", "proc", "sys", "dev", "tmp", "etc"}) {
-    ASSERT_TRUE(os::MkdirAll(bundle + "/rootfs/" + d));
-  }
-  fs::copy_file("/bin/busybox", bundle + "/rootfs/bin/busybox");
-  fs::create_symlink("busybox", bundle + "/rootfs/bin/sleep");
+  ASSERT_TRUE(testing::MakeBusyboxRootfs(bundle + "/rootfs", {"sleep"}));
   oci::Spec spec = oci::DefaultSpec(false);
   spec.process->terminal = false;
   spec.process->args = {"sleep", "1000"};

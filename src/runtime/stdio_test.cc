@@ -28,6 +28,8 @@
 #include "os/file.h"
 #include "os/temp_dir.h"
 #include "runtime/runtime.h"
+#include "testing/busybox_rootfs.h"
+#include "testing/child_check.h"
 #include "testing/in_child.h"
 
 namespace comet::runtime {
@@ -36,30 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uid_t kNobody = 65534;
-
-bool CheckFailed(const char* file, int line, const char* expression) {
-  (void)std::fprintf(stderr, "%s:%d: check failed: %s (errno: %s)\n", file, line, expression,
-                     ::strerrorname_np(errno));
-  return true;
-}
-
-#define CHILD_CHECK(cond)                                    \
-  do {                                                       \
-    if (!(cond) && CheckFailed(__FILE__, __LINE__, #cond)) { \
-      return 1;                                              \
-    }                                                        \
-  } while (false)
-
-// Checks a Status/Result, printing its error.
-#define CHILD_OK(expr)                                                         \
-  do {                                                                         \
-    auto&& child_ok_result = (expr);                                           \
-    if (!child_ok_result) {                                                    \
-      (void)std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, \
-                         child_ok_result.error().ToString().c_str());          \
-      return 1;                                                                \
-    }                                                                          \
-  } while (false)
 
 #define CHILD_EQ(actual, expected)                                                           \
   do {                                                                                       \
@@ -140,23 +118,13 @@ int Reap(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void BuildRootfs(const std::string& rootfs) {
-  for (const char* dir : {"bin", "proc", "sys", "dev", "tmp", "etc", "root"}) {
-    fs::create_directories(rootfs + "/" + dir);
-  }
-  fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
-  for (const char* applet : {"sh", "echo", "cat", "sleep", "hostname", "readlink", "id"}) {
-    fs::create_symlink("busybox", rootfs + "/bin/" + applet);
-  }
-}
-
 class StdioTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!testing::IsRoot()) {
       GTEST_SKIP() << "needs root (namespaces, mounts)";
     }
-    if (!fs::exists("/bin/busybox")) {
+    if (!testing::HaveBusybox()) {
       GTEST_SKIP() << "needs /bin/busybox (busybox-static)";
     }
     auto dir = os::TempDir::Create("comet-runtime-stdio-");
@@ -167,7 +135,8 @@ class StdioTest : public ::testing::Test {
     state_ = dir_->path() + "/state";
     ASSERT_TRUE(os::MkdirAll(bundle_));
     ASSERT_TRUE(os::MkdirAll(state_));
-    BuildRootfs(bundle_ + "/rootfs");
+    ASSERT_TRUE(testing::MakeBusyboxRootfs(
+        bundle_ + "/rootfs", {"sh", "echo", "cat", "sleep", "hostname", "readlink", "id"}));
     global_.root = state_;
   }
 

@@ -17,21 +17,16 @@
 #include "pod/control.h"
 #include "pod/cri_log.h"
 #include "runtime/console.h"
+#include "supervisor/io_test_fixture.h"
 #include "supervisor/stream_connection.h"
 
 namespace comet::supervisor {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Opens the terminal of a pty master (ptsname_r: the test binary has threads).
-int PtsOpen(int master, int flags) {
-  std::array<char, 128> name{};
-  if (::ptsname_r(master, name.data(), name.size()) != 0) {
-    return -1;
-  }
-  return ::open(name.data(), flags);
-}
+using testing::MakePipe;
+using testing::Pipe;
+using testing::PtsOpen;
 
 // Runs the loop, calling `step` every 5 ms until it returns true; false after 10 s.
 bool RunUntil(EventLoop& loop, const std::function<bool()>& step) {
@@ -99,13 +94,11 @@ class AppIoTest : public ::testing::Test {
 };
 
 TEST_F(AppIoTest, OutputGoesToLogAndTerminal) {
-  int terminal[2];
-  ASSERT_EQ(::pipe2(terminal, O_CLOEXEC), 0);
-  os::UniqueFd terminal_read(terminal[0]);
-  os::UniqueFd terminal_write(terminal[1]);
+  Pipe terminal = MakePipe();
+  ASSERT_TRUE(terminal.write);
   ForegroundOptions foreground;
-  foreground.terminal_out = terminal_write.get();
-  foreground.terminal_err = terminal_write.get();
+  foreground.terminal_out = terminal.write.get();
+  foreground.terminal_err = terminal.write.get();
   AppIo io(*loop_, dir_->path(), foreground);
   auto stdio = io.Prepare(MakeApp("web", false));
   ASSERT_TRUE(stdio) << stdio.error().ToString();
@@ -130,19 +123,17 @@ TEST_F(AppIoTest, OutputGoesToLogAndTerminal) {
   }));
   EXPECT_EQ(LogLines(LogPath("web")),
             (std::vector<std::string>{"out:hello", "err:bad", "out:world"}));
-  std::string echoed = ReadAvailable(terminal_read.get());
+  std::string echoed = ReadAvailable(terminal.read.get());
   EXPECT_NE(echoed.find("hello\n"), std::string::npos);
   EXPECT_NE(echoed.find("bad\n"), std::string::npos);
   EXPECT_NE(echoed.find("ld\n"), std::string::npos);
 }
 
 TEST_F(AppIoTest, TerminalInputReachesTheAppWithStdin) {
-  int terminal[2];
-  ASSERT_EQ(::pipe2(terminal, O_CLOEXEC), 0);
-  os::UniqueFd terminal_read(terminal[0]);
-  os::UniqueFd terminal_write(terminal[1]);
+  Pipe terminal = MakePipe();
+  ASSERT_TRUE(terminal.write);
   ForegroundOptions foreground;
-  foreground.terminal_in = terminal_read.get();
+  foreground.terminal_in = terminal.read.get();
   AppIo io(*loop_, dir_->path(), foreground);
   auto quiet = io.Prepare(MakeApp("quiet", false));
   ASSERT_TRUE(quiet);
@@ -150,8 +141,8 @@ TEST_F(AppIoTest, TerminalInputReachesTheAppWithStdin) {
   ASSERT_TRUE(stdio);
   ASSERT_TRUE(io.Launched("quiet"));
   ASSERT_TRUE(io.Launched("shell"));
-  ASSERT_EQ(::write(terminal_write.get(), "ls\n", 3), 3);
-  terminal_write.Reset();  // end of input: the app's stdin closes after the data
+  ASSERT_EQ(::write(terminal.write.get(), "ls\n", 3), 3);
+  terminal.write.Reset();  // end of input: the app's stdin closes after the data
   std::string got;
   EXPECT_TRUE(RunUntil(*loop_, [&] {
     got += ReadAvailable(stdio->in);

@@ -2,7 +2,8 @@
 // reads each one's request without blocking, and dispatches it to the PodController (stop,
 // app add/start/stop/rm, exec: a non-tty exec's stdio is relayed through pipes as frames) or
 // to AppIo (attach). Clients are hostile input: a malformed request gets an ok=false reply and
-// the connection is closed; nothing a client does can stop or block the supervisor.
+// the connection is closed; nothing a client does can stop or block the supervisor. Peers
+// other than the supervisor's own uid and root are refused (SO_PEERCRED), whatever the mode.
 // Single-threaded (event loop callbacks).
 #ifndef COMET_SUPERVISOR_CONTROL_SERVER_H_
 #define COMET_SUPERVISOR_CONTROL_SERVER_H_
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -22,6 +24,7 @@
 namespace comet::supervisor {
 
 class StreamConnection;
+struct ExecPipes;
 
 class ControlServer {
  public:
@@ -32,15 +35,23 @@ class ControlServer {
   ControlServer(ControlServer&&) = delete;
   ControlServer& operator=(ControlServer&&) = delete;
 
-  // Binds <pod_dir>/ctl (mode 0600; a stale socket from an earlier supervisor is replaced;
-  // long paths work) and starts accepting.
+  // Binds <pod_dir>/ctl (mode 0600, and only the supervisor's uid or root may connect; a stale
+  // socket from an earlier supervisor is replaced; long paths work) and starts accepting.
   [[nodiscard]] Status Listen();
   // Stops accepting, drops every connection still waiting for a reply or an exec's exit, and
   // removes the socket file.
   void Close();
 
  private:
-  struct Pending;
+  // One connection: a request awaiting its reply, or an exec's streams until its exit.
+  struct Pending {
+    std::unique_ptr<StreamConnection> connection;
+    std::unique_ptr<ExecPipes> pipes;  // a non-tty exec
+    bool got_request = false;
+    bool replied = false;
+    std::optional<int> exit_code;  // an exec that exited before its reply went out
+    EventLoop::TimerId timeout = 0;
+  };
   void OnAccept();
   void PauseAccepting(int error);
   [[nodiscard]] Status Watch(uint64_t id, bool read_frames);

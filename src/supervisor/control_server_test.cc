@@ -1,10 +1,13 @@
 #include "supervisor/control_server.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,20 +21,13 @@
 #include "os/temp_dir.h"
 #include "pod/control.h"
 #include "runtime/console.h"
+#include "supervisor/io_test_fixture.h"
 
 namespace comet::supervisor {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Opens the terminal of a pty master (ptsname_r: the test binary has threads).
-int PtsOpen(int master, int flags) {
-  std::array<char, 128> name{};
-  if (::ptsname_r(master, name.data(), name.size()) != 0) {
-    return -1;
-  }
-  return ::open(name.data(), flags);
-}
+using testing::PtsOpen;
 
 // The other half of our own code (the supervisor core), reduced to what the server calls.
 class FakeController : public PodController {
@@ -177,6 +173,48 @@ TEST_F(ControlServerTest, SocketIsPrivate) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   server_->Close();
   EXPECT_NE(::access((dir_->path() + "/ctl").c_str(), F_OK), 0);
+}
+
+// The socket's mode keeps other users out; should it ever be loosened, the peer's credentials
+// still do. A forked child that became nobody connects to a world-writable socket: refused.
+TEST_F(ControlServerTest, PeersOfOtherUsersAreRefused) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to become another user";
+  }
+  constexpr uid_t kNobody = 65534;
+  ASSERT_EQ(::chmod(dir_->path().c_str(), 0711), 0);
+  ASSERT_EQ(::chmod((dir_->path() + "/ctl").c_str(), 0666), 0);
+  int status = -1;
+  std::string started_by_nobody = "unset";
+  Serve([&] {
+    pid_t child = ::fork();
+    if (child == 0) {
+      (void)::signal(SIGPIPE, SIG_IGN);
+      if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+        ::_exit(10);
+      }
+      pod::ControlRequest start;
+      start.op = pod::ControlOp::kAppStart;
+      start.app = "web";
+      auto called = pod::CallControl(dir_->path(), start, milliseconds(3000));
+      if (called) {
+        ::_exit(11);  // served
+      }
+      ::_exit(called.error().code() == ETIMEDOUT ? 12 : 0);  // 12: left open, not refused
+    }
+    ASSERT_GT(child, 0);
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    started_by_nobody = controller_->started;
+    // Our own uid is still served.
+    pod::ControlRequest start;
+    start.op = pod::ControlOp::kAppStart;
+    start.app = "web";
+    EXPECT_TRUE(pod::CallControl(dir_->path(), start));
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(started_by_nobody, "");
+  EXPECT_EQ(controller_->started, "web");
 }
 
 TEST_F(ControlServerTest, RequestsReachTheController) {

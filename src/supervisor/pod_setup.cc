@@ -104,8 +104,8 @@ std::string ResolvConfText(const pod::PodManifest& manifest) {
 Result<bool> WritePodEtcFiles(const std::string& pod_dir, const pod::PodManifest& manifest) {
   RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(pod_dir, "etc"), 0755));
   std::string hostname = PodHostname(manifest);
-  RETURN_IF_ERROR(os::WriteFileAtomic(PodEtcFile(pod_dir, "hosts"), HostsText(hostname), 0644));
-  RETURN_IF_ERROR(os::WriteFileAtomic(PodEtcFile(pod_dir, "hostname"), hostname + "\n", 0644));
+  RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hosts"), HostsText(hostname), 0644));
+  RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hostname"), hostname + "\n", 0644));
   std::string resolv;
   if (!manifest.dns.empty() || !manifest.dns_search.empty() || !manifest.dns_opt.empty()) {
     resolv = ResolvConfText(manifest);
@@ -118,7 +118,7 @@ Result<bool> WritePodEtcFiles(const std::string& pod_dir, const pod::PodManifest
   } else {
     return false;
   }
-  RETURN_IF_ERROR(os::WriteFileAtomic(PodEtcFile(pod_dir, "resolv.conf"), resolv, 0644));
+  RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "resolv.conf"), resolv, 0644));
   return true;
 }
 

@@ -116,8 +116,8 @@ Status Supervisor::Start() {
 }
 
 Status Supervisor::SetUp() {
-  RETURN_IF_ERROR(os::WriteFileAtomic(os::JoinPath(options_.pod_dir, pod::kPidFile),
-                                      std::to_string(status_.pid) + "\n", 0644));
+  RETURN_IF_ERROR(os::ReplaceFile(os::JoinPath(options_.pod_dir, pod::kPidFile),
+                                  std::to_string(status_.pid) + "\n", 0644));
   WriteSupervisorStatus();
   RETURN_IF_ERROR(WatchSignals());
   ASSIGN_OR_RETURN(manifest_, pod::ReadManifest(options_.pod_dir));
@@ -323,13 +323,7 @@ void Supervisor::StopPod(std::chrono::milliseconds grace) {
   bool first = phase_ != Phase::kStopping;
   phase_ = Phase::kStopping;
   for (auto& record : apps_) {
-    if (record->restart_timer != 0) {
-      loop_.CancelTimer(record->restart_timer);
-      record->restart_timer = 0;
-      record->status.state = pod::AppState::kExited;
-      record->status.next_start.clear();
-      SaveStatus(*record);
-    }
+    CancelPendingRestart(*record);
   }
   if (first) {
     KillApps(SIGTERM);  // reverse manifest order

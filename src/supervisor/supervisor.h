@@ -121,6 +121,8 @@ class Supervisor : public PodController {
   void OnAppExit(AppRecord& record, int exit_code, bool signaled);
   void ScheduleRestart(AppRecord& record);
   void RestartDue(const std::string& name);
+  // Cancels a pending restart (an app waiting out its backoff), which leaves the app exited.
+  void CancelPendingRestart(AppRecord& record);
   void DeleteContainer(AppRecord& record);
   void SaveStatus(const AppRecord& record) const;
   AppRecord* FindApp(const std::string& name);

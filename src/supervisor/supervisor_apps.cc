@@ -148,8 +148,8 @@ Status Supervisor::WriteAppConfig(AppRecord& record) {
   input.user = record.user;
   input.resolv_conf = resolv_conf_;
   ASSIGN_OR_RETURN(oci::Spec spec, BuildAppSpec(input));
-  return os::WriteFileAtomic(pod::AppConfigPath(options_.pod_dir, record.app.name),
-                             oci::SpecToJson(spec), 0600);
+  return os::ReplaceFile(pod::AppConfigPath(options_.pod_dir, record.app.name),
+                         oci::SpecToJson(spec), 0600);
 }
 
 void Supervisor::DeleteContainer(AppRecord& record) {
@@ -338,6 +338,17 @@ void Supervisor::ScheduleRestart(AppRecord& record) {
   SaveStatus(record);
   std::string name = record.app.name;
   record.restart_timer = loop_.AddTimer(delay, [this, name] { RestartDue(name); });
+}
+
+void Supervisor::CancelPendingRestart(AppRecord& record) {
+  if (record.restart_timer == 0) {
+    return;
+  }
+  loop_.CancelTimer(record.restart_timer);
+  record.restart_timer = 0;
+  record.status.state = pod::AppState::kExited;
+  record.status.next_start.clear();
+  SaveStatus(record);
 }
 
 void Supervisor::RestartDue(const std::string& name) {

@@ -92,13 +92,7 @@ Status Supervisor::StopApp(const std::string& name, std::chrono::milliseconds gr
     return Err(Error::NotFound(fmt::format("app \"{}\": no such app in the pod", name)));
   }
   record->stop_requested = true;
-  if (record->restart_timer != 0) {
-    loop_.CancelTimer(record->restart_timer);
-    record->restart_timer = 0;
-    record->status.state = pod::AppState::kExited;
-    record->status.next_start.clear();
-    SaveStatus(*record);
-  }
+  CancelPendingRestart(*record);
   if (record->pid == 0) {
     if (done) {
       done();

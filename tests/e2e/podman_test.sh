@@ -27,20 +27,13 @@ fi
 tmp=$(mktemp -d /tmp/comet-podman-XXXXXX)
 # conmon drops an `oom` marker into its working directory when a container is OOM-killed.
 cd "$tmp" || exit 1
-cgroup_dirs_before=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null)
-# `podman import` writes c/image's blob-info cache to /var/lib/containers/cache whatever --root
-# says; remove the directory afterwards if it did not exist before.
-had_var_lib_containers=$([[ -e /var/lib/containers ]] && echo 1)
+# shellcheck source=tests/e2e/podman_host.sh
+. "$here/podman_host.sh"
+podman_host_note
 cleanup() {
   P rm --all --force >/dev/null 2>&1
   P system reset --force >/dev/null 2>&1
-  # podman's cgroupfs manager leaves libpod_parent (and conmon groups) behind.
-  if [[ -z $cgroup_dirs_before ]]; then
-    for d in /sys/fs/cgroup/*/libpod_parent; do
-      [[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
-  fi
-  [[ -n $had_var_lib_containers ]] || rm -rf /var/lib/containers
+  podman_host_cleanup
   rm -rf "$tmp"
 }
 trap cleanup EXIT

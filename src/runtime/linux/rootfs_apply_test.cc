@@ -26,26 +26,13 @@
 #include "os/file.h"
 #include "os/temp_dir.h"
 #include "runtime/linux/rootfs.h"
+#include "testing/child_check.h"
 #include "testing/in_child.h"
 
 namespace comet::runtime {
 namespace {
 
 constexpr uid_t kNobody = 65534;
-
-// Reports a failed check from a forked child (its output reaches the test's message).
-bool CheckFailed(const char* file, int line, const char* expression) {
-  (void)std::fprintf(stderr, "%s:%d: check failed: %s (errno: %s)\n", file, line, expression,
-                     ::strerrorname_np(errno));
-  return true;
-}
-
-#define CHILD_CHECK(cond)                                    \
-  do {                                                       \
-    if (!(cond) && CheckFailed(__FILE__, __LINE__, #cond)) { \
-      return 1;                                              \
-    }                                                        \
-  } while (false)
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
