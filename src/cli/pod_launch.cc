@@ -69,14 +69,15 @@ void CloseAllBut(int a, int b) {
 }
 
 // The detached child, between fork and exec: async-signal-safe calls only, on data prepared
-// by the parent. Reports an exec failure on the ready pipe with a fixed-form message.
+// by the parent. Its stderr is `log_fd`, which the parent relays until the ready line. Reports
+// an exec failure on the ready pipe with a fixed-form message.
 [[noreturn]] void DetachedChild(const char* binary, char** argv, char** envp, int lock_fd,
-                                int ready_fd, const char* failure) {
+                                int ready_fd, int log_fd, const char* failure) {
   if (::setsid() < 0) {
     ::_exit(127);
   }
   const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 || ::dup2(devnull, 2) < 0) {
+  if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 || ::dup2(log_fd, 2) < 0) {
     ::_exit(127);
   }
   CloseAllBut(lock_fd, ready_fd);
@@ -104,6 +105,19 @@ void CloseAllBut(int a, int b) {
   }
   (void)!::write(ready_fd, "\n", 1);
   ::_exit(127);
+}
+
+// Copies what the detached supervisor logged before its ready line (warnings such as limits it
+// could not apply) to our stderr. Everything it wrote before that line is in the (non-blocking)
+// pipe already; whatever it writes later is not waited for.
+void RelayStartupLog(int fd) {
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) {
+      (void)os::WriteAll(2, std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
 }
 
 // What the detached supervisor said on its ready pipe.
@@ -203,6 +217,13 @@ Status LaunchSupervisor(const SupervisorLaunch& launch, LaunchResult& result) {
   }
   os::UniqueFd ready_read(pipe_fds[0]);
   os::UniqueFd ready_write(pipe_fds[1]);
+  // Non-blocking both ends: the supervisor's log is read only after its ready line, so once the
+  // pipe is full (64 KiB) it drops what it logs rather than waiting for us.
+  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return Err(Error::FromErrno("pipe2"));
+  }
+  os::UniqueFd log_read(pipe_fds[0]);
+  os::UniqueFd log_write(pipe_fds[1]);
   std::vector<std::string> argv = SupervisorArgv(launch, ready_write.get());
   std::vector<char*> args = CStrings(argv);
   const std::string failure = fmt::format("exec-failed: exec {}: ", launch.binary);
@@ -212,12 +233,14 @@ Status LaunchSupervisor(const SupervisorLaunch& launch, LaunchResult& result) {
   }
   if (pid == 0) {
     DetachedChild(launch.binary.c_str(), args.data(), envp.data(), lock.get(), ready_write.get(),
-                  failure.c_str());
+                  log_write.get(), failure.c_str());
   }
   // The child holds the lock now (flock belongs to the shared open file description).
   ready_write.Reset();
+  log_write.Reset();
   lock.Reset();
   Status ready = ReadReady(ready_read.get(), result);
+  RelayStartupLog(log_read.get());
   if (!result.started) {
     (void)::waitpid(pid, nullptr, 0);  // it failed to exec and exits at once
   }

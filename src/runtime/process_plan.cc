@@ -9,6 +9,7 @@
 #include <array>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -171,6 +172,23 @@ int LastCapability() {
   return CAP_LAST_CAP;
 }
 
+// The kernel lets CAP_SYS_RESOURCE lower oom_score_adj only when held in the initial user
+// namespace (capable()); in a user namespace of our own (a rootless pod's supervisor) it does not
+// count. The initial namespace maps every id onto itself: "0 0 4294967295".
+bool InInitialUserNamespace() {
+  auto map = os::ReadFileLimited("/proc/self/uid_map", 4096);
+  if (!map) {
+    return true;
+  }
+  std::vector<std::string> words;
+  for (const std::string& word : Split(TrimSpace(*map), ' ')) {
+    if (!word.empty()) {
+      words.push_back(word);
+    }
+  }
+  return words == std::vector<std::string>{"0", "0", "4294967295"};
+}
+
 int ClampOomScoreAdj(int requested) {
   auto current_text = os::ReadFileLimited("/proc/self/oom_score_adj", 64);
   auto current = current_text ? ParseInt(TrimSpace(*current_text)) : std::nullopt;
@@ -183,7 +201,7 @@ int ClampOomScoreAdj(int requested) {
     cap_get_flag(caps, kCapSysResource, CAP_EFFECTIVE, &has);
     cap_free(caps);
   }
-  if (has == CAP_SET) {
+  if (has == CAP_SET && InInitialUserNamespace()) {
     return requested;
   }
   log::Warning(

@@ -509,10 +509,24 @@ void AppIo::WatchTerminal() {
     return;
   }
   auto added = loop_.Add(foreground_.terminal_in, EPOLLIN, [this](uint32_t) { OnTerminalInput(); });
+  if (!added && added.error().code() == EPERM) {
+    // A regular file as stdin cannot be polled, but its reads never block: read what fits in
+    // the app's queue now; FlushStdin calls back here as the queue drains (the flag stops the
+    // recursion through QueueStdin).
+    if (!terminal_reading_file_) {
+      terminal_reading_file_ = true;
+      while (!terminal_eof_ && Find(terminal_app_) != nullptr &&
+             Find(terminal_app_)->stdin_pending.size() < kMaxStdinQueue) {
+        OnTerminalInput();
+      }
+      terminal_reading_file_ = false;
+    }
+    return;
+  }
   if (!added) {
-    // A regular file as stdin cannot be polled: it is not forwarded.
     log::Warning("forwarding stdin: {}", added.error().ToString());
     terminal_eof_ = true;
+    CloseStdin(*target);  // the app sees end of file rather than waiting for ever
     return;
   }
   terminal_watched_ = true;

@@ -103,6 +103,25 @@ void Supervisor::WriteSupervisorStatus() {
   }
 }
 
+// The one line on the ready fd; stage0 stops relaying the startup log when it reads it, so
+// what the pod logs from then on goes to /dev/null (a detached pod has no terminal).
+void Supervisor::SayReady(std::string_view line) {
+  if (options_.ready_fd < 0) {
+    return;
+  }
+  (void)os::WriteAll(options_.ready_fd, line);
+  ::close(options_.ready_fd);
+  options_.ready_fd = -1;
+  if (options_.startup_log_fd >= 0) {
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+      (void)::dup3(null, options_.startup_log_fd, O_CLOEXEC);
+      ::close(null);
+    }
+    options_.startup_log_fd = -1;
+  }
+}
+
 Status Supervisor::Start() {
   status_.pid = ::getpid();
   status_.started = Now();
@@ -247,11 +266,7 @@ void Supervisor::MarkReady() {
   if (::symlink("ready", link.c_str()) != 0) {
     log::Warning("{}", Error::FromErrno("symlink", link).ToString());
   }
-  if (options_.ready_fd >= 0) {
-    (void)os::WriteAll(options_.ready_fd, "ok\n");
-    ::close(options_.ready_fd);
-    options_.ready_fd = -1;
-  }
+  SayReady("ok\n");
   // Setup (manifest, specs, image metadata) is done: give its freed heap back, since the pod
   // may now idle for months and every supervisor's private memory counts.
   ::malloc_trim(0);
@@ -268,9 +283,7 @@ void Supervisor::FailStart(const Error& error, std::optional<int> exit_code) {
     // The pod never ran: Finish removes it, and only then answers on the ready fd.
     start_error_ = "error: " + error.ToString() + "\n";
   } else if (options_.ready_fd >= 0) {
-    (void)os::WriteAll(options_.ready_fd, "error: " + error.ToString() + "\n");
-    ::close(options_.ready_fd);
-    options_.ready_fd = -1;
+    SayReady("error: " + error.ToString() + "\n");
   }
   if (phase_ == Phase::kSetup) {
     CleanUpAfterFailure();
@@ -438,11 +451,7 @@ int Supervisor::Finish() {
     }
   }
   if (options_.ready_fd >= 0) {
-    (void)os::WriteAll(options_.ready_fd, start_error_.empty()
-                                              ? "error: the pod ended before it was ready\n"
-                                              : start_error_);
-    ::close(options_.ready_fd);
-    options_.ready_fd = -1;
+    SayReady(start_error_.empty() ? "error: the pod ended before it was ready\n" : start_error_);
   }
   return exit_code;
 }

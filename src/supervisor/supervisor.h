@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -34,6 +35,9 @@ struct SupervisorOptions {
   std::string data_dir;  // absolute: <data>/images is the image store
   bool remove = false;   // --rm: tear the pod down and remove its directory at the end
   int ready_fd = -1;     // --ready-fd (owned: written once, then closed); -1: none
+  // Detached: the log's fd, a pipe that `comet run -d` relays to its caller's terminal until the
+  // ready line; then pointed at /dev/null (dup2, so the log keeps its fd). -1: none.
+  int startup_log_fd = -1;
 };
 
 // The exit code of the supervisor's own failure (rkt's).
@@ -104,6 +108,7 @@ class Supervisor : public PodController {
   void Reap();
   Status StartPauseProcess();
   void WriteSupervisorStatus();
+  void SayReady(std::string_view line);
   void MarkReady();
   void FailStart(const Error& error, std::optional<int> exit_code);
   void CleanUpAfterFailure();

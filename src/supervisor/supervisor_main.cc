@@ -92,6 +92,9 @@ int RunPod(const CommandLine& line, const int moved[3]) {
   options.data_dir = line.data_dir;
   options.remove = line.remove;
   options.ready_fd = line.ready_fd;
+  if (!line.foreground && line.ready_fd >= 0) {
+    options.startup_log_fd = moved[2];
+  }
   Supervisor supervisor(**loop, io, options);
   ControlServer control(**loop, supervisor, io, line.pod_dir);
   // Listening first lets `comet stop` reach a pod still in its init containers. Without the

@@ -1,17 +1,15 @@
 // Talking to running apps: attach (tty through a pty in the test, and output-only), exec and
 // enter (same cgroup and capabilities as the app), logs --follow/--tail/--since/--timestamps.
+// Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
 #include <signal.h>
 
 #include <thread>
 
-#include "e2e/pod/pod_fixture.h"
+#include "e2e/pod/pod_checks.h"
 
 namespace comet::e2e::pod {
-namespace {
 
-using Interact = PodTest;
-
-TEST_F(Interact, AttachWithATty) {
+void PodChecks::AttachWithATty() {
   const std::string uuid = RunDetached({"-i", "-t", kImage, "--", "/bin/sh"});
   ASSERT_FALSE(uuid.empty());
   {
@@ -40,7 +38,7 @@ TEST_F(Interact, AttachWithATty) {
   EXPECT_EQ(Status(uuid)["app-busybox"], "3");
 }
 
-TEST_F(Interact, AttachWithoutStdinSeesOutputAndStdinReachesTheApp) {
+void PodChecks::AttachWithoutATty() {
   const std::string uuid =
       RunDetached({"-i", kImage, "--", "/bin/sh", "-c",
                    "while read line; do echo got-$line; [ \"$line\" = quit ] && exit 0; done"});
@@ -59,15 +57,14 @@ TEST_F(Interact, AttachWithoutStdinSeesOutputAndStdinReachesTheApp) {
   EXPECT_EQ(Status(ticker)["state"], "running") << "killing attach stopped the app";
 }
 
-TEST_F(Interact, ExecAndEnterShareTheAppsCgroupAndCaps) {
+void PodChecks::ExecAndEnterShareTheAppsCgroupAndCaps() {
   const std::string v = HostDir("v");
   const std::string script =
       "cat /proc/self/cgroup > /v/cgroup; grep CapEff /proc/self/status > /v/caps; "
-      "grep CapBnd /proc/self/status > /v/bnd; readlink /proc/self/ns/mnt > /v/mnt; "
-      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-  const std::string uuid =
-      RunDetached({"--volume=v,kind=host,source=" + v, "--mount=volume=v,target=/v", kImage,
-                   "--caps-remove=CAP_NET_RAW,SYS_CHROOT", "--", "/bin/sh", "-c", script});
+      "grep CapBnd /proc/self/status > /v/bnd; readlink /proc/self/ns/mnt > /v/mnt; " +
+      std::string(kSleeper);
+  const std::string uuid = RunDetached(
+      Concat({HostVolume(v), ShellApp(kApp, script, {"--caps-remove=CAP_NET_RAW,SYS_CHROOT"})}));
   ASSERT_FALSE(uuid.empty());
   ASSERT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(v + "/mnt").empty(); }));
 
@@ -113,15 +110,29 @@ TEST_F(Interact, ExecAndEnterShareTheAppsCgroupAndCaps) {
   EXPECT_EQ(Status(uuid)["state"], "running");
 }
 
+namespace {
+
+using Interact = PodChecks;
+
+TEST_F(Interact, AttachWithATty) {
+  AttachWithATty();
+}
+
+TEST_F(Interact, AttachWithoutStdinSeesOutputAndStdinReachesTheApp) {
+  AttachWithoutATty();
+}
+
+TEST_F(Interact, ExecAndEnterShareTheAppsCgroupAndCaps) {
+  ExecAndEnterShareTheAppsCgroupAndCaps();
+}
+
 TEST_F(Interact, LogsTailSinceFollowAndTimestamps) {
   const std::string v = HostDir("v");
   const std::string script =
       "for i in 1 2 3 4 5; do echo line-$i; done; "
-      "while [ ! -e /v/go ]; do sleep 0.05; done; echo late-line; "
-      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-  const std::string uuid =
-      RunDetached({"--volume=v,kind=host,source=" + v, "--mount=volume=v,target=/v", kImage, "--",
-                   "/bin/sh", "-c", script});
+      "while [ ! -e /v/go ]; do sleep 0.05; done; echo late-line; " +
+      std::string(kSleeper);
+  const std::string uuid = RunDetached(Concat({HostVolume(v), ShellApp(kApp, script)}));
   ASSERT_FALSE(uuid.empty());
   ASSERT_TRUE(WaitUntil([&] { return Contains(ReadFileOrEmpty(LogFile(uuid, kApp)), "line-5"); }))
       << ReadFileOrEmpty(LogFile(uuid, kApp));

@@ -1,22 +1,16 @@
 // A pod's life through the CLI: run -d, list (table and json), status (key=value, --wait,
 // --wait-ready), stop, rm, prepare + run-prepared, --uuid-file-save/--uuid-file, UUID prefixes,
 // cat-manifest and gc.
+// Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
 #include <signal.h>
 
 #include <regex>
 
-#include "e2e/pod/pod_fixture.h"
+#include "e2e/pod/pod_checks.h"
 
 namespace comet::e2e::pod {
-namespace {
 
-// A long-running app that ends promptly on SIGTERM (as pid 1 of its pid namespace, a process
-// without a handler would ignore it).
-const char* const kSleeper = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-
-using Lifecycle = PodTest;
-
-TEST_F(Lifecycle, DetachedListStatusStopRm) {
+void PodChecks::DetachedListStatusStopRm() {
   const std::string uuid_file = tmp() + "/uuid";
   const std::string uuid =
       RunDetached({"--uuid-file-save=" + uuid_file, kImage, "--", "/bin/sh", "-c", kSleeper});
@@ -95,21 +89,7 @@ TEST_F(Lifecycle, DetachedListStatusStopRm) {
   ExpectNothingLeft("after rm");
 }
 
-TEST_F(Lifecycle, StatusWaitReturnsWhenThePodExits) {
-  const std::string uuid = RunDetached({kImage, "--", "/bin/sh", "-c", "sleep 1.5; exit 3"});
-  ASSERT_FALSE(uuid.empty());
-  const auto start = std::chrono::steady_clock::now();
-  ProcResult wait = Comet({"status", "--wait=30s", uuid});
-  EXPECT_EQ(wait.exit_code, 0) << wait.Describe();
-  EXPECT_GT(std::chrono::steady_clock::now() - start, 500ms) << "returned before the exit";
-  auto kv = ParseKv(wait.out);
-  EXPECT_EQ(kv["state"], "exited") << wait.out;
-  EXPECT_EQ(kv["app-busybox"], "3") << wait.out;
-  auto json = nlohmann::json::parse(Ok({"status", "--format=json", uuid}), nullptr, false);
-  EXPECT_TRUE(json.is_object()) << json;
-}
-
-TEST_F(Lifecycle, StopForceAndTimeout) {
+void PodChecks::StopForceAndTimeout() {
   // sleep as pid 1 ignores SIGTERM: stop waits the grace period, --force does not.
   const std::string slow = RunDetached({"--stop-timeout=3", kImage, "--", "/bin/sleep", "3600"});
   const std::string fast = RunDetached({kImage, "--", "/bin/sleep", "3600"});
@@ -135,7 +115,7 @@ TEST_F(Lifecycle, StopForceAndTimeout) {
   EXPECT_EQ(Status(fast)["state"], "exited");
 }
 
-TEST_F(Lifecycle, PrepareThenRunPrepared) {
+void PodChecks::PrepareThenRunPrepared() {
   ProcResult prepared =
       Comet({"prepare", "--quiet", kImage, "--", "/bin/sh", "-c", "echo ran-prepared"});
   ASSERT_EQ(prepared.exit_code, 0) << prepared.Describe();
@@ -164,6 +144,36 @@ TEST_F(Lifecycle, PrepareThenRunPrepared) {
   const std::string third = Trim(Ok({"prepare", "--quiet", kImage, "--", "/bin/true"}));
   EXPECT_EQ(Comet({"rm", third}).exit_code, 0);
   EXPECT_TRUE(PodPath(third).empty());
+}
+
+namespace {
+
+using Lifecycle = PodChecks;
+
+TEST_F(Lifecycle, DetachedListStatusStopRm) {
+  DetachedListStatusStopRm();
+}
+
+TEST_F(Lifecycle, StopForceAndTimeout) {
+  StopForceAndTimeout();
+}
+
+TEST_F(Lifecycle, PrepareThenRunPrepared) {
+  PrepareThenRunPrepared();
+}
+
+TEST_F(Lifecycle, StatusWaitReturnsWhenThePodExits) {
+  const std::string uuid = RunDetached({kImage, "--", "/bin/sh", "-c", "sleep 1.5; exit 3"});
+  ASSERT_FALSE(uuid.empty());
+  const auto start = std::chrono::steady_clock::now();
+  ProcResult wait = Comet({"status", "--wait=30s", uuid});
+  EXPECT_EQ(wait.exit_code, 0) << wait.Describe();
+  EXPECT_GT(std::chrono::steady_clock::now() - start, 500ms) << "returned before the exit";
+  auto kv = ParseKv(wait.out);
+  EXPECT_EQ(kv["state"], "exited") << wait.out;
+  EXPECT_EQ(kv["app-busybox"], "3") << wait.out;
+  auto json = nlohmann::json::parse(Ok({"status", "--format=json", uuid}), nullptr, false);
+  EXPECT_TRUE(json.is_object()) << json;
 }
 
 TEST_F(Lifecycle, GcMarksThenSweeps) {

@@ -1,17 +1,16 @@
 // Pods of several apps: shared loopback, IPC and UTS namespaces; init containers; restart
 // policies with back-off read from the recorded attempts; one failing app not stopping others.
+// Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <thread>
 
-#include "e2e/pod/pod_fixture.h"
+#include "e2e/pod/pod_checks.h"
 
 namespace comet::e2e::pod {
 namespace {
-
-using MultiApp = PodTest;
 
 std::string NsOfSelf(const std::string& kind) {
   char buf[128] = {};
@@ -27,7 +26,9 @@ int Count(const std::string& text, const std::string& needle) {
   return n;
 }
 
-TEST_F(MultiApp, AppsShareLoopbackIpcAndHostname) {
+}  // namespace
+
+void PodChecks::AppsShareLoopbackIpcAndHostname() {
   const std::string v = HostDir("shared");
   const std::string server_script =
       "for ns in ipc net uts; do readlink /proc/self/ns/$ns > /shared/server-$ns; done; "
@@ -41,10 +42,11 @@ TEST_F(MultiApp, AppsShareLoopbackIpcAndHostname) {
       "hostname > /shared/client-host; i=0; "
       "until [ -e /shared/server-done ]; do echo hello-over-loopback | nc 127.0.0.1 7777; "
       "i=$((i+1)); [ $i -gt 100 ] && exit 9; sleep 0.1; done; sleep 3600";
-  const std::string uuid = RunDetached(
-      {"--net=none", "--hostname=podhost", "--volume=shared,kind=host,source=" + v,
-       "--mount=volume=shared,target=/shared", kImage, "--name=server", "--", "/bin/sh", "-c",
-       server_script, "---", kImage, "--name=client", "--", "/bin/sh", "-c", client_script});
+  const std::string uuid = RunDetached(Concat({{"--net=none", "--hostname=podhost"},
+                                               HostVolume(v, "/shared"),
+                                               ShellApp("server", server_script),
+                                               {"---"},
+                                               ShellApp("client", client_script)}));
   ASSERT_FALSE(uuid.empty());
   EXPECT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(v + "/server-done").empty(); }))
       << "the server never got a connection; received: " << ReadFileOrEmpty(v + "/received");
@@ -63,6 +65,14 @@ TEST_F(MultiApp, AppsShareLoopbackIpcAndHostname) {
   EXPECT_TRUE(Contains(table, "server")) << table;
   EXPECT_TRUE(Contains(table, "client")) << table;
   EXPECT_EQ(Comet({"stop", "--force", uuid}).exit_code, 0);
+}
+
+namespace {
+
+using MultiApp = PodChecks;
+
+TEST_F(MultiApp, AppsShareLoopbackIpcAndHostname) {
+  AppsShareLoopbackIpcAndHostname();
 }
 
 TEST_F(MultiApp, DefaultHostnameAndSeparatePidNamespaces) {
@@ -98,41 +108,30 @@ TEST_F(MultiApp, OneFailingAppDoesNotStopTheOther) {
 }
 
 TEST_F(MultiApp, RestartPolicies) {
+  RestartPolicies();
+}
+
+TEST_F(MultiApp, InitContainerFailingForGoodFailsThePod) {
+  InitContainerFailingForGoodFailsThePod();
+}
+
+}  // namespace
+
+void PodChecks::RestartPolicies() {
   const std::string v = HostDir("v");
-  const std::string uuid =
-      RunDetached({"--volume=v,kind=host,source=" + v,
-                   "--mount=volume=v,target=/v",
-                   kImage,
-                   "--name=never",
-                   "--restart=Never",
-                   "--",
-                   "/bin/sh",
-                   "-c",
-                   "echo x >> /v/never; exit 3",
-                   "---",
-                   kImage,
-                   "--name=onfailure",
-                   "--restart=OnFailure",
-                   "--",
-                   "/bin/sh",
-                   "-c",
-                   "echo x >> /v/onfailure; [ $(wc -l < /v/onfailure) -ge 3 ] && exit 0; exit 1",
-                   "---",
-                   kImage,
-                   "--name=always",
-                   "--restart=Always",
-                   "--",
-                   "/bin/sh",
-                   "-c",
-                   "echo x >> /v/always; exit 0",
-                   "---",
-                   kImage,
-                   "--name=steady",
-                   "--",
-                   "/bin/sh",
-                   "-c",
-                   "trap 'exit 0' TERM; while true; do sleep 0.2; done"},
-                  {.env = {"COMET_BACKOFF_BASE_MS=100", "COMET_BACKOFF_MAX_MS=400"}});
+  const std::string uuid = RunDetached(
+      Concat(
+          {HostVolume(v),
+           ShellApp("never", "echo x >> /v/never; exit 3", {"--restart=Never"}),
+           {"---"},
+           ShellApp("onfailure",
+                    "echo x >> /v/onfailure; [ $(wc -l < /v/onfailure) -ge 3 ] && exit 0; exit 1",
+                    {"--restart=OnFailure"}),
+           {"---"},
+           ShellApp("always", "echo x >> /v/always; exit 0", {"--restart=Always"}),
+           {"---"},
+           ShellApp("steady", kSleeper)}),
+      {.env = {"COMET_BACKOFF_BASE_MS=100", "COMET_BACKOFF_MAX_MS=400"}});
   ASSERT_FALSE(uuid.empty());
   EXPECT_TRUE(WaitUntil(
       [&] {
@@ -172,21 +171,38 @@ TEST_F(MultiApp, RestartPolicies) {
   EXPECT_EQ(Status(uuid)["state"], "exited");
 }
 
+void PodChecks::InitContainerFailingForGoodFailsThePod() {
+  const std::string v = HostDir("v");
+  ProcResult r = Comet({"run", "--volume=v,kind=host,source=" + v, "--mount=volume=v,target=/v",
+                        kImage, "--name=init", "--init", "--", "/bin/sh", "-c", "exit 4", "---",
+                        kImage, "--name=main", "--", "/bin/sh", "-c", "touch /v/main-ran"});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe();
+  EXPECT_FALSE(Contains(ReadFileOrEmpty(v + "/main-ran"), "x"));
+  struct stat st {};
+  EXPECT_NE(::stat((v + "/main-ran").c_str(), &st), 0) << "main ran after a failed init";
+  // Detached: the error is reported and run -d fails.
+  ProcResult detached = Comet({"run", "-d", kImage, "--name=init", "--init", "--", "/bin/sh", "-c",
+                               "exit 4", "---", kImage, "--name=main", "--", "/bin/true"});
+  EXPECT_EQ(detached.exit_code, 254) << detached.Describe();
+  EXPECT_FALSE(detached.err.empty());
+}
+
 // An init container failing three times then succeeding (a counter in an empty volume), with
 // COMET_BACKOFF_BASE_MS=500: the gaps between attempts double (500, 1000, 2000 ms, plus the time
 // a start takes, which a loaded machine stretches: the bounds allow for it); the app starts
 // after the init container's success.
-TEST_F(MultiApp, InitContainerRetriesWithDoublingBackOff) {
+void PodChecks::InitContainerRetriesWithDoublingBackOff() {
   const std::string setup_script =
       "echo x >> /work/count; [ $(wc -l < /work/count) -ge 4 ] || exit 1; "
       "echo ready > /work/init-done";
   const std::string main_script =
-      "cat /work/init-done > /work/main-saw; cat /work/count | wc -l > /work/main-count; "
-      "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+      "cat /work/init-done > /work/main-saw; cat /work/count | wc -l > /work/main-count; " +
+      std::string(kSleeper);
   const std::string uuid =
-      RunDetached({"--volume=work,kind=empty", "--mount=volume=work,target=/work", kImage,
-                   "--name=setup", "--init", "--restart=OnFailure", "--", "/bin/sh", "-c",
-                   setup_script, "---", kImage, "--name=main", "--", "/bin/sh", "-c", main_script},
+      RunDetached(Concat({{"--volume=work,kind=empty", "--mount=volume=work,target=/work"},
+                          ShellApp("setup", setup_script, {"--init", "--restart=OnFailure"}),
+                          {"---"},
+                          ShellApp("main", main_script)}),
                   {.timeout = 60s, .env = {"COMET_BACKOFF_BASE_MS=500"}});
   ASSERT_FALSE(uuid.empty());
   // run -d returns once the apps started, so after the init container's success.
@@ -234,20 +250,10 @@ TEST_F(MultiApp, InitContainerRetriesWithDoublingBackOff) {
   EXPECT_EQ(Comet({"stop", uuid}).exit_code, 0);
 }
 
-TEST_F(MultiApp, InitContainerFailingForGoodFailsThePod) {
-  const std::string v = HostDir("v");
-  ProcResult r = Comet({"run", "--volume=v,kind=host,source=" + v, "--mount=volume=v,target=/v",
-                        kImage, "--name=init", "--init", "--", "/bin/sh", "-c", "exit 4", "---",
-                        kImage, "--name=main", "--", "/bin/sh", "-c", "touch /v/main-ran"});
-  EXPECT_EQ(r.exit_code, 4) << r.Describe();
-  EXPECT_FALSE(Contains(ReadFileOrEmpty(v + "/main-ran"), "x"));
-  struct stat st {};
-  EXPECT_NE(::stat((v + "/main-ran").c_str(), &st), 0) << "main ran after a failed init";
-  // Detached: the error is reported and run -d fails.
-  ProcResult detached = Comet({"run", "-d", kImage, "--name=init", "--init", "--", "/bin/sh", "-c",
-                               "exit 4", "---", kImage, "--name=main", "--", "/bin/true"});
-  EXPECT_EQ(detached.exit_code, 254) << detached.Describe();
-  EXPECT_FALSE(detached.err.empty());
+namespace {
+
+TEST_F(MultiApp, InitContainerRetriesWithDoublingBackOff) {
+  InitContainerRetriesWithDoublingBackOff();
 }
 
 }  // namespace

@@ -1,13 +1,11 @@
 // Mutable pods: `app sandbox` starts an empty pod; apps come and go with app add/start/stop/rm,
 // inspected with app list/status and entered with app exec.
-#include "e2e/pod/pod_fixture.h"
+// Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
+#include "e2e/pod/pod_checks.h"
 
 namespace comet::e2e::pod {
-namespace {
 
-using MutablePod = PodTest;
-
-TEST_F(MutablePod, SandboxAddStartExecStopRemove) {
+void PodChecks::SandboxAddStartExecStopRemove() {
   ProcResult sandbox = Comet({"app", "sandbox", "--hostname=sandbox-host"});
   ASSERT_EQ(sandbox.exit_code, 0) << sandbox.Describe();
   const std::string uuid = Trim(sandbox.out);
@@ -16,7 +14,7 @@ TEST_F(MutablePod, SandboxAddStartExecStopRemove) {
 
   ProcResult add =
       Comet({"app", "add", uuid, kImage, "--name=web", "--environment=COMET_E2E_MARK=" + marker(),
-             "--", "/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"});
+             "--", "/bin/sh", "-c", kSleeper});
   ASSERT_EQ(add.exit_code, 0) << add.Describe();
   ProcResult start = Comet({"app", "start", uuid, "--app=web"});
   EXPECT_EQ(start.exit_code, 0) << start.Describe();
@@ -55,6 +53,14 @@ TEST_F(MutablePod, SandboxAddStartExecStopRemove) {
   EXPECT_FALSE(Contains(Ok({"app", "list", uuid}), "web"));
   EXPECT_EQ(Comet({"stop", uuid}).exit_code, 0);
   EXPECT_EQ(Status(uuid)["state"], "exited");
+}
+
+namespace {
+
+using MutablePod = PodChecks;
+
+TEST_F(MutablePod, SandboxAddStartExecStopRemove) {
+  SandboxAddStartExecStopRemove();
 }
 
 }  // namespace

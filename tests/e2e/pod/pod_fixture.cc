@@ -70,6 +70,30 @@ tar --numeric-owner --owner=0 --group=0 -C tree -cf busybox.tar .
 
 std::atomic<int> g_counter{0};
 
+// execve(2)'s argv and envp (this process's environment plus `env`), built before fork since
+// the child may only exec.
+struct ExecVectors {
+  ExecVectors(std::vector<std::string> args, const std::vector<std::string>& env)
+      : storage(std::move(args)) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      env_storage.emplace_back(*e);
+    }
+    env_storage.insert(env_storage.end(), env.begin(), env.end());
+    for (auto& a : storage) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    for (auto& e : env_storage) {
+      envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+  }
+  std::vector<std::string> storage;
+  std::vector<std::string> env_storage;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
 }  // namespace
 
 const std::string& CometBinary() {
@@ -171,24 +195,7 @@ bool HaveCgroupV1(const std::string& controller) {
 Background::Background(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                        const std::string& output_path)
     : output_path_(output_path) {
-  std::vector<std::string> args = argv;
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    env_storage.emplace_back(*e);
-  }
-  env_storage.insert(env_storage.end(), env.begin(), env.end());
-  std::vector<char*> c_argv;
-  c_argv.reserve(args.size() + 1);
-  for (auto& a : args) {
-    c_argv.push_back(a.data());
-  }
-  c_argv.push_back(nullptr);
-  std::vector<char*> c_env;
-  c_env.reserve(env_storage.size() + 1);
-  for (auto& e : env_storage) {
-    c_env.push_back(e.data());
-  }
-  c_env.push_back(nullptr);
+  ExecVectors exec(argv, env);
   const int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_ = ::fork();
@@ -197,7 +204,7 @@ Background::Background(const std::vector<std::string>& argv, const std::vector<s
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(out, 2);
-    ::execve(c_argv[0], c_argv.data(), c_env.data());
+    ::execve(exec.argv[0], exec.argv.data(), exec.envp.data());
     ::_exit(127);
   }
   ::close(out);
@@ -239,30 +246,13 @@ bool Background::Running() {
 // ---- PtyProcess ----
 
 PtyProcess::PtyProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  std::vector<std::string> args = argv;
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    env_storage.emplace_back(*e);
-  }
-  env_storage.insert(env_storage.end(), env.begin(), env.end());
-  std::vector<char*> c_argv;
-  c_argv.reserve(args.size() + 1);
-  for (auto& a : args) {
-    c_argv.push_back(a.data());
-  }
-  c_argv.push_back(nullptr);
-  std::vector<char*> c_env;
-  c_env.reserve(env_storage.size() + 1);
-  for (auto& e : env_storage) {
-    c_env.push_back(e.data());
-  }
-  c_env.push_back(nullptr);
+  ExecVectors exec(argv, env);
   struct winsize ws {};
   ws.ws_row = 24;
   ws.ws_col = 80;
   pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
   if (pid_ == 0) {
-    ::execve(c_argv[0], c_argv.data(), c_env.data());
+    ::execve(exec.argv[0], exec.argv.data(), exec.envp.data());
     ::_exit(127);
   }
   if (master_ >= 0) {
@@ -620,13 +610,16 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
     described += fmt::format("{} ({}); ", pid, cmdline);
   }
   EXPECT_TRUE(pids.empty()) << context << ": processes left: " << described;
-  // New pod cgroups; others' tests may create short-lived ones, so look twice.
+  // New pod cgroups; others' tests may create short-lived ones, so look twice. Only this user's
+  // count: a rootless run cannot have made root's (root tests running at the same time do).
   std::set<std::string> leaked;
   WaitUntil(
       [&] {
         leaked.clear();
         for (const std::string& cg : PodCgroups()) {
-          if (!cgroups_before_.contains(cg)) {
+          struct stat st {};
+          const bool ours = ::stat(cg.c_str(), &st) == 0 && st.st_uid == ::geteuid();
+          if (ours && !cgroups_before_.contains(cg)) {
             leaked.insert(cg);
           }
         }
@@ -635,6 +628,27 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
       3s);
   EXPECT_TRUE(leaked.empty()) << context
                               << ": cgroups left: " << fmt::format("{}", fmt::join(leaked, ", "));
+}
+
+std::vector<std::string> PodTest::HostVolume(const std::string& source, const std::string& target) {
+  return {"--volume=v,kind=host,source=" + source, "--mount=volume=v,target=" + target};
+}
+
+std::vector<std::string> PodTest::ShellApp(const std::string& name, const std::string& script,
+                                           const std::vector<std::string>& flags) {
+  std::vector<std::string> app = {kImage, "--name=" + name};
+  app.insert(app.end(), flags.begin(), flags.end());
+  app.insert(app.end(), {"--", "/bin/sh", "-c", script});
+  return app;
+}
+
+std::vector<std::string> PodTest::Concat(std::vector<std::vector<std::string>> parts) {
+  std::vector<std::string> all;
+  for (auto& part : parts) {
+    all.insert(all.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  return all;
 }
 
 std::string PodTest::HostDir(const std::string& name) {

@@ -140,6 +140,14 @@ class PodTest : public ::testing::Test {
 
   // A fresh host directory under the temp dir.
   std::string HostDir(const std::string& name);
+  // --volume/--mount flags mounting host dir `source` at `target` (volume "v") in every app.
+  static std::vector<std::string> HostVolume(const std::string& source,
+                                             const std::string& target = "/v");
+  // One app: the image named `name`, its `flags`, running `/bin/sh -c script`.
+  static std::vector<std::string> ShellApp(const std::string& name, const std::string& script,
+                                           const std::vector<std::string>& flags = {});
+  // The parts one after the other (pod flags, apps and their "---" separators).
+  static std::vector<std::string> Concat(std::vector<std::vector<std::string>> parts);
 
   const std::string& tmp() const { return tmp_->path(); }
   const std::string& data() const { return data_; }
@@ -147,6 +155,9 @@ class PodTest : public ::testing::Test {
   // The image every test can run: "local/busybox:1" (app name "busybox").
   static constexpr const char* kImage = "local/busybox:1";
   static constexpr const char* kApp = "busybox";
+  // A long-running app script that ends promptly on SIGTERM (as pid 1 of its pid namespace, a
+  // process without a handler would ignore it).
+  static constexpr const char* kSleeper = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
   std::set<std::string> cgroups_before_;
 

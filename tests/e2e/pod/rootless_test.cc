@@ -1,22 +1,22 @@
 // The main flows as an unprivileged user (run through ../run-rootless.sh, which drops to the
 // comet-test account): run in the foreground, run -d, list, status, logs, exec, stop, rm, gc.
-// As root these tests skip.
+// The other rootless_*_test.cc files cover the rest. As root these tests skip.
 #include <unistd.h>
 
-#include "e2e/pod/pod_fixture.h"
+#include "e2e/pod/pod_checks.h"
 
 namespace comet::e2e::pod {
+
+void RootlessPodTest::SetUp() {
+  if (::geteuid() == 0) {
+    GTEST_SKIP() << "runs as an unprivileged user, through tests/e2e/run-rootless.sh";
+  }
+  PodChecks::SetUp();
+}
+
 namespace {
 
-class RootlessPod : public PodTest {
- protected:
-  void SetUp() override {
-    if (::geteuid() == 0) {
-      GTEST_SKIP() << "runs as an unprivileged user, through tests/e2e/run-rootless.sh";
-    }
-    PodTest::SetUp();
-  }
-};
+using RootlessPod = RootlessPodTest;
 
 TEST_F(RootlessPod, RunInTheForeground) {
   ProcResult r = Comet({"run", kImage, "--", "/bin/sh", "-c",

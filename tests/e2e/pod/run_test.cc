@@ -1,15 +1,48 @@
 // `comet run` in the foreground: exit codes, output on the terminal and in CRI-format logs,
-// --rm, and an image pulled from a registry on 127.0.0.1.
+// -i, --rm, and an image pulled from a registry on 127.0.0.1.
+// Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
 #include <regex>
 
-#include "e2e/pod/pod_fixture.h"
+#include "e2e/pod/pod_checks.h"
 #include "testing/registry_server.h"
 #include "testing/test_images.h"
 
 namespace comet::e2e::pod {
+
+void PodChecks::RunInteractive() {
+  ProcResult r =
+      Comet({"run", "-i", kImage, "--", "/bin/sh", "-c", "read a; read b; echo got-$a-$b; exit 2"},
+            {.stdin_data = "one\ntwo\n"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_TRUE(Contains(r.out, "got-one-two")) << "stdin did not reach the app: " << r.Describe();
+  // Without -i the app's stdin is not the caller's.
+  ProcResult closed = Comet({"run", kImage, "--", "/bin/sh", "-c", "read a; echo read-$a-end"},
+                            {.stdin_data = "three\n"});
+  EXPECT_EQ(closed.exit_code, 0) << closed.Describe();
+  EXPECT_TRUE(Contains(closed.out, "read--end")) << closed.Describe();
+}
+
+void PodChecks::EnvironmentAndHostname() {
+  ProcResult r = Comet({"run", "--hostname=pod-host", "--set-env=FROM_POD=p", kImage,
+                        "--environment=FROM_APP=a", "--", "/bin/sh", "-c",
+                        "echo host=$(hostname) pod=$FROM_POD app=$FROM_APP path=$PATH"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_TRUE(Contains(r.out, "host=pod-host")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "pod=p app=a")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "path=/")) << "PATH is defaulted: " << r.out;
+}
+
+void PodChecks::RemoveLeavesNothing() {
+  ProcResult r = Comet({"run", "--rm", kImage, "--", "/bin/sh", "-c", "echo bye; exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe();
+  EXPECT_TRUE(Contains(r.out, "bye")) << r.Describe();
+  EXPECT_TRUE(PodDirs().empty()) << "--rm left " << PodDirs().size() << " pod dirs";
+  ExpectNothingLeft("after run --rm");
+}
+
 namespace {
 
-using RunForeground = PodTest;
+using RunForeground = PodChecks;
 
 TEST_F(RunForeground, ExitCodeOutputAndCriLogs) {
   const std::string uuid_file = tmp() + "/uuid";
@@ -54,22 +87,16 @@ TEST_F(RunForeground, ExitCodesOfTrueFalseAndExec) {
   EXPECT_TRUE(Contains(r.out, "a b")) << r.Describe();
 }
 
+TEST_F(RunForeground, Interactive) {
+  RunInteractive();
+}
+
 TEST_F(RunForeground, EnvironmentAndHostname) {
-  ProcResult r = Comet({"run", "--hostname=pod-host", "--set-env=FROM_POD=p", kImage,
-                        "--environment=FROM_APP=a", "--", "/bin/sh", "-c",
-                        "echo host=$(hostname) pod=$FROM_POD app=$FROM_APP path=$PATH"});
-  EXPECT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_TRUE(Contains(r.out, "host=pod-host")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "pod=p app=a")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "path=/")) << "PATH is defaulted: " << r.out;
+  EnvironmentAndHostname();
 }
 
 TEST_F(RunForeground, RemoveLeavesNothing) {
-  ProcResult r = Comet({"run", "--rm", kImage, "--", "/bin/sh", "-c", "echo bye"});
-  EXPECT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_TRUE(Contains(r.out, "bye")) << r.Describe();
-  EXPECT_TRUE(PodDirs().empty()) << "--rm left " << PodDirs().size() << " pod dirs";
-  ExpectNothingLeft("after run --rm");
+  RemoveLeavesNothing();
 }
 
 TEST_F(RunForeground, PullsFromALocalRegistry) {

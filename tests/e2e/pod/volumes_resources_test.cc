@@ -1,19 +1,31 @@
 // Volumes (host rw/ro in rkt and podman syntax, empty on disk shared between apps, memory =
-// tmpfs) and per-app resources (--memory, --cpu, --cpu-shares, --pids-limit in the app's v1
+// tmpfs mounted in one app), --readonly-rootfs, --user/--group, --caps-retain/--caps-remove and
+// per-app resources (--memory, --cpu, --cpu-shares, --pids-limit in the app's v1
 // cgroup; --oom-score-adj, clamped at the current value without CAP_SYS_RESOURCE).
+// Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "e2e/pod/pod_fixture.h"
+#include "e2e/pod/pod_checks.h"
 
 namespace comet::e2e::pod {
 namespace {
 
-using Volumes = PodTest;
-using Resources = PodTest;
+// The capability mask of a "CapEff:\t000001ff..." line in `status` (/proc/PID/status); -1 when
+// the line is missing.
+int64_t CapMask(const std::string& status, const std::string& field) {
+  for (const std::string& line : Lines(status)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return static_cast<int64_t>(std::stoull(Trim(line.substr(field.size() + 1)), nullptr, 16));
+    }
+  }
+  return -1;
+}
 
-TEST_F(Volumes, HostVolumesReadWriteAndReadOnly) {
+}  // namespace
+
+void PodChecks::HostVolumesReadWriteAndReadOnly() {
   const std::string rw = HostDir("rw");
   const std::string ro = HostDir("ro");
   const std::string short_ro = HostDir("short-ro");
@@ -39,19 +51,20 @@ TEST_F(Volumes, HostVolumesReadWriteAndReadOnly) {
   EXPECT_EQ(ReadFileOrEmpty(short_ro + "/try"), "");
 }
 
-TEST_F(Volumes, EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs) {
+void PodChecks::EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs() {
   const std::string writer_script =
       "echo from-writer > /shared/msg; echo mem-data > /mem/x; "
       "echo writer-mode=$(stat -c %a /shared); grep ' /mem ' /proc/mounts";
   const std::string reader_script =
       "i=0; until [ -e /shared/msg ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done; "
-      "echo reader-got=$(cat /shared/msg); "
+      "echo reader-got=$(cat /shared/msg); [ -e /mem ] || echo reader-mem-absent; "
       "grep -q ' /shared ' /proc/mounts && echo reader-has-shared";
-  ProcResult r = Comet({"run", "--volume=shared,kind=empty,mode=0750",
-                        "--volume=mem,kind=empty,medium=memory,size=8M",
-                        "--mount=volume=shared,target=/shared", "--mount=volume=mem,target=/mem",
-                        kImage, "--name=writer", "--", "/bin/sh", "-c", writer_script, "---",
-                        kImage, "--name=reader", "--", "/bin/sh", "-c", reader_script});
+  ProcResult r = Comet(Concat(
+      {{"run", "--volume=shared,kind=empty,mode=0750",
+        "--volume=mem,kind=empty,medium=memory,size=8M", "--mount=volume=shared,target=/shared"},
+       ShellApp("writer", writer_script, {"--mount=volume=mem,target=/mem"}),
+       {"---"},
+       ShellApp("reader", reader_script)}));
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(Contains(r.out, "reader-got=from-writer")) << r.out;
   EXPECT_TRUE(Contains(r.out, "writer-mode=750")) << r.out;
@@ -61,9 +74,10 @@ TEST_F(Volumes, EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs) {
   ASSERT_EQ(PodDirs().size(), 1U);
   const std::string pod = data() + "/pods/" + PodDirs()[0];
   EXPECT_EQ(ReadFileOrEmpty(pod + "/volumes/shared/msg"), "from-writer\n");
+  EXPECT_TRUE(Contains(r.out, "reader-mem-absent")) << "/mem was mounted in the writer only";
 }
 
-TEST_F(Volumes, ReadOnlyRootfsAndWorkingDirAndUser) {
+void PodChecks::ReadOnlyRootfsAndWorkingDirAndUser() {
   const std::string script =
       "echo pwd=$(pwd) id=$(id -u):$(id -g); "
       "if touch /etc/x 2>/dev/null; then echo root-writable; "
@@ -73,6 +87,70 @@ TEST_F(Volumes, ReadOnlyRootfsAndWorkingDirAndUser) {
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(Contains(r.out, "pwd=/tmp id=65534:65534")) << r.out;
   EXPECT_TRUE(Contains(r.out, "root-refused")) << r.out;
+}
+
+// --caps-retain keeps only the named capabilities (effective and bounding), --caps-remove drops
+// them from the default set; a chown shows the difference.
+void PodChecks::CapsRetainAndRemove() {
+  const std::string script =
+      "grep Cap /proc/self/status; touch /tmp/f; "
+      "if chown 65534 /tmp/f 2>/dev/null; then echo chown-ok; else echo chown-refused; fi";
+  ProcResult retain =
+      Comet({"run", kImage, "--caps-retain=CAP_KILL,CAP_CHOWN", "--", "/bin/sh", "-c", script});
+  EXPECT_EQ(retain.exit_code, 0) << retain.Describe();
+  EXPECT_EQ(CapMask(retain.out, "CapEff"), 0x21) << retain.out;
+  EXPECT_EQ(CapMask(retain.out, "CapBnd"), 0x21) << retain.out;
+  EXPECT_TRUE(Contains(retain.out, "chown-ok")) << retain.out;
+  ProcResult remove =
+      Comet({"run", kImage, "--caps-remove=CAP_CHOWN", "--", "/bin/sh", "-c", script});
+  EXPECT_EQ(remove.exit_code, 0) << remove.Describe();
+  const int64_t eff = CapMask(remove.out, "CapEff");
+  EXPECT_EQ(eff & 0x1, 0) << "CAP_CHOWN not removed: " << remove.out;
+  EXPECT_NE(eff & 0x20, 0) << "CAP_KILL is in the default set: " << remove.out;
+  EXPECT_TRUE(Contains(remove.out, "chown-refused")) << remove.out;
+}
+
+// Raising works; lowering below the current value needs CAP_SYS_RESOURCE in the initial user
+// namespace, which root lacks on this machine and a rootless pod never has: clamped, with a
+// warning. Out of range: refused.
+void PodChecks::OomScoreAdj() {
+  const int current = std::stoi(ReadFileOrEmpty("/proc/self/oom_score_adj"));
+  ProcResult up =
+      Comet({"run", kImage, "--oom-score-adj=500", "--", "/bin/cat", "/proc/self/oom_score_adj"});
+  EXPECT_EQ(up.exit_code, 0) << up.Describe();
+  EXPECT_EQ(Trim(up.out), "500");
+  // Lower than the current value needs CAP_SYS_RESOURCE, which root lacks here: clamped.
+  ProcResult down =
+      Comet({"run", kImage, "--oom-score-adj=-500", "--", "/bin/cat", "/proc/self/oom_score_adj"});
+  EXPECT_EQ(down.exit_code, 0) << down.Describe();
+  EXPECT_EQ(Trim(down.out), std::to_string(std::max(current, -500)));
+  if (current > -500) {
+    EXPECT_TRUE(Contains(down.err, "CAP_SYS_RESOURCE")) << "no warning: " << down.Describe();
+  }
+  ProcResult bad = Comet({"run", kImage, "--oom-score-adj=5000", "--", "/bin/true"});
+  EXPECT_EQ(bad.exit_code, 254) << bad.Describe();
+  EXPECT_TRUE(Contains(bad.err, "oom")) << bad.err;
+}
+
+namespace {
+
+using Volumes = PodChecks;
+using Resources = PodChecks;
+
+TEST_F(Volumes, HostVolumesReadWriteAndReadOnly) {
+  HostVolumesReadWriteAndReadOnly();
+}
+
+TEST_F(Volumes, EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs) {
+  EmptyVolumeSharedBetweenAppsAndMemoryIsTmpfs();
+}
+
+TEST_F(Volumes, ReadOnlyRootfsAndWorkingDirAndUser) {
+  ReadOnlyRootfsAndWorkingDirAndUser();
+}
+
+TEST_F(Volumes, CapsRetainAndRemove) {
+  CapsRetainAndRemove();
 }
 
 TEST_F(Resources, LimitsLandInTheAppsCgroup) {
@@ -132,19 +210,7 @@ TEST_F(Resources, MemoryLimitKillsTheApp) {
 }
 
 TEST_F(Resources, OomScoreAdj) {
-  const int current = std::stoi(ReadFileOrEmpty("/proc/self/oom_score_adj"));
-  ProcResult up =
-      Comet({"run", kImage, "--oom-score-adj=500", "--", "/bin/cat", "/proc/self/oom_score_adj"});
-  EXPECT_EQ(up.exit_code, 0) << up.Describe();
-  EXPECT_EQ(Trim(up.out), "500");
-  // Lower than the current value needs CAP_SYS_RESOURCE, which root lacks here: clamped.
-  ProcResult down =
-      Comet({"run", kImage, "--oom-score-adj=-500", "--", "/bin/cat", "/proc/self/oom_score_adj"});
-  EXPECT_EQ(down.exit_code, 0) << down.Describe();
-  EXPECT_EQ(Trim(down.out), std::to_string(std::max(current, -500)));
-  ProcResult bad = Comet({"run", kImage, "--oom-score-adj=5000", "--", "/bin/true"});
-  EXPECT_EQ(bad.exit_code, 254) << bad.Describe();
-  EXPECT_TRUE(Contains(bad.err, "oom")) << bad.err;
+  OomScoreAdj();
 }
 
 }  // namespace
