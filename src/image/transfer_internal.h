@@ -21,6 +21,10 @@
 struct archive;
 struct archive_entry;
 
+namespace comet::image {
+struct ArchiveApi;
+}  // namespace comet::image
+
 namespace comet::image::transfer {
 
 inline constexpr size_t kCopyChunk = 1U << 20U;
@@ -71,6 +75,7 @@ class TarReader {
   bool allow_absolute_ = false;
   std::string path_;
   os::UniqueFd fd_;
+  const ArchiveApi* la_ = nullptr;  // loaded by Open
   archive* archive_ = nullptr;
 };
 

@@ -1,7 +1,5 @@
-// Tar streams for imports and exports, over libarchive: a sequential reader of any compressed
-// tar and a pax writer to a callback. Thread-compatible.
-#include <archive.h>
-#include <archive_entry.h>
+// Tar streams for imports and exports, over libarchive (loaded on first use, archive_api.h): a
+// sequential reader of any compressed tar and a pax writer to a callback. Thread-compatible.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "image/archive_api.h"
 #include "image/transfer_internal.h"
 #include "os/file.h"
 
@@ -33,18 +32,18 @@ Result<std::string> NormalizeArchivePath(std::string_view raw) {
 
 namespace {
 
-Error ArchiveError(archive* a, std::string_view what) {
-  const char* text = archive_error_string(a);
-  int code = archive_errno(a);
+Error ArchiveError(const ArchiveApi& la, archive* a, std::string_view what) {
+  const char* text = la.error_string(a);
+  int code = la.last_errno(a);
   return {code > 0 ? code : EINVAL,
           std::string(what) + ": " + (text != nullptr ? text : "libarchive error")};
 }
 
-EntryType TypeOf(archive_entry* entry) {
-  if (archive_entry_hardlink(entry) != nullptr) {
+EntryType TypeOf(const ArchiveApi& la, archive_entry* entry) {
+  if (la.entry_hardlink(entry) != nullptr) {
     return EntryType::kHardlink;
   }
-  switch (archive_entry_filetype(entry)) {
+  switch (la.entry_filetype(entry)) {
     case AE_IFREG:
       return EntryType::kFile;
     case AE_IFDIR:
@@ -60,33 +59,39 @@ EntryType TypeOf(archive_entry* entry) {
 
 Result<TarReader> TarReader::Open(const std::string& path) {
   TarReader reader;
+  ASSIGN_OR_RETURN(reader.la_, LibArchive());
+  const ArchiveApi& la = *reader.la_;
   reader.path_ = path;
   ASSIGN_OR_RETURN(reader.fd_, os::Open(path, O_RDONLY | O_CLOEXEC));
-  reader.archive_ = archive_read_new();
+  reader.archive_ = la.read_new();
   if (reader.archive_ == nullptr) {
     return Err(Error(ENOMEM, "archive_read_new"));
   }
-  archive_read_support_format_tar(reader.archive_);
-  archive_read_support_format_gnutar(reader.archive_);
-  archive_read_support_filter_all(reader.archive_);
-  if (archive_read_open_fd(reader.archive_, reader.fd_.get(), 1U << 16U) != ARCHIVE_OK) {
-    return Err(ArchiveError(reader.archive_, path));
+  la.read_support_format_tar(reader.archive_);
+  la.read_support_format_gnutar(reader.archive_);
+  la.read_support_filter_all(reader.archive_);
+  if (la.read_open_fd(reader.archive_, reader.fd_.get(), 1U << 16U) != ARCHIVE_OK) {
+    return Err(ArchiveError(la, reader.archive_, path));
   }
   return reader;
 }
 
 TarReader::TarReader(TarReader&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::move(other.fd_)), archive_(other.archive_) {
+    : path_(std::move(other.path_)),
+      fd_(std::move(other.fd_)),
+      la_(other.la_),
+      archive_(other.archive_) {
   other.archive_ = nullptr;
 }
 
 TarReader& TarReader::operator=(TarReader&& other) noexcept {
   if (this != &other) {
     if (archive_ != nullptr) {
-      archive_read_free(archive_);
+      la_->read_free(archive_);
     }
     path_ = std::move(other.path_);
     fd_ = std::move(other.fd_);
+    la_ = other.la_;
     archive_ = other.archive_;
     other.archive_ = nullptr;
   }
@@ -95,20 +100,20 @@ TarReader& TarReader::operator=(TarReader&& other) noexcept {
 
 TarReader::~TarReader() {
   if (archive_ != nullptr) {
-    archive_read_free(archive_);
+    la_->read_free(archive_);
   }
 }
 
 Result<std::optional<TarEntry>> TarReader::Next() {
   archive_entry* raw = nullptr;
-  int rc = archive_read_next_header(archive_, &raw);
+  int rc = la_->read_next_header(archive_, &raw);
   if (rc == ARCHIVE_EOF) {
     return std::optional<TarEntry>();
   }
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-    return Err(ArchiveError(archive_, path_));
+    return Err(ArchiveError(*la_, archive_, path_));
   }
-  const char* name = archive_entry_pathname(raw);
+  const char* name = la_->entry_pathname(raw);
   if (name == nullptr) {
     return Err(Error::Invalid(path_ + ": tar entry without a path"));
   }
@@ -120,19 +125,19 @@ Result<std::optional<TarEntry>> TarReader::Next() {
     relative.remove_prefix(1);
   }
   ASSIGN_OR_RETURN(entry.path, NormalizeArchivePath(relative));
-  entry.type = TypeOf(raw);
-  entry.size = archive_entry_size_is_set(raw) != 0 ? archive_entry_size(raw) : 0;
+  entry.type = TypeOf(*la_, raw);
+  entry.size = la_->entry_size_is_set(raw) != 0 ? la_->entry_size(raw) : 0;
   if (entry.size < 0) {
     return Err(Error::Invalid(path_ + ": " + entry.path + ": negative size"));
   }
   if (entry.type == EntryType::kHardlink) {
-    std::string_view link = archive_entry_hardlink(raw);
+    std::string_view link = la_->entry_hardlink(raw);
     while (allow_absolute_ && link.starts_with('/')) {
       link.remove_prefix(1);
     }
     ASSIGN_OR_RETURN(entry.link, NormalizeArchivePath(link));
   } else if (entry.type == EntryType::kSymlink) {
-    const char* target = archive_entry_symlink(raw);
+    const char* target = la_->entry_symlink(raw);
     entry.link = target != nullptr ? target : "";
   }
   return std::optional<TarEntry>(std::move(entry));
@@ -141,9 +146,9 @@ Result<std::optional<TarEntry>> TarReader::Next() {
 Status TarReader::ReadData(const std::function<Status(std::string_view)>& sink) {
   std::vector<char> buffer(kCopyChunk);
   for (;;) {
-    la_ssize_t n = archive_read_data(archive_, buffer.data(), buffer.size());
+    la_ssize_t n = la_->read_data(archive_, buffer.data(), buffer.size());
     if (n < 0) {
-      return Err(ArchiveError(archive_, path_));
+      return Err(ArchiveError(*la_, archive_, path_));
     }
     if (n == 0) {
       return Ok();
@@ -165,7 +170,7 @@ Result<std::string> TarReader::ReadSmall(size_t limit) {
 }
 
 std::string TarReader::FilterName() const {
-  switch (archive_filter_code(archive_, 0)) {
+  switch (la_->filter_code(archive_, 0)) {
     case ARCHIVE_FILTER_NONE:
       return "none";
     case ARCHIVE_FILTER_GZIP:
@@ -173,7 +178,7 @@ std::string TarReader::FilterName() const {
     case ARCHIVE_FILTER_ZSTD:
       return "zstd";
     default: {
-      const char* name = archive_filter_name(archive_, 0);
+      const char* name = la_->filter_name(archive_, 0);
       return name != nullptr ? name : "unknown";
     }
   }
@@ -182,6 +187,7 @@ std::string TarReader::FilterName() const {
 // ---- writer
 
 struct TarWriter::State {
+  const ArchiveApi* la = nullptr;
   Sink sink;
   archive* a = nullptr;
   State() = default;
@@ -191,37 +197,50 @@ struct TarWriter::State {
   State& operator=(State&&) = delete;
   ~State() {
     if (a != nullptr) {
-      archive_write_free(a);
+      la->write_free(a);
     }
+  }
+
+  // libarchive's write callback; `client` is the State.
+  static la_ssize_t Write(archive* a, void* client, const void* buffer, size_t length) {
+    auto* self = static_cast<State*>(client);
+    Status status = self->sink(std::string_view(static_cast<const char*>(buffer), length));
+    if (!status) {
+      self->la->set_error(a, status.error().code(), "%s", status.error().ToString().c_str());
+      return -1;
+    }
+    return static_cast<la_ssize_t>(length);
+  }
+
+  [[nodiscard]] Status WriteHeader(archive_entry* entry, const std::string& name) const {
+    if (la->write_header(a, entry) != ARCHIVE_OK) {
+      return Err(ArchiveError(*la, a, "writing " + name));
+    }
+    return Ok();
+  }
+
+  [[nodiscard]] Status FinishEntry(const std::string& name) const {
+    if (la->write_finish_entry(a) != ARCHIVE_OK) {
+      return Err(ArchiveError(*la, a, "writing " + name));
+    }
+    return Ok();
   }
 };
 
 namespace {
 
-la_ssize_t WriteCallback(archive* a, void* client, const void* buffer, size_t length) {
-  auto* sink = static_cast<TarWriter::Sink*>(client);
-  Status status = (*sink)(std::string_view(static_cast<const char*>(buffer), length));
-  if (!status) {
-    archive_set_error(a, status.error().code(), "%s", status.error().ToString().c_str());
-    return -1;
-  }
-  return static_cast<la_ssize_t>(length);
-}
+using EntryPtr = std::unique_ptr<archive_entry, decltype(&archive_entry_free)>;
 
-struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
-
-EntryPtr NewEntry(const std::string& name, unsigned int type, unsigned int perm, int64_t size) {
-  EntryPtr entry(archive_entry_new());
-  archive_entry_set_pathname(entry.get(), name.c_str());
-  archive_entry_set_filetype(entry.get(), type);
-  archive_entry_set_perm(entry.get(), perm);
-  archive_entry_set_size(entry.get(), size);
-  archive_entry_set_mtime(entry.get(), 0, 0);  // reproducible archives
-  archive_entry_set_uid(entry.get(), 0);
-  archive_entry_set_gid(entry.get(), 0);
+EntryPtr NewEntry(const ArchiveApi& la, const std::string& name, unsigned int type,
+                  unsigned int perm, int64_t size) {
+  EntryPtr entry(la.entry_new(), la.entry_free);
+  la.entry_set_pathname(entry.get(), name.c_str());
+  la.entry_set_filetype(entry.get(), type);
+  la.entry_set_perm(entry.get(), perm);
+  la.entry_set_size(entry.get(), size);
+  la.entry_set_mtime(entry.get(), 0, 0);  // reproducible archives
+  la.entry_set_uid(entry.get(), 0);
+  la.entry_set_gid(entry.get(), 0);
   return entry;
 }
 
@@ -234,32 +253,31 @@ TarWriter::~TarWriter() = default;
 
 Result<TarWriter> TarWriter::Open(Sink sink) {
   auto state = std::make_unique<State>();
+  ASSIGN_OR_RETURN(state->la, LibArchive());
+  const ArchiveApi& la = *state->la;
   state->sink = std::move(sink);
-  state->a = archive_write_new();
+  state->a = la.write_new();
   if (state->a == nullptr) {
     return Err(Error(ENOMEM, "archive_write_new"));
   }
-  if (archive_write_set_format_pax_restricted(state->a) != ARCHIVE_OK ||
-      archive_write_add_filter_none(state->a) != ARCHIVE_OK ||
-      archive_write_open(state->a, &state->sink, nullptr, WriteCallback, nullptr) != ARCHIVE_OK) {
-    return Err(ArchiveError(state->a, "opening tar writer"));
+  if (la.write_set_format_pax_restricted(state->a) != ARCHIVE_OK ||
+      la.write_add_filter_none(state->a) != ARCHIVE_OK ||
+      la.write_open(state->a, state.get(), nullptr, &State::Write, nullptr) != ARCHIVE_OK) {
+    return Err(ArchiveError(la, state->a, "opening tar writer"));
   }
   return TarWriter(std::move(state));
 }
 
 Status TarWriter::AddDirectory(const std::string& name) {
-  EntryPtr entry = NewEntry(name, AE_IFDIR, 0755, 0);
-  if (archive_write_header(state_->a, entry.get()) != ARCHIVE_OK) {
-    return Err(ArchiveError(state_->a, "writing " + name));
-  }
-  return Ok();
+  EntryPtr entry = NewEntry(*state_->la, name, AE_IFDIR, 0755, 0);
+  return state_->WriteHeader(entry.get(), name);
 }
 
 Status TarWriter::WriteData(std::string_view data) {
   while (!data.empty()) {
-    la_ssize_t n = archive_write_data(state_->a, data.data(), data.size());
+    la_ssize_t n = state_->la->write_data(state_->a, data.data(), data.size());
     if (n <= 0) {
-      return Err(ArchiveError(state_->a, "writing tar data"));
+      return Err(ArchiveError(*state_->la, state_->a, "writing tar data"));
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -269,10 +287,8 @@ Status TarWriter::WriteData(std::string_view data) {
 Status TarWriter::AddFile(
     const std::string& name, int64_t size,
     const std::function<Status(const std::function<Status(std::string_view)>&)>& produce) {
-  EntryPtr entry = NewEntry(name, AE_IFREG, 0644, size);
-  if (archive_write_header(state_->a, entry.get()) != ARCHIVE_OK) {
-    return Err(ArchiveError(state_->a, "writing " + name));
-  }
+  EntryPtr entry = NewEntry(*state_->la, name, AE_IFREG, 0644, size);
+  RETURN_IF_ERROR(state_->WriteHeader(entry.get(), name));
   int64_t written = 0;
   RETURN_IF_ERROR_CTX(produce([&](std::string_view chunk) -> Status {
                         written += static_cast<int64_t>(chunk.size());
@@ -287,10 +303,7 @@ Status TarWriter::AddFile(
     return Err(Error::Invalid(name + ": " + std::to_string(written) + " bytes instead of " +
                               std::to_string(size)));
   }
-  if (archive_write_finish_entry(state_->a) != ARCHIVE_OK) {
-    return Err(ArchiveError(state_->a, "writing " + name));
-  }
-  return Ok();
+  return state_->FinishEntry(name);
 }
 
 Status TarWriter::AddBytes(const std::string& name, std::string_view data) {
@@ -300,27 +313,23 @@ Status TarWriter::AddBytes(const std::string& name, std::string_view data) {
 
 Status TarWriter::CopyEntry(TarReader& reader, const TarEntry& entry, const std::string& name,
                             const std::string& hardlink) {
-  EntryPtr copy(archive_entry_clone(entry.raw));
-  archive_entry_set_pathname(copy.get(), name.c_str());
+  const ArchiveApi& la = *state_->la;
+  EntryPtr copy(la.entry_clone(entry.raw), la.entry_free);
+  la.entry_set_pathname(copy.get(), name.c_str());
   if (entry.type == EntryType::kHardlink) {
-    archive_entry_set_hardlink(copy.get(), hardlink.c_str());
-    archive_entry_set_size(copy.get(), 0);
+    la.entry_set_hardlink(copy.get(), hardlink.c_str());
+    la.entry_set_size(copy.get(), 0);
   }
-  if (archive_write_header(state_->a, copy.get()) != ARCHIVE_OK) {
-    return Err(ArchiveError(state_->a, "writing " + name));
-  }
+  RETURN_IF_ERROR(state_->WriteHeader(copy.get(), name));
   if (entry.type == EntryType::kFile) {
     RETURN_IF_ERROR(reader.ReadData([&](std::string_view chunk) { return WriteData(chunk); }));
   }
-  if (archive_write_finish_entry(state_->a) != ARCHIVE_OK) {
-    return Err(ArchiveError(state_->a, "writing " + name));
-  }
-  return Ok();
+  return state_->FinishEntry(name);
 }
 
 Status TarWriter::Close() {
-  if (archive_write_close(state_->a) != ARCHIVE_OK) {
-    return Err(ArchiveError(state_->a, "closing tar writer"));
+  if (state_->la->write_close(state_->a) != ARCHIVE_OK) {
+    return Err(ArchiveError(*state_->la, state_->a, "closing tar writer"));
   }
   return Ok();
 }

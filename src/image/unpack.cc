@@ -4,8 +4,6 @@
 // per call; files are written on the calling thread (its credentials apply).
 #include "image/unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "image/archive_api.h"
 #include "image/layer_stream.h"
 #include "image/tree_writer.h"
 
@@ -27,14 +26,15 @@ constexpr uint64_t kMaxEntries = 10'000'000;
 // Bound on the xattrs of one entry (libarchive already bounds the PAX header holding them).
 constexpr size_t kMaxXattrs = 128;
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 class Unpacker {
  public:
-  Unpacker(TarChunks& stream, TreeWriter& writer, const UnpackOptions& options)
-      : stream_(stream), writer_(writer), options_(options) {}
+  Unpacker(const ArchiveApi& la, TarChunks& stream, TreeWriter& writer,
+           const UnpackOptions& options)
+      : la_(la),
+        stream_(stream),
+        writer_(writer),
+        options_(options),
+        archive_(nullptr, la.read_free) {}
 
   [[nodiscard]] Result<UnpackStats> Run();
 
@@ -47,10 +47,11 @@ class Unpacker {
   [[nodiscard]] Status FillMeta(archive_entry* entry);
   [[nodiscard]] Status WriteData(archive_entry* entry, const std::string& path);
 
+  const ArchiveApi& la_;
   TarChunks& stream_;
   TreeWriter& writer_;
   const UnpackOptions& options_;
-  std::unique_ptr<archive, ArchiveFree> archive_;
+  std::unique_ptr<archive, decltype(&archive_read_free)> archive_;
   std::optional<Error> stream_error_;
   uint64_t entries_ = 0;
   uint64_t skipped_devices_ = 0;
@@ -64,7 +65,7 @@ la_ssize_t Unpacker::Read(archive* a, void* data, const void** buffer) {
   Result<std::string_view> chunk = self->stream_.Next();
   if (!chunk) {
     self->stream_error_ = std::move(chunk).error();
-    archive_set_error(a, EIO, "%s", self->stream_error_->message().c_str());
+    self->la_.set_error(a, EIO, "%s", self->stream_error_->message().c_str());
     return -1;
   }
   *buffer = chunk->data();
@@ -75,23 +76,23 @@ Error Unpacker::ArchiveError(std::string_view what) const {
   if (stream_error_) {
     return *stream_error_;
   }
-  const char* message = archive_error_string(archive_.get());
+  const char* message = la_.error_string(archive_.get());
   return Error::Invalid(std::string(what) + ": " + (message != nullptr ? message : "tar error"));
 }
 
 Result<UnpackStats> Unpacker::Run() {
-  archive_.reset(archive_read_new());
+  archive_.reset(la_.read_new());
   if (!archive_) {
     return Err(Error(ENOMEM, "libarchive: cannot allocate a reader"));
   }
   // The tar family only (ustar, pax, GNU); the bytes are already decompressed.
-  if (archive_read_support_format_tar(archive_.get()) != ARCHIVE_OK ||
-      archive_read_open(archive_.get(), this, nullptr, &Unpacker::Read, nullptr) != ARCHIVE_OK) {
+  if (la_.read_support_format_tar(archive_.get()) != ARCHIVE_OK ||
+      la_.read_open(archive_.get(), this, nullptr, &Unpacker::Read, nullptr) != ARCHIVE_OK) {
     return Err(ArchiveError("reading tar"));
   }
   while (true) {
     archive_entry* entry = nullptr;
-    int rc = archive_read_next_header(archive_.get(), &entry);
+    int rc = la_.read_next_header(archive_.get(), &entry);
     if (rc == ARCHIVE_EOF) {
       break;
     }
@@ -111,9 +112,9 @@ Result<UnpackStats> Unpacker::Run() {
 }
 
 Status Unpacker::Entry(archive_entry* entry) {
-  const char* raw = archive_entry_pathname(entry);
+  const char* raw = la_.entry_pathname(entry);
   if (raw == nullptr) {
-    raw = archive_entry_pathname_utf8(entry);
+    raw = la_.entry_pathname_utf8(entry);
   }
   if (raw == nullptr) {
     raw = "";  // libarchive gives no name for an empty one
@@ -132,8 +133,8 @@ Status Unpacker::Entry(archive_entry* entry) {
 }
 
 Status Unpacker::FillMeta(archive_entry* entry) {
-  int64_t uid = archive_entry_uid(entry);
-  int64_t gid = archive_entry_gid(entry);
+  int64_t uid = la_.entry_uid(entry);
+  int64_t gid = la_.entry_gid(entry);
   constexpr int64_t kMaxId = std::numeric_limits<uint32_t>::max() - 1;  // -1 is "no id"
   if (uid < 0 || uid > kMaxId) {
     return Err(Error::Invalid("bad uid " + std::to_string(uid)));
@@ -153,18 +154,18 @@ Status Unpacker::FillMeta(archive_entry* entry) {
     meta_.uid = *host_uid;
     meta_.gid = *host_gid;
   }
-  meta_.perm = archive_entry_perm(entry) & 07777;
+  meta_.perm = la_.entry_perm(entry) & 07777;
   if (!options_.keep_setid) {
     meta_.perm &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
   }
-  meta_.mtime.tv_sec = archive_entry_mtime(entry);
-  meta_.mtime.tv_nsec = std::clamp(archive_entry_mtime_nsec(entry), 0L, 999'999'999L);
+  meta_.mtime.tv_sec = la_.entry_mtime(entry);
+  meta_.mtime.tv_nsec = std::clamp(la_.entry_mtime_nsec(entry), 0L, 999'999'999L);
   meta_.xattrs.clear();
-  if (options_.keep_xattrs && archive_entry_xattr_reset(entry) > 0) {
+  if (options_.keep_xattrs && la_.entry_xattr_reset(entry) > 0) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+    while (la_.entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
       std::string_view key(name != nullptr ? name : "");
       // trusted.* and security.selinux... would let an image set overlay or LSM state.
       if (!key.starts_with("user.") && key != "security.capability") {
@@ -180,8 +181,8 @@ Status Unpacker::FillMeta(archive_entry* entry) {
 }
 
 Status Unpacker::Place(archive_entry* entry, const std::string& path) {
-  mode_t type = archive_entry_filetype(entry);
-  if (const char* target = archive_entry_hardlink(entry); target != nullptr) {
+  mode_t type = la_.entry_filetype(entry);
+  if (const char* target = la_.entry_hardlink(entry); target != nullptr) {
     RETURN_IF_ERROR_CTX(NormalizeEntryPath(target, &link_), "hardlink target");
     if (path.empty() || link_.empty()) {
       return Err(Error::Invalid("hardlink with an empty name"));
@@ -205,7 +206,7 @@ Status Unpacker::Place(archive_entry* entry, const std::string& path) {
     case AE_IFDIR:
       return writer_.CreateDirectory(path, meta_);
     case AE_IFLNK: {
-      const char* target = archive_entry_symlink(entry);
+      const char* target = la_.entry_symlink(entry);
       if (target == nullptr || *target == '\0') {
         return Err(Error::Invalid("symlink without target"));
       }
@@ -218,7 +219,7 @@ Status Unpacker::Place(archive_entry* entry, const std::string& path) {
         ++skipped_devices_;
         return Ok();
       }
-      return writer_.CreateNode(path, type, archive_entry_rdev(entry), meta_);
+      return writer_.CreateNode(path, type, la_.entry_rdev(entry), meta_);
     case AE_IFSOCK:
       return Ok();  // a socket is only meaningful to the process that bound it
     default:
@@ -233,7 +234,7 @@ Status Unpacker::WriteData(archive_entry* entry, const std::string& path) {
     const void* block = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
-    int rc = archive_read_data_block(archive_.get(), &block, &size, &offset);
+    int rc = la_.read_data_block(archive_.get(), &block, &size, &offset);
     if (rc == ARCHIVE_EOF) {
       break;
     }
@@ -256,16 +257,16 @@ Status Unpacker::WriteData(archive_entry* entry, const std::string& path) {
     end = std::max<int64_t>(end, offset);
   }
   // Sparse files can end in a hole.
-  if (int64_t size = archive_entry_size(entry); size > end && ftruncate(fd.get(), size) != 0) {
+  if (int64_t size = la_.entry_size(entry); size > end && ftruncate(fd.get(), size) != 0) {
     return Err(Error::FromErrno("truncate", path));
   }
   return writer_.FinishFile(fd.get(), meta_, path);
 }
 
-Result<UnpackStats> UnpackFrom(TarChunks& stream, const std::string& dest,
+Result<UnpackStats> UnpackFrom(const ArchiveApi& la, TarChunks& stream, const std::string& dest,
                                const UnpackOptions& options) {
   ASSIGN_OR_RETURN(TreeWriter writer, TreeWriter::Open(dest, options));
-  Unpacker unpacker(stream, writer, options);
+  Unpacker unpacker(la, stream, writer, options);
   return unpacker.Run();
 }
 
@@ -273,17 +274,19 @@ Result<UnpackStats> UnpackFrom(TarChunks& stream, const std::string& dest,
 
 Result<UnpackStats> UnpackLayer(int source_fd, std::optional<Compression> compression,
                                 const std::string& dest, const UnpackOptions& options) {
+  ASSIGN_OR_RETURN(const ArchiveApi* la, LibArchive());
   LayerStream stream(FdSource(source_fd), compression, options.max_uncompressed_bytes);
   PipelinedLayerStream pipelined(stream);  // joined before `stream` goes
-  return UnpackFrom(pipelined, dest, options);
+  return UnpackFrom(*la, pipelined, dest, options);
 }
 
 // No worker thread here: `read_tar_bytes` is the caller's and may expect to run on its thread.
 Result<UnpackStats> UnpackTarStream(
     const std::function<Result<size_t>(char* buffer, size_t size)>& read_tar_bytes,
     const std::string& dest, const UnpackOptions& options) {
+  ASSIGN_OR_RETURN(const ArchiveApi* la, LibArchive());
   LayerStream stream(read_tar_bytes, Compression::kNone, options.max_uncompressed_bytes);
-  return UnpackFrom(stream, dest, options);
+  return UnpackFrom(*la, stream, dest, options);
 }
 
 }  // namespace comet::image

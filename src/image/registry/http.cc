@@ -1,5 +1,6 @@
-// HttpClient over libcurl: see http.h. Thread-safe: one easy handle per request; the share
-// handle (connections, DNS, TLS sessions) locks with one mutex per curl lock type.
+// HttpClient over libcurl (loaded on first use, curl_api.h): see http.h. Thread-safe: one easy
+// handle per request; the share handle (connections, DNS, TLS sessions) locks with one mutex per
+// curl lock type.
 #include "image/registry/http.h"
 
 #include <algorithm>
@@ -7,12 +8,12 @@
 #include <cctype>
 #include <cerrno>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "base/log.h"
 #include "base/strings.h"
 #include "image/reference.h"
+#include "image/registry/curl_api.h"
 #include "os/file.h"
 
 namespace comet::image::registry {
@@ -22,11 +23,6 @@ constexpr int kMaxRedirects = 5;
 constexpr size_t kMaxErrorBody = 64U << 10U;
 constexpr size_t kMaxHeaderBytes = 256U << 10U;
 constexpr size_t kMaxCaBundle = 64U << 20U;
-
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 using EasyPtr = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 using SlistPtr = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
@@ -40,6 +36,7 @@ std::string Lower(std::string_view text) {
 
 // What a transfer accumulates; curl's callbacks get it as userdata.
 struct Transfer {
+  const CurlApi* curl = nullptr;
   const HttpRequest* request = nullptr;
   HttpResponse response;
   size_t header_bytes = 0;
@@ -79,7 +76,7 @@ bool Is2xx(long status) {
 // Called before the first body byte and after the transfer (for empty bodies).
 Status StartBody(CURL* easy, Transfer& t) {
   t.head_done = true;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+  t.curl->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
   if (Is2xx(t.response.status)) {
     if (t.request->on_head) {
       RETURN_IF_ERROR(t.request->on_head(t.response));
@@ -146,9 +143,9 @@ bool IsTransient(CURLcode code) {
   }
 }
 
-Error CurlError(CURLcode code, long os_errno, const char* errbuf, const std::string& url,
-                const HttpClientOptions& options) {
-  std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(code);
+Error CurlError(const CurlApi& curl, CURLcode code, long os_errno, const char* errbuf,
+                const std::string& url, const HttpClientOptions& options) {
+  std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl.easy_strerror(code);
   std::string where = RedactUrl(url);
   switch (code) {
     case CURLE_COULDNT_CONNECT:
@@ -184,10 +181,10 @@ Error CurlError(CURLcode code, long os_errno, const char* errbuf, const std::str
   }
 }
 
-SlistPtr HeaderList(const HttpRequest& request, bool send_auth) {
-  SlistPtr headers(nullptr, &curl_slist_free_all);
-  auto add_header = [&headers](const std::string& line) {
-    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+SlistPtr HeaderList(const CurlApi& curl, const HttpRequest& request, bool send_auth) {
+  SlistPtr headers(nullptr, curl.slist_free_all);
+  auto add_header = [&curl, &headers](const std::string& line) {
+    curl_slist* next = curl.slist_append(headers.get(), line.c_str());
     if (next != nullptr) {
       static_cast<void>(headers.release());  // curl_slist_append extended the same list
       headers.reset(next);
@@ -203,51 +200,51 @@ SlistPtr HeaderList(const HttpRequest& request, bool send_auth) {
 }
 
 // Everything but the per-transfer pointers, the share and TLS.
-void SetCommonOptions(CURL* h, const HttpClientOptions& options, const HttpRequest& request,
-                      curl_slist* headers) {
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
+void SetCommonOptions(const CurlApi& curl, CURL* h, const HttpClientOptions& options,
+                      const HttpRequest& request, curl_slist* headers) {
+  curl.easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options.connect_timeout.count()));
+  curl.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+  curl.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl.easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl.easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
+  curl.easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
+  curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl.easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
   if (request.sink) {
     // Blob streams: big reads; only the stall timeout bounds them (layers can take hours).
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+    curl.easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
   } else if (options.request_timeout.count() > 0) {
     // Manifests, tokens, pings: small documents, so an overall deadline too.
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(options.request_timeout.count()));
+    curl.easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(options.request_timeout.count()));
   }
   if (request.method == "POST") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl.easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
   } else if (request.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl.easy_setopt(h, CURLOPT_NOBODY, 1L);
   }
 }
 
 // `blob` must outlive the transfer (CURL_BLOB_NOCOPY; `tls` too).
-void SetTlsOptions(CURL* h, TlsSettings& tls, curl_blob& blob) {
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
+void SetTlsOptions(const CurlApi& curl, CURL* h, TlsSettings& tls, curl_blob& blob) {
+  curl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
+  curl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
   if (!tls.extra_cas.empty()) {
     blob.data = tls.extra_cas.data();
     blob.len = tls.extra_cas.size();
     blob.flags = CURL_BLOB_NOCOPY;
-    curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    curl.easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
   }
   if (!tls.client_cert.empty()) {
-    curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
-    curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
+    curl.easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
+    curl.easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
   }
 }
 
@@ -278,24 +275,26 @@ namespace {
 
 // Resolves `location` against `base` with curl's URL parser.
 Result<std::string> ResolveLocation(const std::string& base, const std::string& location) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(u.get(), CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) {
+  ASSIGN_OR_RETURN(const CurlApi* curl, LibCurl());
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl->url(), curl->url_cleanup);
+  if (!u || curl->url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
+      curl->url_set(u.get(), CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) {
     return Err(Error::Invalid(
         fmt::format("redirect from {}: bad Location {}", RedactUrl(base), RedactUrl(location))));
   }
   char* out = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
+  if (curl->url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
     return Err(Error::Invalid(fmt::format("redirect from {}: bad Location", RedactUrl(base))));
   }
   std::string resolved(out);
-  curl_free(out);
+  curl->free(out);
   return resolved;
 }
 
 }  // namespace
 
 struct HttpClient::Share {
+  const CurlApi* curl = nullptr;  // null when libcurl could not be loaded
   CURLSH* handle = nullptr;
   std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
   std::once_flag ca_once;
@@ -330,21 +329,27 @@ std::vector<std::string> HttpResponse::AllHeaders(std::string_view name) const {
 
 HttpClient::HttpClient(HttpClientOptions options)
     : options_(std::move(options)), share_(std::make_unique<Share>()) {
-  GlobalInit();
-  share_->handle = curl_share_init();
+  // Without libcurl there is no share; every request then fails with LibCurl()'s error.
+  Result<const CurlApi*> loaded = LibCurl();
+  if (!loaded) {
+    return;
+  }
+  const CurlApi& curl = **loaded;
+  share_->curl = &curl;
+  share_->handle = curl.share_init();
   if (share_->handle != nullptr) {
-    curl_share_setopt(share_->handle, CURLSHOPT_LOCKFUNC, &Share::Lock);
-    curl_share_setopt(share_->handle, CURLSHOPT_UNLOCKFUNC, &Share::Unlock);
-    curl_share_setopt(share_->handle, CURLSHOPT_USERDATA, share_.get());
-    curl_share_setopt(share_->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(share_->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share_->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl.share_setopt(share_->handle, CURLSHOPT_LOCKFUNC, &Share::Lock);
+    curl.share_setopt(share_->handle, CURLSHOPT_UNLOCKFUNC, &Share::Unlock);
+    curl.share_setopt(share_->handle, CURLSHOPT_USERDATA, share_.get());
+    curl.share_setopt(share_->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl.share_setopt(share_->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl.share_setopt(share_->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
 }
 
 HttpClient::~HttpClient() {
   if (share_->handle != nullptr) {
-    curl_share_cleanup(share_->handle);
+    share_->curl->share_cleanup(share_->handle);
   }
 }
 
@@ -360,11 +365,12 @@ Result<TlsSettings> HttpClient::TlsFor(const std::string& authority) {
   tls.verify = std::find(options_.insecure_hosts.begin(), options_.insecure_hosts.end(),
                          authority) == options_.insecure_hosts.end();
   if (!tls.extra_cas.empty()) {
+    ASSIGN_OR_RETURN(const CurlApi* curl, LibCurl());
     // CURLOPT_CAINFO_BLOB replaces the default bundle, so prepend the system CAs.
-    std::call_once(share_->ca_once, [this] {
-      EasyPtr probe(curl_easy_init(), &curl_easy_cleanup);
+    std::call_once(share_->ca_once, [this, curl] {
+      EasyPtr probe(curl->easy_init(), curl->easy_cleanup);
       char* path = nullptr;
-      if (probe && curl_easy_getinfo(probe.get(), CURLINFO_CAINFO, &path) == CURLE_OK &&
+      if (probe && curl->easy_getinfo(probe.get(), CURLINFO_CAINFO, &path) == CURLE_OK &&
           path != nullptr) {
         auto pem = os::ReadFileLimited(path, kMaxCaBundle);
         if (pem) {
@@ -411,45 +417,47 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request, HttpAttempt* attempt)
 
 Result<HttpResponse> HttpClient::SendOnce(const HttpRequest& request, bool send_auth,
                                           HttpAttempt& attempt) {
+  ASSIGN_OR_RETURN(const CurlApi* curl, LibCurl());
   ASSIGN_OR_RETURN(UrlParts url, ParseHttpUrl(request.url));
   TlsSettings tls;
   if (url.scheme == "https") {
     ASSIGN_OR_RETURN(tls, TlsFor(url.authority));
   }
-  EasyPtr easy(curl_easy_init(), &curl_easy_cleanup);
+  EasyPtr easy(curl->easy_init(), curl->easy_cleanup);
   if (!easy) {
     return Err(Error(ENOMEM, "curl_easy_init failed"));
   }
   CURL* h = easy.get();
   Transfer transfer;
+  transfer.curl = curl;
   transfer.request = &request;
   WriteContext ctx{h, &transfer};
   std::array<char, CURL_ERROR_SIZE> errbuf{};
 
-  SlistPtr headers = HeaderList(request, send_auth);
+  SlistPtr headers = HeaderList(*curl, request, send_auth);
 
-  SetCommonOptions(h, options_, request, headers.get());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf.data());
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
+  SetCommonOptions(*curl, h, options_, request, headers.get());
+  curl->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf.data());
+  curl->easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+  curl->easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
   if (share_->handle != nullptr) {
-    curl_easy_setopt(h, CURLOPT_SHARE, share_->handle);
+    curl->easy_setopt(h, CURLOPT_SHARE, share_->handle);
   }
   if (IsLoopbackRegistry(url.authority)) {
-    curl_easy_setopt(h, CURLOPT_PROXY, "");  // a proxy cannot reach our loopback
+    curl->easy_setopt(h, CURLOPT_PROXY, "");  // a proxy cannot reach our loopback
   }
   curl_blob blob{};
   if (url.scheme == "https") {
-    SetTlsOptions(h, tls, blob);
+    SetTlsOptions(*curl, h, tls, blob);
   }
   log::Debug("registry: {} {}", request.method, RedactUrl(request.url));
-  CURLcode code = curl_easy_perform(h);
+  CURLcode code = curl->easy_perform(h);
   attempt.sunk += transfer.sunk;
   if (!transfer.failure) {
     return Err(std::move(transfer.failure).error());
   }
   long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   // An error document cut short is still an answer (docker-registry declares the blob's length
   // on its 416 and then closes): its body only ever feeds messages.
   bool error_answer =
@@ -458,14 +466,14 @@ Result<HttpResponse> HttpClient::SendOnce(const HttpRequest& request, bool send_
   if (code != CURLE_OK && !error_answer) {
     attempt.transient = IsTransient(code);
     long os_errno = 0;
-    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-    return Err(CurlError(code, os_errno, errbuf.data(), request.url, options_));
+    curl->easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+    return Err(CurlError(*curl, code, os_errno, errbuf.data(), request.url, options_));
   }
   if (!transfer.head_done) {
     RETURN_IF_ERROR(StartBody(h, transfer));
   }
   char* effective = nullptr;
-  curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
+  curl->easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
   transfer.response.url = effective != nullptr ? effective : request.url;
   log::Debug("registry: {} {} -> {}", request.method, RedactUrl(request.url),
              transfer.response.status);

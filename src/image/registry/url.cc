@@ -1,24 +1,25 @@
-// URL and encoding helpers for the registry client: parsing http(s) URLs with curl's parser,
-// redacting queries from messages, percent- and base64-encoding. Thread-safe (pure functions).
+// URL and encoding helpers for the registry client: parsing http(s) URLs with curl's parser
+// (curl_api.h), redacting queries from messages, percent- and base64-encoding. Thread-safe (pure
+// functions).
 #include <array>
 #include <memory>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "image/registry/curl_api.h"
 #include "image/registry/http.h"
 
 namespace comet::image::registry {
 namespace {
 
-std::string GetPart(CURLU* u, CURLUPart part) {
+std::string GetPart(const CurlApi& curl, CURLU* u, CURLUPart part) {
   char* out = nullptr;
-  if (curl_url_get(u, part, &out, 0) != CURLUE_OK || out == nullptr) {
+  if (curl.url_get(u, part, &out, 0) != CURLUE_OK || out == nullptr) {
     return {};
   }
   std::string value(out);
-  curl_free(out);
+  curl.free(out);
   return value;
 }
 
@@ -28,20 +29,21 @@ constexpr std::string_view kBase64 =
 }  // namespace
 
 Result<UrlParts> ParseHttpUrl(const std::string& url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+  ASSIGN_OR_RETURN(const CurlApi* curl, LibCurl());
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl->url(), curl->url_cleanup);
+  if (!u || curl->url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     return Err(Error::Invalid(fmt::format("bad URL {}", RedactUrl(url))));
   }
   UrlParts parts;
-  parts.scheme = GetPart(u.get(), CURLUPART_SCHEME);
-  parts.host = GetPart(u.get(), CURLUPART_HOST);
+  parts.scheme = GetPart(*curl, u.get(), CURLUPART_SCHEME);
+  parts.host = GetPart(*curl, u.get(), CURLUPART_HOST);
   if (parts.scheme != "http" && parts.scheme != "https") {
     return Err(Error::Invalid(fmt::format("URL {}: scheme must be http or https", RedactUrl(url))));
   }
   if (parts.host.empty()) {
     return Err(Error::Invalid(fmt::format("URL {}: no host", RedactUrl(url))));
   }
-  std::string port = GetPart(u.get(), CURLUPART_PORT);  // empty unless written in the URL
+  std::string port = GetPart(*curl, u.get(), CURLUPART_PORT);  // empty unless written in the URL
   parts.authority = port.empty() ? parts.host : parts.host + ":" + port;
   if (StartsWith(parts.host, "[") && parts.host.size() > 2) {
     parts.host = parts.host.substr(1, parts.host.size() - 2);
