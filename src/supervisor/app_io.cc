@@ -510,16 +510,26 @@ void AppIo::WatchTerminal() {
   }
   auto added = loop_.Add(foreground_.terminal_in, EPOLLIN, [this](uint32_t) { OnTerminalInput(); });
   if (!added && added.error().code() == EPERM) {
-    // A regular file as stdin cannot be polled, but its reads never block: read what fits in
-    // the app's queue now; FlushStdin calls back here as the queue drains (the flag stops the
-    // recursion through QueueStdin).
-    if (!terminal_reading_file_) {
+    // A regular file (or /dev/zero) as stdin cannot be polled, but its reads never block: read
+    // what fits in the app's queue, a bounded number of chunks per pass so that the loop's
+    // other work is not starved by an app that reads as fast as we write; the next pass comes
+    // from a timer, or from FlushStdin as the queue drains (the flag stops the recursion
+    // through QueueStdin).
+    if (!terminal_reading_file_ && terminal_resume_ == 0) {
       terminal_reading_file_ = true;
-      while (!terminal_eof_ && Find(terminal_app_) != nullptr &&
-             Find(terminal_app_)->stdin_pending.size() < kMaxStdinQueue) {
+      for (size_t chunks = 0; chunks < kMaxStdinQueue / kReadChunk && !terminal_eof_ &&
+                              Find(terminal_app_) != nullptr &&
+                              Find(terminal_app_)->stdin_pending.size() < kMaxStdinQueue;
+           ++chunks) {
         OnTerminalInput();
       }
       terminal_reading_file_ = false;
+      if (!terminal_eof_ && Find(terminal_app_) != nullptr) {
+        terminal_resume_ = loop_.AddTimer(std::chrono::milliseconds(1), [this] {
+          terminal_resume_ = 0;
+          WatchTerminal();
+        });
+      }
     }
     return;
   }
@@ -581,6 +591,10 @@ void AppIo::Shutdown() {
   }
   apps_.clear();
   terminal_app_.clear();
+  if (terminal_resume_ != 0) {
+    loop_.CancelTimer(terminal_resume_);
+    terminal_resume_ = 0;
+  }
   WatchTerminal();
   RestoreTerminal();
 }

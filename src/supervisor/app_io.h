@@ -111,7 +111,8 @@ class AppIo {
   std::string terminal_app_;  // the app the terminal's input goes to ("": none yet)
   bool terminal_watched_ = false;
   bool terminal_eof_ = false;
-  bool terminal_reading_file_ = false;  // in WatchTerminal's loop over an unpollable stdin
+  bool terminal_reading_file_ = false;      // in WatchTerminal's loop over an unpollable stdin
+  EventLoop::TimerId terminal_resume_ = 0;  // the next pass over an unpollable stdin
   bool terminal_raw_ = false;
   termios saved_termios_{};
   uint64_t next_client_ = 1;

@@ -273,7 +273,10 @@ void Supervisor::MarkReady() {
 }
 
 void Supervisor::FailStart(const Error& error, std::optional<int> exit_code) {
-  log::Error("{}", error.ToString());
+  // A detached run's caller prints the ready line's error; logging it too would show it twice.
+  if (options_.startup_log_fd < 0 || options_.ready_fd < 0) {
+    log::Error("{}", error.ToString());
+  }
   if (exit_code) {
     init_failure_code_ = exit_code;
   } else {
@@ -329,7 +332,9 @@ void Supervisor::StopPod(std::chrono::milliseconds grace) {
   if (phase_ == Phase::kDone || phase_ == Phase::kSetup) {
     return;
   }
-  if (options_.ready_fd >= 0) {
+  // A stop before the pod was ready is a failed start, unless it is one already (FailStart
+  // stops the pod, and its error, not this one, is what the caller must see).
+  if (options_.ready_fd >= 0 && start_error_.empty()) {
     FailStart(Error(ECANCELED, "the pod was stopped before all its apps started"), 0);
     return;
   }

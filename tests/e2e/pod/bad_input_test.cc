@@ -103,6 +103,27 @@ TEST_F(BadInput, NothingToRun) {
   Check({{"empty argv", {kImage}, "busybox"}});
 }
 
+// An app that cannot start (its executable is missing: found by the supervisor, not stage0)
+// fails the pod once, with that error said once — also detached, where the supervisor's error
+// reaches the caller through the ready pipe — and removes it.
+TEST_F(BadInput, MissingExecutable) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"run"}, std::vector<std::string>{"run", "-d"}}) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), {kImage, "--", "/bin/no-such-binary"});
+    const std::string context = command.back();
+    ProcResult r = Comet(args, {.timeout = 60s});
+    EXPECT_EQ(r.exit_code, 254) << context << ": " << r.Describe();
+    const size_t first = r.err.find("/bin/no-such-binary");
+    EXPECT_NE(first, std::string::npos) << context << ": " << r.err;
+    EXPECT_EQ(r.err.find("/bin/no-such-binary", first + 1), std::string::npos)
+        << context << ": said once: " << r.err;
+    EXPECT_LT(r.err.size(), 1000U) << context << ": " << r.err;
+    EXPECT_EQ(r.out, "") << context;
+    ExpectNothingLeft(context);
+  }
+}
+
 TEST_F(BadInput, BadUuids) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"status", "00000000-0000-4000-8000-000000000000"},
