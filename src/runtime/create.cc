@@ -255,6 +255,7 @@ Status CreateJob::BuildPlan() {
     process.session_keyring = "_ses." + options_.id;
   }
   process.create_cwd = namespaces_.new_mount_ns;
+  process.other_user_ns = namespaces_.new_user_ns;
   process.stdio = options_.stdio;
   ASSIGN_OR_RETURN(plan_.process, BuildProcessPlan(*spec.process, process));
   ASSIGN_OR_RETURN(plan_.process.personality, BuildPersonality(linux_config));

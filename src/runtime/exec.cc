@@ -2,6 +2,7 @@
 // own init (namespaces, cgroups, capabilities, seccomp, rlimits, no_new_privs) — rkt's `enter`
 // skipped some of these, which cost it three CVEs.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -98,6 +99,15 @@ Result<oci::Process> BuildExecProcess(const ExecOptions& options, const oci::Spe
   return process;
 }
 
+// Whether `pid` (the container's init, whose user namespace exec joins) shares ours.
+bool SameUserNamespace(pid_t pid) {
+  struct stat theirs {};
+  struct stat ours {};
+  return ::stat(fmt::format("/proc/{}/ns/user", pid).c_str(), &theirs) == 0 &&
+         ::stat("/proc/self/ns/user", &ours) == 0 && theirs.st_ino == ours.st_ino &&
+         theirs.st_dev == ours.st_dev;
+}
+
 Result<ProcessPlan> BuildExecPlan(const ExecOptions& options, const oci::Spec& spec,
                                   const oci::Process& process, pid_t init) {
   ProcessPlanOptions process_options;
@@ -107,6 +117,7 @@ Result<ProcessPlan> BuildExecPlan(const ExecOptions& options, const oci::Spec& s
   auto setgroups = os::ReadFileLimited(fmt::format("/proc/{}/setgroups", init), 64);
   process_options.set_groups = !setgroups || TrimSpace(*setgroups) != "deny";
   process_options.preserve_fds = options.preserve_fds;
+  process_options.other_user_ns = !SameUserNamespace(init);
   process_options.stdio = options.stdio;
   return BuildProcessPlan(process, process_options);
 }

@@ -189,7 +189,7 @@ bool InInitialUserNamespace() {
   return words == std::vector<std::string>{"0", "0", "4294967295"};
 }
 
-int ClampOomScoreAdj(int requested) {
+int ClampOomScoreAdj(int requested, bool other_user_ns) {
   auto current_text = os::ReadFileLimited("/proc/self/oom_score_adj", 64);
   auto current = current_text ? ParseInt(TrimSpace(*current_text)) : std::nullopt;
   if (!current || requested >= *current) {
@@ -201,7 +201,7 @@ int ClampOomScoreAdj(int requested) {
     cap_get_flag(caps, kCapSysResource, CAP_EFFECTIVE, &has);
     cap_free(caps);
   }
-  if (has == CAP_SET && InInitialUserNamespace()) {
+  if (has == CAP_SET && !other_user_ns && InInitialUserNamespace()) {
     return requested;
   }
   log::Warning(
@@ -233,7 +233,8 @@ Result<ProcessPlan> BuildProcessPlan(const oci::Process& process,
   ASSIGN_OR_RETURN(plan.rlimits, BuildRlimits(process));
   plan.no_new_privileges = process.no_new_privileges;
   if (process.oom_score_adj) {
-    plan.oom_score_adj = std::to_string(ClampOomScoreAdj(*process.oom_score_adj));
+    plan.oom_score_adj =
+        std::to_string(ClampOomScoreAdj(*process.oom_score_adj, options.other_user_ns));
   }
   if (options.seccomp != nullptr) {
     auto compiled = seccomp::Compile(*options.seccomp);

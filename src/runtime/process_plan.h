@@ -20,6 +20,9 @@ struct ProcessPlanOptions {
   int preserve_fds = 0;
   std::string session_keyring;  // empty: none (--no-new-keyring, exec)
   bool create_cwd = false;
+  // The process runs in a user namespace other than the caller's (a new one, or a container's
+  // joined by exec): CAP_SYS_RESOURCE does not count there for lowering oom_score_adj.
+  bool other_user_ns = false;
   StdioFds stdio;  // ignored when process.terminal
 };
 
@@ -31,8 +34,9 @@ struct ProcessPlanOptions {
 // Highest capability the running kernel knows.
 int LastCapability();
 // The oom_score_adj to write: `requested`, or the current score when the request is lower and the
-// process lacks CAP_SYS_RESOURCE (the kernel would refuse it); the clamp is logged as a warning.
-int ClampOomScoreAdj(int requested);
+// process will lack CAP_SYS_RESOURCE in the initial user namespace (the kernel would refuse it:
+// not held, or `other_user_ns`); the clamp is logged as a warning.
+int ClampOomScoreAdj(int requested, bool other_user_ns = false);
 
 }  // namespace comet::runtime
 
