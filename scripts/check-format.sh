@@ -70,12 +70,13 @@ for f in "${texts[@]}"; do
   fi
 done
 
-# Shell scripts: shellcheck at warning level (style notes are left to the author).
+# Shell scripts: shellcheck at warning level (style notes are left to the author), following the
+# files they source (-x; `# shellcheck source=` paths are relative to the repository root).
 mapfile -d '' scripts < <(list_files '*.sh' '.ci/run')
 if ((${#scripts[@]})) && command -v shellcheck >/dev/null; then
   for f in "${scripts[@]}"; do
     [[ -f $f ]] || continue
-    if ! shellcheck --severity=warning --format=gcc "$f" >&2; then
+    if ! shellcheck -x --severity=warning --format=gcc "$f" >&2; then
       bad=$((bad + 1))
     fi
   done
