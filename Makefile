@@ -5,7 +5,7 @@ PRESET ?= dev
 .PHONY: all run test deps build unit lint format check clean help
 all: build
 
-run: ## install deps, build comet-runtime, run a busybox container that says hello
+run: ## install deps, build comet, run a two-app busybox pod (a server and its client), show it, remove it
 	scripts/demo.sh $(PRESET)
 
 test: ## install deps, check format and layers, build dev + asan, run every test, clang-tidy
