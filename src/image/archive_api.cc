@@ -92,16 +92,8 @@ Status ResolveAll(const os::DynamicLibrary& lib, ArchiveApi& api) {
 }  // namespace
 
 Result<ArchiveApi> LoadArchiveApi(const std::string& soname) {
-  ArchiveApi api;
-  Status status = os::DynamicLibrary::Open(soname).and_then(
-      [&api](const os::DynamicLibrary& lib) { return ResolveAll(lib, api); });
-  if (!status) {
-    const Error& error = status.error();
-    return Err(
-        Error(error.code(), fmt::format("unpacking, importing and exporting images need {}: {}",
-                                        soname, error.message())));
-  }
-  return api;
+  return os::LoadFunctionTable<ArchiveApi>(soname, "unpacking, importing and exporting images",
+                                           ResolveAll);
 }
 
 Result<const ArchiveApi*> LibArchive() {

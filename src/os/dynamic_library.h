@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -40,6 +41,22 @@ class DynamicLibrary {
   std::string soname_;
   void* handle_;
 };
+
+// Opens `soname` and fills a table of its functions with `resolve(library, table)`; any failure
+// is an error saying what needs the library ("image pulls need libcurl.so.4: ...").
+template <typename Table, typename ResolveAll>
+[[nodiscard]] Result<Table> LoadFunctionTable(const std::string& soname, std::string_view needed_by,
+                                              ResolveAll resolve) {
+  Table table{};
+  Status status = DynamicLibrary::Open(soname).and_then(
+      [&](const DynamicLibrary& library) { return resolve(library, table); });
+  if (!status) {
+    const Error& error = status.error();
+    return Err(
+        Error(error.code(), std::string(needed_by) + " need " + soname + ": " + error.message()));
+  }
+  return table;
+}
 
 }  // namespace comet::os
 

@@ -43,15 +43,7 @@ Result<CurlApi> LoadAndInit() {
 }  // namespace
 
 Result<CurlApi> LoadCurlApi(const std::string& soname) {
-  CurlApi api;
-  Status status = os::DynamicLibrary::Open(soname).and_then(
-      [&api](const os::DynamicLibrary& lib) { return ResolveAll(lib, api); });
-  if (!status) {
-    const Error& error = status.error();
-    return Err(
-        Error(error.code(), fmt::format("image pulls need {}: {}", soname, error.message())));
-  }
-  return api;
+  return os::LoadFunctionTable<CurlApi>(soname, "image pulls", ResolveAll);
 }
 
 Result<const CurlApi*> LibCurl() {

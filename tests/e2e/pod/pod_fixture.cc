@@ -17,6 +17,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -223,12 +224,17 @@ std::string Background::Output() const {
   return ReadFileOrEmpty(output_path_);
 }
 
-int Background::Wait(std::chrono::milliseconds timeout) {
+namespace {
+
+// Polls for `pid`'s exit every 20 ms (running `between` first each time) until it is reaped or
+// `timeout` passes: its exit code, -signal, or kStillRunning.
+int WaitPolling(pid_t pid, int& status, bool& reaped, std::chrono::milliseconds timeout,
+                const std::function<void()>& between) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!reaped_) {
-    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
+  while (!reaped) {
+    between();
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      reaped = true;
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -236,7 +242,13 @@ int Background::Wait(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(20ms);
   }
-  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+}  // namespace
+
+int Background::Wait(std::chrono::milliseconds timeout) {
+  return WaitPolling(pid_, status_, reaped_, timeout, [] {});
 }
 
 bool Background::Running() {
@@ -317,25 +329,14 @@ bool PtyProcess::ReadUntil(const std::string& needle, std::chrono::milliseconds 
 }
 
 int PtyProcess::Wait(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!reaped_) {
-    // Drain output so that the process never blocks on a full pty buffer.
+  // Drain output so that the process never blocks on a full pty buffer.
+  return WaitPolling(pid_, status_, reaped_, timeout, [this] {
     char buf[4096];
     ssize_t n = 0;
     while ((n = ::read(master_, buf, sizeof buf)) > 0) {
       transcript_.append(buf, static_cast<size_t>(n));
     }
-    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return kStillRunning;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
+  });
 }
 
 // ---- PodTest ----
