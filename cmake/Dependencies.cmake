@@ -16,3 +16,8 @@ find_package(LibArchive REQUIRED)
 find_package(ZLIB REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 find_package(CURL REQUIRED)
+# The api-service (comet-api-service only: nothing else links gRPC): protobuf 3.21 and gRPC 1.51
+# with protoc's C++ and gRPC plugins.
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

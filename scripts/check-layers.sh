@@ -56,6 +56,12 @@ check_file() {
       if ((rank[$target] >= owner_rank)); then
         fail "$file:$lineno: $owner may not include ${inc#*#include } ($target is not below $owner)"
       fi
+    elif [[ $target == v1alpha ]]; then
+      # The api-service's generated protobuf/gRPC code (proto/): only the api layer, the
+      # comet-api-service main and tests may see it, so nothing else drags gRPC in.
+      if [[ $owner != api && $owner != cmd && $is_test != 1 ]]; then
+        fail "$file:$lineno: only src/api, src/cmd and tests may include ${inc#*#include } (generated gRPC code)"
+      fi
     elif is_test_root "$target"; then
       if [[ $is_test != 1 ]]; then
         fail "$file:$lineno: production code may not include ${inc#*#include } (tests/ only)"

@@ -20,6 +20,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the image store: hashing, archives, compression, registries
   libssl-dev libarchive-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
+  # the api-service: gRPC and protobuf (C++), and Python's for the second test client
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  python3-grpcio python3-grpc-tools
   # runtime helpers and the in-container test payload
   busybox-static uidmap iproute2 util-linux procps passwd time
   # scripts: make-bundle.sh writes config.json with python3; check-format.sh runs shellcheck
