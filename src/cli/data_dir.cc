@@ -42,4 +42,9 @@ std::string ImageStoreDir(const std::string& data_dir) {
   return os::JoinPath(data_dir, "images");
 }
 
+std::string DataDirOf(const std::string& store_root) {
+  const size_t slash = store_root.find_last_of('/');
+  return slash == std::string::npos || slash == 0 ? "/" : store_root.substr(0, slash);
+}
+
 }  // namespace comet::cli

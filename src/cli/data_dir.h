@@ -14,6 +14,8 @@ namespace comet::cli {
 
 // <data dir>/images.
 [[nodiscard]] std::string ImageStoreDir(const std::string& data_dir);
+// The data dir of a store directly inside it (<data dir>/images, <data dir>/pods).
+[[nodiscard]] std::string DataDirOf(const std::string& store_root);
 
 }  // namespace comet::cli
 

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "cli/data_dir.h"
+#include "cli/event_record.h"
 #include "cli/image_format.h"
 #include "cli/image_pull.h"
 #include "cli/progress_bar.h"
@@ -48,6 +49,16 @@ void Warn(std::string_view text) {
 Result<Store> OpenStore(const CometInvocation& in) {
   ASSIGN_OR_RETURN(std::string data_dir, DataDir(in.global.dir));
   return OpenImageStore(data_dir, in.global);
+}
+
+// image-removed in the event log, named by the image's first name.
+void RecordImageRemoved(const Store& store, const ImageRecord& image) {
+  std::vector<std::pair<std::string, std::string>> data;
+  if (!image.names.empty()) {
+    data.emplace_back("name", image.names.front());
+  }
+  RecordEvent(DataDirOf(store.root()), pod::EventType::kImageRemoved,
+              image.manifest_digest.ToString(), std::move(data));
 }
 
 Result<image::Platform> PlatformFlag(const std::string& flag) {
@@ -137,7 +148,11 @@ Result<std::vector<ImageRecord>> FetchOne(Store& store, const CometInvocation& i
     options.platform = platform;
     options.unpack_layers = !in.image.registry.no_unpack;
     options.unpack = image::DefaultUnpackOptions();
-    return image::Import(store, source.location, options);
+    auto imported = image::Import(store, source.location, options);
+    for (const ImageRecord& image : imported ? *imported : std::vector<ImageRecord>{}) {
+      RecordImageImported(store, image);
+    }
+    return imported;
   }
   ASSIGN_OR_RETURN(image::Reference ref,
                    image::ParseReference(source.location, store.reference_options()));
@@ -227,6 +242,9 @@ Result<int> DoRemove(const CometInvocation& in) {
       exit_code = 254;
       continue;
     }
+    if (!name) {
+      RecordImageRemoved(store, *image);
+    }
     RETURN_IF_ERROR(Print(name ? "untagged: " + name->ToString() + "\n"
                                : image->config_digest.ToString() + "\n"));
   }
@@ -242,6 +260,9 @@ Result<int> DoGc(const CometInvocation& in) {
   const char* verb = in.image.dry_run ? "would remove" : "removed";
   std::string out;
   for (const ImageRecord& image : report.removed_images) {
+    if (!in.image.dry_run) {
+      RecordImageRemoved(store, image);
+    }
     out += fmt::format("{} image {} {}\n", verb, image.config_digest.Short(),
                        image.names.empty() ? "<none>" : Join(image.names, ","));
   }
@@ -279,6 +300,7 @@ Result<int> DoImport(const CometInvocation& in) {
   ASSIGN_OR_RETURN(std::vector<ImageRecord> images,
                    image::Import(store, in.image.images.front(), options));
   for (const ImageRecord& image : images) {
+    RecordImageImported(store, image);
     RETURN_IF_ERROR(Print(image.config_digest.ToString() + "\n"));
   }
   return 0;

@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 #include "cli/data_dir.h"
+#include "cli/event_record.h"
 #include "cli/progress_bar.h"
 #include "image/layer_trees.h"
 #include "image/registry/pull.h"
@@ -52,6 +55,15 @@ Result<image::registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags
   return options;
 }
 
+void RecordImageImported(const image::Store& store, const image::ImageRecord& image) {
+  std::vector<std::pair<std::string, std::string>> data;
+  if (!image.names.empty()) {
+    data.emplace_back("name", image.names.front());
+  }
+  RecordEvent(DataDirOf(store.root()), pod::EventType::kImageImported,
+              image.manifest_digest.ToString(), std::move(data));
+}
+
 Result<image::ImageRecord> PullImage(image::Store& store, const image::Reference& ref,
                                      const RegistryFlags& flags, bool quiet) {
   image::registry::PullOptions options;
@@ -69,6 +81,9 @@ Result<image::ImageRecord> PullImage(image::Store& store, const image::Reference
   options.progress = [&bar](const image::registry::PullEvent& event) { bar.OnEvent(event); };
   auto pulled = image::registry::Pull(store, ref, options);
   bar.Finish();
+  if (pulled) {
+    RecordImageImported(store, *pulled);
+  }
   return pulled;
 }
 

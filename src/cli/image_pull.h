@@ -23,6 +23,9 @@ namespace comet::cli {
 [[nodiscard]] Result<image::registry::RegistryOptions> RegistryOptionsFrom(
     const RegistryFlags& flags);
 
+// Records image-imported for `image` in the event log of the store's data dir.
+void RecordImageImported(const image::Store& store, const image::ImageRecord& image);
+
 // Pulls `ref` into `store` with layers unpacked for this process (root or rootless), showing a
 // progress bar on stderr when it is a terminal and `quiet` is false.
 [[nodiscard]] Result<image::ImageRecord> PullImage(image::Store& store, const image::Reference& ref,

@@ -14,6 +14,7 @@
 #include "base/duration.h"
 #include "base/log.h"
 #include "cli/data_dir.h"
+#include "cli/event_record.h"
 #include "cli/pod_access.h"
 #include "cli/pod_exec.h"
 #include "cli/pod_format.h"
@@ -213,7 +214,9 @@ Status SweepPod(const pod::PodStore& store, const std::string& uuid,
                 const pod::TeardownOptions& options) {
   ASSIGN_OR_RETURN(pod::Pod pod, store.LockForRemoval(uuid));
   RETURN_IF_ERROR(pod::TeardownPod(pod.path(), uuid, options));
-  return store.Remove(std::move(pod));
+  RETURN_IF_ERROR(store.Remove(std::move(pod)));
+  RecordEvent(DataDirOf(store.root()), pod::EventType::kPodGarbageCollected, uuid);
+  return Ok();
 }
 
 // Moves a pod that may be removed to exited-garbage/ or garbage/; an error for the others.

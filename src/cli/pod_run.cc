@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "cli/data_dir.h"
+#include "cli/event_record.h"
 #include "cli/image_pull.h"
 #include "cli/pod_launch.h"
 #include "cli/pod_run_app.h"
@@ -148,6 +149,14 @@ Result<pod::PodManifest> DraftManifest(Stage0& s, const PodRunOptions& options, 
   return manifest;
 }
 
+// The event log's details of a pod: its name, when it has one.
+std::vector<std::pair<std::string, std::string>> PodEventData(const pod::PodManifest& manifest) {
+  if (manifest.name.empty()) {
+    return {};
+  }
+  return {{"name", manifest.name}};
+}
+
 // Undoes a pod that never reached its supervisor: directory to garbage/ and removed.
 void DiscardPod(const Stage0& s, pod::Pod pod) {
   if (pod.phase_dir() == "prepare") {
@@ -214,6 +223,7 @@ Result<int> FillPod(Stage0& s, pod::Pod& pod, pod::PodManifest manifest,
   const bool durable = options.command == "prepare";
   RETURN_IF_ERROR(pod::WriteManifest(pod.path(), manifest, durable));
   CrashPoint("manifest");
+  RecordEvent(s.data_dir, pod::EventType::kPodPrepared, pod.uuid(), PodEventData(manifest));
   if (!options.uuid_file_save.empty()) {
     RETURN_IF_ERROR(WriteUuidFile(options.uuid_file_save, pod.uuid()));
   }
@@ -233,6 +243,7 @@ void UndoPod(const Stage0& s, std::optional<pod::Pod> pod, const std::string& uu
              const PodRunOptions& options) {
   if (pod && pod->phase_dir() == "prepare" && pod->locked()) {
     DiscardPod(s, std::move(*pod));
+    RecordEvent(s.data_dir, pod::EventType::kPodPrepareAborted, uuid);
   } else if (pod) {
     pod.reset();  // drops a lock still held, so that the pod counts as exited
     DiscardStartedPod(s, uuid);
