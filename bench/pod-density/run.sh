@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Pod density benchmark: N idle pods (`sleep 3600`, busybox-static image, no network) started
 # with `comet run -d`; the memory of each pod's comet-supervisor from /proc/<pid>/smaps_rollup
-# (private = Private_Clean + Private_Dirty, shared = Shared_Clean + Shared_Dirty, Pss, Rss) vs
-# conmon's per container for N idle containers under podman. Prints per-pod averages and the
-# ratio (goal: supervisor private memory <= 300 KiB per pod). Everything started is stopped and
-# removed at the end, also on error or interrupt.
+# (private = Private_Clean + Private_Dirty, shared = Shared_Clean + Shared_Dirty, Pss, Rss; and
+# the Private_Dirty of its [heap] and [stack] from /proc/<pid>/smaps) vs conmon's per container
+# for N idle containers under podman. Prints per-pod averages and the ratio (goal: supervisor
+# private memory <= 300 KiB per pod). Everything started is stopped and removed at the end, also
+# on error or interrupt.
 # usage: bench/pod-density/run.sh [--pods N]  (root; default N=100)
 # Environment: COMET (default: the newest build/*/src/cmd/comet), BENCH_TMP (default /var/tmp).
 set -euo pipefail
@@ -40,14 +41,20 @@ trap 'exit 130' INT TERM
 
 bench_comet_image
 
-# smaps NAME PID...: one line per pid "rss pss private shared" (KiB), to $tmp/NAME.mem.
+# smaps NAME PID...: one line per pid "rss pss private shared heap stack" (KiB), to $tmp/NAME.mem;
+# heap and stack are the Private_Dirty of the [heap] and [stack] mappings (/proc/<pid>/smaps).
 smaps() {
   local name=$1 pid
   shift
   : >"$tmp/$name.mem"
   for pid in "$@"; do
-    awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_(Clean|Dirty):/ {pr+=$2}
-         /^Shared_(Clean|Dirty):/ {s+=$2} END {print r, p, pr, s}' "/proc/$pid/smaps_rollup" >>"$tmp/$name.mem"
+    {
+      awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_(Clean|Dirty):/ {pr+=$2}
+           /^Shared_(Clean|Dirty):/ {s+=$2} END {printf "%d %d %d %d ", r, p, pr, s}' \
+        "/proc/$pid/smaps_rollup"
+      awk '/^[0-9a-f]+-[0-9a-f]+ / {m=$6} /^Private_Dirty:/ && m=="[heap]" {h+=$2}
+           /^Private_Dirty:/ && m=="[stack]" {k+=$2} END {print h+0, k+0}' "/proc/$pid/smaps"
+    } >>"$tmp/$name.mem"
   done
 }
 
@@ -91,15 +98,17 @@ def load(name):
         return None
     rows = [list(map(int, l.split())) for l in open(path) if l.strip()]
     n = len(rows)
-    return n, [sum(r[i] for r in rows) / n for i in range(4)]
-print(f"{'per pod (KiB)':24} {'n':>4} {'RSS':>8} {'PSS':>8} {'private':>8} {'shared':>8}")
+    return n, [sum(r[i] for r in rows) / n for i in range(6)]
+print(f"{'per pod (KiB)':24} {'n':>4} {'RSS':>8} {'PSS':>8} {'private':>8} {'shared':>8}"
+      f" {'heap':>8} {'stack':>8}")
 res = {}
 for name, label in (("comet", "comet-supervisor"), ("conmon", "conmon (podman)")):
     got = load(name)
     if got:
-        n, (rss, pss, priv, shared) = got
+        n, (rss, pss, priv, shared, heap, stack) = got
         res[name] = (rss, pss, priv, shared)
-        print(f"{label:24} {n:4} {rss:8.0f} {pss:8.0f} {priv:8.0f} {shared:8.0f}")
+        print(f"{label:24} {n:4} {rss:8.0f} {pss:8.0f} {priv:8.0f} {shared:8.0f}"
+              f" {heap:8.0f} {stack:8.0f}")
 if "comet" in res:
     priv = res["comet"][2]
     print(f"goal supervisor private <= 300 KiB per pod: {'MET' if priv <= 300 else 'NOT MET'} ({priv:.0f} KiB)")

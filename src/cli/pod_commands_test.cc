@@ -232,7 +232,8 @@ TEST_F(PodCommandsTest, StopForceFallsBackToSignalsWhenTheSupervisorIsWedged) {
   const std::string pod_dir = pod->path();
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  const std::string ctl = pod_dir + "/ctl";
+  ASSERT_TRUE(os::MkdirAll(pod_dir + "/state"));  // the volatile directory's link, made real
+  const std::string ctl = pod_dir + "/" + pod::kControlSocket;
   ASSERT_LT(ctl.size(), sizeof(addr.sun_path));
   std::memcpy(addr.sun_path, ctl.c_str(), ctl.size() + 1);
   sigset_t term;

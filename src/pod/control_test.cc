@@ -11,7 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include "os/file.h"
 #include "os/temp_dir.h"
+#include "pod/pod_dir.h"
 
 namespace comet::pod {
 namespace {
@@ -261,7 +263,7 @@ TEST(ControlCodec, DetachKeys) {
   EXPECT_FALSE(ParseDetachKeys("ab"));
 }
 
-// A tiny server on <dir>/ctl answering one request.
+// A tiny server on <dir>/state/ctl answering one request.
 TEST(ControlClient, CallControlOverRealSocket) {
   auto dir = os::TempDir::Create("comet-ctl-");
   ASSERT_TRUE(dir);
@@ -270,7 +272,8 @@ TEST(ControlClient, CallControlOverRealSocket) {
   os::UniqueFd listen_fd(listener);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  std::string path = dir->path() + "/ctl";
+  ASSERT_TRUE(os::MkdirAll(dir->path() + "/state"));  // the volatile directory's link, made real
+  std::string path = dir->path() + "/" + kControlSocket;
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
   ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(::listen(listener, 4), 0);
@@ -316,7 +319,8 @@ TEST(ControlClient, CallControlTimesOutOnAWedgedSupervisor) {
   ASSERT_TRUE(listener);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  std::string path = dir->path() + "/ctl";
+  ASSERT_TRUE(os::MkdirAll(dir->path() + "/state"));  // the volatile directory's link, made real
+  std::string path = dir->path() + "/" + kControlSocket;
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
   ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(::listen(listener.get(), 0), 0);

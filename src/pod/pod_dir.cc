@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "os/file.h"
 #include "pod/json_fields.h"
+#include "pod/volatile_dir.h"
 
 namespace comet::pod {
 namespace {
@@ -19,6 +20,11 @@ using internal::IndexPath;
 using internal::Json;
 using internal::ObjectReader;
 using internal::OrderedJson;
+
+// <pod>/apps/<app>: on disk, for what outlives the pod's run (the snapshot).
+std::string AppDiskDir(const std::string& pod_dir, std::string_view app) {
+  return os::JoinPath(os::JoinPath(pod_dir, "apps"), app);
+}
 
 // Status files are a few KiB (32 attempts at most); this bounds a planted one.
 constexpr size_t kMaxStatusBytes = 1 << 20;
@@ -58,7 +64,7 @@ Result<std::string> ReadStatusFile(const std::string& path) {
 }  // namespace
 
 std::string AppDir(const std::string& pod_dir, std::string_view app) {
-  return os::JoinPath(os::JoinPath(pod_dir, "apps"), app);
+  return os::JoinPath(os::JoinPath(os::JoinPath(pod_dir, kStateLink), "apps"), app);
 }
 std::string AppStatusPath(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(AppDir(pod_dir, app), "status.json");
@@ -67,7 +73,7 @@ std::string AppConfigPath(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(AppDir(pod_dir, app), "config.json");
 }
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app) {
-  return os::JoinPath(AppDir(pod_dir, app), "snapshot");
+  return os::JoinPath(AppDiskDir(pod_dir, app), "snapshot");
 }
 std::string AppLogPath(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(os::JoinPath(pod_dir, "logs"), fmt::format("{}.log", app));
@@ -76,7 +82,14 @@ std::string VolumeDir(const std::string& pod_dir, std::string_view volume) {
   return os::JoinPath(os::JoinPath(pod_dir, "volumes"), volume);
 }
 std::string RuntimeRoot(const std::string& pod_dir) {
-  return os::JoinPath(pod_dir, "runtime");
+  return os::JoinPath(os::JoinPath(pod_dir, kStateLink), "runtime");
+}
+std::string PodEtcPath(const std::string& pod_dir, std::string_view name) {
+  return os::JoinPath(os::JoinPath(os::JoinPath(pod_dir, kStateLink), "etc"), name);
+}
+Status MakeAppDirs(const std::string& pod_dir, std::string_view app) {
+  RETURN_IF_ERROR(os::MkdirAll(AppDir(pod_dir, app), 0750));
+  return os::MkdirAll(AppDiskDir(pod_dir, app), 0750);
 }
 std::string PodLeaseName(std::string_view uuid) {
   return fmt::format("pod-{}", uuid);

@@ -2,17 +2,28 @@
 // status files the supervisor writes there for every other process to read. Writers replace
 // files atomically (temp + rename), so readers never see half a file. Thread-safe (no state).
 //
-//   <pod>/pod                      the manifest (manifest.h)
-//   <pod>/pid                      the supervisor's pid (rkt's name), decimal + "\n"
-//   <pod>/supervisor.json          SupervisorStatus
-//   <pod>/supervisor-status        symlink to "ready" once every app started (rkt's name)
-//   <pod>/ctl                      the supervisor's control socket (control.h), mode 0600
-//   <pod>/apps/<app>/status.json   AppStatus
-//   <pod>/apps/<app>/config.json   the OCI bundle config the supervisor generated
-//   <pod>/apps/<app>/snapshot/     the app's root filesystem (image/snapshot.h: rootfs, upper...)
-//   <pod>/logs/<app>.log           CRI-format log (cri_log.h)
-//   <pod>/volumes/<name>/          empty volumes on disk
-//   <pod>/runtime/                 the runtime library's state root for the pod's containers
+// What persists is on disk in the pod directory; what is rewritten often or means nothing after
+// a reboot is in the pod's volatile directory on tmpfs (volatile_dir.h), reached through the
+// link <pod>/state, which the supervisor makes when it starts. Once a kept pod exits, its final
+// statuses are copied to disk and <pod>/state becomes a directory holding them: every path below
+// stays valid. A dangling link (after a reboot) reads as missing files (NotFound).
+//
+//   <pod>/pod                            the manifest (manifest.h)
+//   <pod>/apps/<app>/snapshot/           the app's root filesystem (image/snapshot.h: rootfs,
+//                                        overlay upper and work), kept after the pod exits
+//   <pod>/logs/<app>.log                 CRI-format log (cri_log.h)
+//   <pod>/volumes/<name>/                empty volumes on disk
+//   <pod>/state -> <volatile root>/<uuid>
+//   <pod>/state/pid                      the supervisor's pid (rkt's name), decimal + "\n"
+//   <pod>/state/supervisor.json          SupervisorStatus
+//   <pod>/state/supervisor-status        symlink to "ready" once every app started (rkt's name)
+//   <pod>/state/ctl                      the supervisor's control socket (control.h), mode 0600
+//   <pod>/state/etc/                     hosts, hostname, resolv.conf bind-mounted into apps
+//   <pod>/state/apps/<app>/status.json   AppStatus
+//   <pod>/state/apps/<app>/config.json   the OCI bundle config the supervisor generated (AppDir
+//                                        is the bundle directory)
+//   <pod>/state/runtime/                 the runtime library's state root for the pod's
+//                                        containers
 #ifndef COMET_POD_POD_DIR_H_
 #define COMET_POD_POD_DIR_H_
 
@@ -28,11 +39,13 @@
 namespace comet::pod {
 
 inline constexpr const char* kManifestFile = "pod";
-inline constexpr const char* kPidFile = "pid";
-inline constexpr const char* kSupervisorStatusFile = "supervisor.json";
-inline constexpr const char* kReadyLink = "supervisor-status";
-inline constexpr const char* kControlSocket = "ctl";
+// Relative to the pod directory, through the state link.
+inline constexpr const char* kPidFile = "state/pid";
+inline constexpr const char* kSupervisorStatusFile = "state/supervisor.json";
+inline constexpr const char* kReadyLink = "state/supervisor-status";
+inline constexpr const char* kControlSocket = "state/ctl";
 
+// The app's volatile directory (<pod>/state/apps/<app>): status, bundle config, console socket.
 std::string AppDir(const std::string& pod_dir, std::string_view app);
 std::string AppStatusPath(const std::string& pod_dir, std::string_view app);
 std::string AppConfigPath(const std::string& pod_dir, std::string_view app);
@@ -40,6 +53,10 @@ std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app);
 std::string AppLogPath(const std::string& pod_dir, std::string_view app);
 std::string VolumeDir(const std::string& pod_dir, std::string_view volume);
 std::string RuntimeRoot(const std::string& pod_dir);
+// <pod>/state/etc/<name>.
+std::string PodEtcPath(const std::string& pod_dir, std::string_view name);
+// Creates AppDir and the app's directory on disk that holds its snapshot (0750 both).
+[[nodiscard]] Status MakeAppDirs(const std::string& pod_dir, std::string_view app);
 // The name of the image store lease a pod holds on its images: "pod-<uuid>".
 std::string PodLeaseName(std::string_view uuid);
 // The cgroup path (relative to each hierarchy's root) of the pod ("/comet/pod-<uuid>") and of

@@ -15,13 +15,17 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(PodDirTest, Paths) {
-  EXPECT_EQ(AppDir("/p", "web"), "/p/apps/web");
-  EXPECT_EQ(AppStatusPath("/p", "web"), "/p/apps/web/status.json");
-  EXPECT_EQ(AppConfigPath("/p", "web"), "/p/apps/web/config.json");
+  // Volatile files go through the state link; the snapshot stays on disk.
+  EXPECT_EQ(AppDir("/p", "web"), "/p/state/apps/web");
+  EXPECT_EQ(AppStatusPath("/p", "web"), "/p/state/apps/web/status.json");
+  EXPECT_EQ(AppConfigPath("/p", "web"), "/p/state/apps/web/config.json");
   EXPECT_EQ(AppSnapshotDir("/p", "web"), "/p/apps/web/snapshot");
   EXPECT_EQ(AppLogPath("/p", "web"), "/p/logs/web.log");
   EXPECT_EQ(VolumeDir("/p", "data"), "/p/volumes/data");
-  EXPECT_EQ(RuntimeRoot("/p"), "/p/runtime");
+  EXPECT_EQ(RuntimeRoot("/p"), "/p/state/runtime");
+  EXPECT_EQ(PodEtcPath("/p", "hosts"), "/p/state/etc/hosts");
+  EXPECT_EQ(std::string("/p/") + kPidFile, "/p/state/pid");
+  EXPECT_EQ(std::string("/p/") + kControlSocket, "/p/state/ctl");
   EXPECT_EQ(PodLeaseName("0d9b5b3c-7a2e-4c1f-9e4b-2f6a8c1d3e5f"),
             "pod-0d9b5b3c-7a2e-4c1f-9e4b-2f6a8c1d3e5f");
   EXPECT_EQ(PodCgroupPath("u"), "/comet/pod-u");
@@ -102,6 +106,7 @@ TEST(PodDirTest, SupervisorStatusFile) {
   auto dir = os::TempDir::Create();
   ASSERT_TRUE(dir);
   EXPECT_EQ(ReadSupervisorStatus(dir->path()).error().code(), ENOENT);
+  ASSERT_TRUE(os::MkdirAll(dir->path() + "/state"));  // what the state link leads to
   SupervisorStatus s;
   s.pid = 42;
   s.started = "2026-11-29T12:00:00Z";
@@ -122,6 +127,7 @@ TEST(PodDirTest, PodPid) {
   auto missing = ReadPodPid(dir->path());
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ENOENT);
+  ASSERT_TRUE(os::MkdirAll(dir->path() + "/state"));
   ASSERT_TRUE(WritePodPid(dir->path(), 4321));
   EXPECT_EQ(os::ReadFile(os::JoinPath(dir->path(), kPidFile)).value(), "4321\n");
   EXPECT_EQ(ReadPodPid(dir->path()).value(), 4321);

@@ -16,6 +16,7 @@
 #include "pod/manifest.h"
 #include "pod/mount_table.h"
 #include "pod/phase_dir.h"
+#include "pod/volatile_dir.h"
 
 namespace comet::pod {
 
@@ -235,6 +236,9 @@ Status PodStore::Remove(Pod pod) const {  // NOLINT(readability-convert-member-f
     return Err(Error(EBUSY, fmt::format("pod {}: {} is still mounted; tear the pod down first",
                                         pod.uuid(), mounts.front())));
   }
+  // TeardownPod removed it already, unless the pod never ran; either way nothing may stay.
+  RETURN_IF_ERROR_CTX(RemoveVolatileDir(pod.path(), pod.uuid()),
+                      fmt::format("removing pod {}", pod.uuid()));
   RETURN_IF_ERROR_CTX(os::RemoveAll(pod.path()), fmt::format("removing pod {}", pod.uuid()));
   return Ok();
 }

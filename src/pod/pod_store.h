@@ -132,8 +132,9 @@ class PodStore {
   // when someone holds it), for the sweep: the caller tears it down, then calls Remove.
   [[nodiscard]] Result<Pod> LockForRemoval(const std::string& uuid) const;
   // Removes the directory of a pod locked by LockForRemoval (os::RemoveAll), or of any pod whose
-  // lock the caller holds (an aborted prepare). EBUSY while anything is mounted at or below it
-  // (rm -rf would go through the mount): TeardownPod first.
+  // lock the caller holds (an aborted prepare), and its volatile directory (RemoveVolatileDir).
+  // EBUSY while anything is mounted at or below it (rm -rf would go through the mount):
+  // TeardownPod first.
   [[nodiscard]] Status Remove(Pod pod) const;
 
  private:

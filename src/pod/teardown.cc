@@ -22,6 +22,7 @@
 #include "pod/manifest.h"
 #include "pod/mount_table.h"
 #include "pod/pod_dir.h"
+#include "pod/volatile_dir.h"
 #include "runtime/runtime.h"
 
 namespace comet::pod {
@@ -187,6 +188,8 @@ Status TeardownPod(const std::string& pod_dir, const std::string& uuid,
   if (!options.image_store_dir.empty()) {
     errors.Add(ReleaseLease(uuid, options.image_store_dir), "releasing the image lease");
   }
+  // Last: the runtime's state in it was what KillContainers went by.
+  errors.Add(RemoveVolatileDir(pod_dir, uuid), "removing the volatile directory");
   Status result = errors.Result();
   if (!result) {
     return Err(std::move(result).error().AddContext(fmt::format("tearing down pod {}", uuid)));

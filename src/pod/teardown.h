@@ -18,13 +18,14 @@ struct TeardownOptions {
   bool rootless = false;
 };
 
-// Kills whatever is left of the pod's containers (runtime state under <pod>/runtime: SIGKILL to
+// Kills whatever is left of the pod's containers (runtime state under RuntimeRoot: SIGKILL to
 // their cgroups or init pids, then the runtime's delete), removes the pod cgroup
 // (PodCgroupPath) in every hierarchy, unmounts anything still mounted at or below `pod_dir`
 // (deepest first, MNT_DETACH when busy), removes app snapshots (image::RemoveSnapshot) and
-// releases the image lease. Does not remove `pod_dir` itself (PodStore::Remove does) nor the
-// manifest, logs or statuses. Errors are collected: every step is tried, the first error is
-// returned.
+// releases the image lease, then removes the pod's volatile directory on tmpfs (statuses,
+// runtime state: RemoveVolatileDir). Does not remove `pod_dir` itself (PodStore::Remove does)
+// nor the manifest, logs or statuses persisted on disk. Errors are collected: every step is tried,
+// the first error is returned.
 [[nodiscard]] Status TeardownPod(const std::string& pod_dir, const std::string& uuid,
                                  const TeardownOptions& options);
 

@@ -183,7 +183,7 @@ TEST_F(TeardownPrivilegedTest, UnmountsLeftoversAndRemoveRefusesWhileMounted) {
     std::string layer = dir_->path() + "/layer";
     CHILD_OK(os::MkdirAll(layer + "/etc"));
     CHILD_OK(os::WriteFile(layer + "/etc/hello", "hi\n"));
-    CHILD_OK(os::MkdirAll(AppDir(pod, "web")));
+    CHILD_OK(MakeAppDirs(pod, "web"));
     auto kind = image::CreateSnapshot({layer}, AppSnapshotDir(pod, "web"), {});
     CHILD_OK(kind);
     CHILD_CHECK(*kind == image::SnapshotKind::kOverlay);

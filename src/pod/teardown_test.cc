@@ -49,7 +49,7 @@ TEST(TeardownTest, RemovesCopiedSnapshotsAndReleasesTheLease) {
   image::SnapshotOptions copy;
   copy.force_copy = true;
   for (const char* app : {"web", "db"}) {
-    ASSERT_TRUE(os::MkdirAll(AppDir(pod, app)));
+    ASSERT_TRUE(MakeAppDirs(pod, app));
     auto kind = image::CreateSnapshot({layer}, AppSnapshotDir(pod, app), copy);
     ASSERT_TRUE(kind) << kind.error().ToString();
     ASSERT_TRUE(os::Exists(AppSnapshotDir(pod, app) + "/rootfs/etc/hello"));

@@ -37,15 +37,19 @@ nlohmann::json ToJson(const ContainerRecord& r) {
 
 }  // namespace
 
-std::string ContainerStore::DefaultRoot(bool rootless) {
+std::string PerBootDir(bool rootless, std::string_view name, uid_t uid) {
   if (rootless) {
     const char* xdg = ::secure_getenv("XDG_RUNTIME_DIR");
-    if (xdg != nullptr && *xdg != '\0') {
-      return os::JoinPath(xdg, "comet-runtime");
+    if (xdg != nullptr && *xdg == '/') {
+      return os::JoinPath(xdg, name);
     }
-    return "/tmp/comet-runtime-" + std::to_string(::geteuid());
+    return "/tmp/" + std::string(name) + "-" + std::to_string(uid);
   }
-  return "/run/comet-runtime";
+  return os::JoinPath("/run", name);
+}
+
+std::string ContainerStore::DefaultRoot(bool rootless) {
+  return PerBootDir(rootless, "comet-runtime", ::geteuid());
 }
 
 Status ContainerStore::ValidateId(const std::string& id) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -63,6 +64,11 @@ class ContainerStore {
 
   std::string root_;
 };
+
+// A per-boot directory `name` of the user `uid` (the caller's uid on the host): /run/<name> as
+// root; rootless, $XDG_RUNTIME_DIR/<name>, or /tmp/<name>-<uid> when that is unset. All are
+// tmpfs on a usual host: what is kept there means nothing after a reboot.
+std::string PerBootDir(bool rootless, std::string_view name, uid_t uid);
 
 // Start time of a process (clock ticks since boot), or 0 when it is gone.
 uint64_t ProcessStartTime(pid_t pid);

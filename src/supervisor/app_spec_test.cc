@@ -163,7 +163,7 @@ TEST(AppSpecTest, ResourcesAndVolumes) {
   EXPECT_EQ(host->source, "/srv/x");
   EXPECT_NE(std::find(host->options.begin(), host->options.end(), "ro"), host->options.end());
   ASSERT_TRUE(FindMount(*spec, "/etc/hosts"));
-  EXPECT_EQ(FindMount(*spec, "/etc/hosts")->source, input.pod_dir + "/etc/hosts");
+  EXPECT_EQ(FindMount(*spec, "/etc/hosts")->source, input.pod_dir + "/state/etc/hosts");
   ASSERT_TRUE(FindMount(*spec, "/etc/resolv.conf"));
 
   app.mounts = {{"nope", "/x", false}};

@@ -20,6 +20,7 @@
 #include "os/file.h"
 #include "os/temp_dir.h"
 #include "pod/control.h"
+#include "pod/pod_dir.h"
 #include "runtime/console.h"
 #include "supervisor/io_test_fixture.h"
 
@@ -127,6 +128,8 @@ class ControlServerTest : public ::testing::Test {
     auto dir = os::TempDir::Create("comet-ctlsrv-");
     ASSERT_TRUE(dir);
     dir_ = std::make_unique<os::TempDir>(std::move(*dir));
+    // The socket is in the pod's volatile directory (<pod>/state), a plain one here.
+    ASSERT_TRUE(os::MkdirAll(dir_->path() + "/state", 0711));
     auto loop = EventLoop::Create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);
@@ -168,11 +171,11 @@ class ControlServerTest : public ::testing::Test {
 
 TEST_F(ControlServerTest, SocketIsPrivate) {
   struct stat st {};
-  ASSERT_EQ(::stat((dir_->path() + "/ctl").c_str(), &st), 0);
+  ASSERT_EQ(::stat((dir_->path() + "/" + pod::kControlSocket).c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   server_->Close();
-  EXPECT_NE(::access((dir_->path() + "/ctl").c_str(), F_OK), 0);
+  EXPECT_NE(::access((dir_->path() + "/" + pod::kControlSocket).c_str(), F_OK), 0);
 }
 
 // The socket's mode keeps other users out; should it ever be loosened, the peer's credentials
@@ -183,7 +186,7 @@ TEST_F(ControlServerTest, PeersOfOtherUsersAreRefused) {
   }
   constexpr uid_t kNobody = 65534;
   ASSERT_EQ(::chmod(dir_->path().c_str(), 0711), 0);
-  ASSERT_EQ(::chmod((dir_->path() + "/ctl").c_str(), 0666), 0);
+  ASSERT_EQ(::chmod((dir_->path() + "/" + pod::kControlSocket).c_str(), 0666), 0);
   int status = -1;
   std::string started_by_nobody = "unset";
   Serve([&] {

@@ -7,6 +7,7 @@ list(APPEND SUPERVISOR_SOURCES
   supervisor.cc
   supervisor_apps.cc
   supervisor_control.cc
+  supervisor_events.cc
   supervisor_main.cc
   user_lookup.cc)
 list(APPEND SUPERVISOR_TEST_SOURCES

@@ -18,6 +18,7 @@
 #include "os/file.h"
 #include "os/unique_fd.h"
 #include "pod/pod_dir.h"
+#include "pod/volatile_dir.h"
 
 namespace comet::supervisor {
 
@@ -72,7 +73,7 @@ Status SetUpPodNamespaces(const pod::PodManifest& manifest) {
 }
 
 std::string PodEtcFile(const std::string& pod_dir, const char* name) {
-  return os::JoinPath(os::JoinPath(pod_dir, "etc"), name);
+  return pod::PodEtcPath(pod_dir, name);
 }
 
 namespace {
@@ -102,7 +103,7 @@ std::string ResolvConfText(const pod::PodManifest& manifest) {
 }  // namespace
 
 Result<bool> WritePodEtcFiles(const std::string& pod_dir, const pod::PodManifest& manifest) {
-  RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(pod_dir, "etc"), 0755));
+  RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(os::JoinPath(pod_dir, pod::kStateLink), "etc"), 0755));
   std::string hostname = PodHostname(manifest);
   RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hosts"), HostsText(hostname), 0644));
   RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hostname"), hostname + "\n", 0644));

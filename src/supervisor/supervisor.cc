@@ -25,6 +25,7 @@
 #include "image/snapshot.h"
 #include "os/file.h"
 #include "pod/teardown.h"
+#include "pod/volatile_dir.h"
 #include "supervisor/pod_setup.h"
 
 namespace comet::supervisor {
@@ -135,6 +136,8 @@ Status Supervisor::Start() {
 }
 
 Status Supervisor::SetUp() {
+  // Statuses, the pid and the runtime's state go to tmpfs from here on (volatile_dir.h).
+  RETURN_IF_ERROR_CTX(pod::EnsureVolatileDir(options_.pod_dir), "the pod's volatile directory");
   RETURN_IF_ERROR(os::ReplaceFile(os::JoinPath(options_.pod_dir, pod::kPidFile),
                                   std::to_string(status_.pid) + "\n", 0644));
   WriteSupervisorStatus();
@@ -160,6 +163,8 @@ Status Supervisor::SetUp() {
     RETURN_IF_ERROR_CTX(PrepareApp(*record), "app " + record->app.name);
   }
   CrashAt("snapshot");
+  // The pod is up (namespaces, volumes, snapshots); its apps start next.
+  RecordEvent(pod::EventType::kPodStarted);
   phase_ = Phase::kInitContainers;
   ContinueStart();
   return Ok();
@@ -440,6 +445,7 @@ int Supervisor::Finish() {
   status_.finished = Now();
   status_.exit_code = exit_code;
   WriteSupervisorStatus();
+  RecordEvent(pod::EventType::kPodExited, {{"exit-code", std::to_string(exit_code)}});
   // A pod that failed to start (bad input: an unknown user, a missing layer...) leaves nothing
   // behind: no directory, no image lease. The ready fd learns of the failure afterwards.
   if (options_.remove || (failed_ && !status_.ready)) {
@@ -453,7 +459,12 @@ int Supervisor::Finish() {
       log::Warning("tearing the pod down: {}", st.error().ToString());
     } else if (auto removed = os::RemoveAll(options_.pod_dir); !removed) {
       log::Warning("removing {}: {}", options_.pod_dir, removed.error().ToString());
+    } else {
+      RecordEvent(pod::EventType::kPodGarbageCollected);
     }
+  } else if (auto kept = pod::PersistVolatileDir(options_.pod_dir); !kept) {
+    // The statuses stay readable on tmpfs until a reboot; gc removes them with the pod.
+    log::Warning("keeping the pod's final status on disk: {}", kept.error().ToString());
   }
   if (options_.ready_fd >= 0) {
     SayReady(start_error_.empty() ? "error: the pod ended before it was ready\n" : start_error_);

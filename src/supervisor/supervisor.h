@@ -19,6 +19,7 @@
 
 #include "base/result.h"
 #include "os/unique_fd.h"
+#include "pod/event_log.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
 #include "runtime/runtime.h"
@@ -109,6 +110,9 @@ class Supervisor : public PodController {
   Status StartPauseProcess();
   void WriteSupervisorStatus();
   void SayReady(std::string_view line);
+  // The durable event log (supervisor_events.cc); failures are warnings.
+  void RecordEvent(pod::EventType type, std::vector<std::pair<std::string, std::string>> data = {});
+  void RecordAppEvent(pod::EventType type, const AppRecord& record);
   void MarkReady();
   void FailStart(const Error& error, std::optional<int> exit_code);
   void CleanUpAfterFailure();
@@ -149,6 +153,7 @@ class Supervisor : public PodController {
   pod::SupervisorStatus status_;
   std::optional<int> init_failure_code_;  // an init container that failed for good
   bool failed_ = false;                   // the supervisor's own failure: exit 254
+  bool pod_started_recorded_ = false;     // pod-started is in the event log
   // The "error: ..." line for the ready fd after a failed start, written by Finish once the pod
   // is gone, so that `comet run -d` returns only when nothing is left behind.
   std::string start_error_;

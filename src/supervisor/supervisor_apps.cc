@@ -1,11 +1,15 @@
 // Supervisor: one app's life — its snapshot and config.json, each run through the runtime
 // library, its exits, restarts with back-off, and the order in which the pod's apps start.
+#include <malloc.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -53,6 +57,48 @@ bool IsLowerHex(std::string_view text) {
 bool IsRealDirectory(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The [start, end) of the main thread's stack mapping, from /proc/self/maps; {0, 0} if unknown.
+std::pair<uintptr_t, uintptr_t> StackMapping() {
+  auto maps = os::ReadFileLimited("/proc/self/maps", 1 << 20);
+  if (!maps) {
+    return {0, 0};
+  }
+  for (const std::string& line : Split(*maps, '\n')) {
+    if (!line.ends_with("[stack]")) {
+      continue;
+    }
+    uintptr_t start = 0;
+    uintptr_t end = 0;
+    const char* text = line.data();
+    const char* text_end = text + line.size();
+    auto [dash, e1] = std::from_chars(text, text_end, start, 16);
+    if (e1 != std::errc() || dash == text_end || *dash != '-' ||
+        std::from_chars(dash + 1, text_end, end, 16).ec != std::errc()) {
+      return {0, 0};
+    }
+    return {start, end};
+  }
+  return {0, 0};
+}
+
+// Gives back what an idle supervisor no longer needs once apps are started: the heap's free
+// pages, and the stack pages below the caller's frame. The setup (JSON documents, 16 KiB read
+// buffers) drives the stack ≈ 40 KiB deep while the idle event loop needs a few KiB, and the
+// kernel never takes touched stack pages back by itself. Whatever lies below the stack pointer
+// is dead by definition; one page of margin keeps the frames of the calls made from here.
+void ReleaseIdleMemory() {
+  const auto [start, end] = StackMapping();
+  ::malloc_trim(0);
+  constexpr uintptr_t kPage = 4096;
+  const auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (start == 0 || sp < start + 2 * kPage || sp >= end) {
+    return;
+  }
+  const uintptr_t below = (sp & ~(kPage - 1)) - kPage;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): the page range below our own frame
+  (void)::madvise(reinterpret_cast<void*>(start), below - start, MADV_DONTNEED);
 }
 
 }  // namespace
@@ -117,7 +163,7 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   const pod::App& app = record.app;
   // Stage0 unpacked the layers and holds the pod's lease on them, so gc cannot take them.
   ASSIGN_OR_RETURN(std::vector<std::string> layers, AppLayers(app));
-  RETURN_IF_ERROR(os::MkdirAll(pod::AppDir(options_.pod_dir, app.name), 0750));
+  RETURN_IF_ERROR(pod::MakeAppDirs(options_.pod_dir, app.name));
   std::string dir = pod::AppSnapshotDir(options_.pod_dir, app.name);
   if (image::SnapshotKindOf(dir)) {
     RETURN_IF_ERROR(image::RemoveSnapshot(dir));  // left by an earlier app of that name
@@ -220,6 +266,7 @@ Status Supervisor::LaunchApp(AppRecord& record) {
 void Supervisor::StartOrFail(AppRecord& record) {
   auto st = LaunchApp(record);
   if (st) {
+    RecordAppEvent(pod::EventType::kAppStarted, record);
     return;
   }
   Error error = std::move(st).error().AddContext("starting app " + record.app.name);
@@ -268,6 +315,7 @@ void Supervisor::ContinueStart() {
     }
   }
   MarkReady();
+  ReleaseIdleMemory();
   MaybeEnd();
 }
 
@@ -296,6 +344,7 @@ void Supervisor::OnAppExit(AppRecord& record, int exit_code, bool signaled) {
                                     : signaled ? "Signaled"
                                                : "Error");
   status.state = pod::AppState::kExited;
+  RecordAppEvent(pod::EventType::kAppExited, record);
 
   bool stopping = phase_ == Phase::kStopping || phase_ == Phase::kDone || record.stop_requested;
   if (!stopping && ShouldRestart(record.app.restart, exit_code) &&
@@ -362,6 +411,7 @@ void Supervisor::RestartDue(const std::string& name) {
   }
   record->status.restarts++;
   StartOrFail(*record);
+  ReleaseIdleMemory();  // the app may now run for long: its launch's memory is not needed
 }
 
 }  // namespace comet::supervisor

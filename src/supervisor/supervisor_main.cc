@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "pod/volatile_dir.h"
 #include "supervisor/app_io.h"
 #include "supervisor/control_server.h"
 #include "supervisor/event_loop.h"
@@ -97,6 +98,11 @@ int RunPod(const CommandLine& line, const int moved[3]) {
   }
   Supervisor supervisor(**loop, io, options);
   ControlServer control(**loop, supervisor, io, line.pod_dir);
+  // The socket lives in the pod's volatile directory. Failing here is reported by Start, which
+  // tries again.
+  if (auto state = pod::EnsureVolatileDir(line.pod_dir); !state) {
+    log::Debug("volatile directory: {}", state.error().ToString());
+  }
   // Listening first lets `comet stop` reach a pod still in its init containers. Without the
   // socket the pod still runs; stop falls back to SIGTERM.
   if (auto listening = control.Listen(); !listening) {

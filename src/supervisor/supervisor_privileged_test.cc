@@ -195,7 +195,7 @@ TEST_F(SupervisorTest, OneAppExitCodeStatusAndLog) {
   auto log = os::ReadFile(pod::AppLogPath(pod_dir_, "one"));
   ASSERT_TRUE(log);
   EXPECT_NE(log->find("stdout F hello from 0"), std::string::npos) << *log;
-  EXPECT_TRUE(os::Exists(pod_dir_ + "/supervisor-status"));
+  EXPECT_TRUE(os::Exists(pod_dir_ + "/" + pod::kReadyLink));
 }
 
 TEST_F(SupervisorTest, InitContainerThenRestartsWithBackoff) {

@@ -1,11 +1,14 @@
 // Fault injection: COMET_TEST_CRASH_AT=<step> makes stage0 (`comet run`) or the supervisor
 // SIGKILL itself at that step; `comet gc --grace-period=0s` (mark, then sweep) must then leave no
-// pod directory, mount, cgroup or process. Also a SIGKILL of a running supervisor.
+// pod directory, mount, cgroup, process or volatile directory (on tmpfs). Also a SIGKILL of a
+// running supervisor, and an exited pod's statuses kept on disk.
 // Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "e2e/pod/pod_checks.h"
+#include "os/file.h"
 
 namespace comet::e2e::pod {
 
@@ -73,6 +76,10 @@ TEST_F(Faults, SupervisorKilledThenGc) {
   ASSERT_FALSE(uuid.empty());
   const pid_t supervisor = static_cast<pid_t>(std::stoi("0" + Status(uuid)["pid"]));
   ASSERT_GT(supervisor, 0);
+  // The pod's volatile state is on tmpfs, behind <pod>/state.
+  const std::string volatile_dir = VolatileRoot() + "/" + uuid;
+  EXPECT_TRUE(os::IsDirectory(volatile_dir + "/runtime"));
+  EXPECT_TRUE(os::Exists(volatile_dir + "/supervisor.json"));
   ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
   EXPECT_TRUE(WaitUntil([&] { return ::kill(supervisor, 0) != 0; }, 5s));
   // The lock died with it: the pod counts as exited.
@@ -82,6 +89,41 @@ TEST_F(Faults, SupervisorKilledThenGc) {
     EXPECT_EQ(gc.exit_code, 0) << gc.Describe();
   }
   ExpectNothingLeft("supervisor killed, then gc");
+  EXPECT_FALSE(os::Exists(volatile_dir));
+}
+
+// A kept pod's final statuses move to disk when it exits, and its tmpfs directory goes: they
+// survive a reboot. A dangling link (the reboot of a pod that crashed) reads as no status.
+TEST_F(Faults, ExitedPodKeepsItsStatusOnDisk) {
+  ProcResult r = Comet({"run", kImage, "--", "/bin/sh", "-c", "exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  std::vector<std::string> dirs = PodDirs();
+  ASSERT_EQ(dirs.size(), 1U);
+  const std::string uuid = dirs[0].substr(dirs[0].find('/') + 1);
+  struct stat st {};
+  ASSERT_EQ(::lstat((PodPath(uuid) + "/state").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode)) << "<pod>/state is still a link";
+  EXPECT_FALSE(os::Exists(VolatileRoot() + "/" + uuid));
+  EXPECT_EQ(AppStatus(uuid, kApp)["exit_code"], 3);
+  EXPECT_EQ(Status(uuid)["state"], "exited");
+
+  // Crashed, then rebooted: the link dangles.
+  const std::string crashed = RunDetached({kImage, "--", "/bin/sleep", "3600"});
+  ASSERT_FALSE(crashed.empty());
+  const pid_t supervisor = static_cast<pid_t>(std::stoi("0" + Status(crashed)["pid"]));
+  ASSERT_GT(supervisor, 0);
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  // What a reboot takes: the pod's processes and the volatile directory.
+  for (pid_t pid : MarkedProcesses()) {
+    ::kill(pid, SIGKILL);
+  }
+  EXPECT_TRUE(WaitUntil([&] { return MarkedProcesses().empty(); }, 5s));
+  ASSERT_TRUE(os::RemoveAll(VolatileRoot() + "/" + crashed));
+  ProcResult status = Comet({"status", crashed});
+  EXPECT_EQ(status.exit_code, 0) << status.Describe();
+  EXPECT_EQ(ParseKv(status.out)["state"], "exited") << status.Describe();
+  EXPECT_TRUE(AppStatus(crashed, kApp).is_discarded());
+  // TearDown's gc collects it and checks that nothing is left.
 }
 
 TEST_F(Faults, DetachedRunReportsASupervisorCrash) {

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -349,6 +350,7 @@ void PodTest::SetUp() {
   data_ = tmp_->path() + "/data";
   marker_ = fmt::format("pod-e2e-{}-{}-{}", ::getpid(), g_counter++, ::time(nullptr));
   cgroups_before_ = PodCgroups();
+  volatile_before_ = VolatileDirs();
   ProcResult imported =
       Comet({"image", "import", "--format", "rootfs", "--name", kImage, BusyboxTarball()});
   ASSERT_EQ(imported.exit_code, 0) << "importing busybox: " << imported.Describe();
@@ -454,7 +456,7 @@ std::string PodTest::PodPath(const std::string& uuid) const {
 }
 
 nlohmann::json PodTest::AppStatus(const std::string& uuid, const std::string& app) const {
-  const std::string text = ReadFileOrEmpty(PodPath(uuid) + "/apps/" + app + "/status.json");
+  const std::string text = ReadFileOrEmpty(PodPath(uuid) + "/state/apps/" + app + "/status.json");
   return nlohmann::json::parse(text, nullptr, false);
 }
 
@@ -520,6 +522,26 @@ std::vector<std::string> PodTest::MountsUnder(const std::string& prefix) {
     }
   }
   return mounts;
+}
+
+std::string PodTest::VolatileRoot() {
+  if (::geteuid() == 0) {
+    return "/run/comet/pods";
+  }
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");  // NOLINT(concurrency-mt-unsafe)
+  if (xdg != nullptr && xdg[0] == '/') {
+    return std::string(xdg) + "/comet/pods";
+  }
+  return fmt::format("/tmp/comet-{}/pods", ::getuid());
+}
+
+std::set<std::string> PodTest::VolatileDirs() {
+  std::set<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(VolatileRoot(), error)) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
 }
 
 std::set<std::string> PodTest::PodCgroups() {
@@ -629,6 +651,21 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
       3s);
   EXPECT_TRUE(leaked.empty()) << context
                               << ": cgroups left: " << fmt::format("{}", fmt::join(leaked, ", "));
+  // New volatile directories (others' pods may come and go meanwhile: look twice).
+  std::set<std::string> left;
+  WaitUntil(
+      [&] {
+        left.clear();
+        for (const std::string& name : VolatileDirs()) {
+          if (!volatile_before_.contains(name)) {
+            left.insert(name);
+          }
+        }
+        return left.empty();
+      },
+      3s);
+  EXPECT_TRUE(left.empty()) << context << ": volatile directories left in " << VolatileRoot()
+                            << ": " << fmt::format("{}", fmt::join(left, ", "));
 }
 
 std::vector<std::string> PodTest::HostVolume(const std::string& source, const std::string& target) {

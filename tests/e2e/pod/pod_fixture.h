@@ -114,7 +114,7 @@ class PodTest : public ::testing::Test {
   std::string PodPath(const std::string& uuid) const;
   // Every `<phase>/<uuid>` under <data>/pods.
   std::vector<std::string> PodDirs() const;
-  // <pod>/apps/<app>/status.json parsed (null when missing).
+  // <pod>/state/apps/<app>/status.json parsed (null when missing).
   nlohmann::json AppStatus(const std::string& uuid, const std::string& app) const;
   // The pod's log file of `app`.
   std::string LogFile(const std::string& uuid, const std::string& app) const;
@@ -126,6 +126,11 @@ class PodTest : public ::testing::Test {
   std::vector<pid_t> MarkedProcesses() const;
   // Mount points below this test's temp dir in /proc/self/mountinfo.
   static std::vector<std::string> MountsUnder(const std::string& prefix);
+  // Where comet keeps pods' volatile directories for this user (src/pod/volatile_dir.h):
+  // /run/comet/pods as root, $XDG_RUNTIME_DIR/comet/pods or /tmp/comet-<uid>/pods rootless.
+  static std::string VolatileRoot();
+  // The names (pod uuids) in VolatileRoot().
+  static std::set<std::string> VolatileDirs();
   // Every "<hierarchy>/.../comet/pod-<uuid>" cgroup dir on this machine.
   static std::set<std::string> PodCgroups();
   // The cgroup dir of `relative` ("/comet/pod-<uuid>/<app>") in the v1 `controller` hierarchy,
@@ -160,6 +165,7 @@ class PodTest : public ::testing::Test {
   static constexpr const char* kSleeper = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
   std::set<std::string> cgroups_before_;
+  std::set<std::string> volatile_before_;
 
  private:
   std::unique_ptr<os::TempDir> tmp_;
