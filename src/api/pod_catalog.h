@@ -6,6 +6,8 @@
 #ifndef COMET_API_POD_CATALOG_H_
 #define COMET_API_POD_CATALOG_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +36,11 @@ class PodCatalog {
   [[nodiscard]] virtual Result<v1alpha::Pod> Inspect(std::string_view id) = 0;
   // The directory of a pod (for GetLogs): NotFound when no such pod.
   [[nodiscard]] virtual Result<std::string> PodDir(std::string_view id) = 0;
+
+  // Cache statistics, for tests and metrics: pods read from disk since Open (a cache miss or a
+  // changed pod), and pods in the cache now (only pods still on disk are kept).
+  [[nodiscard]] virtual uint64_t pod_reads() const { return 0; }
+  [[nodiscard]] virtual size_t cached_pods() const { return 0; }
 };
 
 }  // namespace comet::api

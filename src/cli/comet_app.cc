@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 
 #include "base/log.h"
 #include "cli/comet_command_line.h"
+#include "cli/data_dir.h"
 #include "cli/image_commands.h"
 #include "cli/pod_commands.h"
 #include "cli/pod_run.h"
@@ -42,6 +44,38 @@ bool NeedsUserNamespace(const std::string& command) {
          PodCommandNeedsUserNamespace(command);
 }
 
+// `comet api-service`: execs comet-api-service ($COMET_API_SERVICE, else beside comet) with the
+// resolved data directory; returns only on failure.
+Result<int> ExecApiService(const CometInvocation& in) {
+  ASSIGN_OR_RETURN(std::string dir, DataDir(in.global.dir));
+  std::string binary;
+  if (const char* env = std::getenv("COMET_API_SERVICE");  // NOLINT(concurrency-mt-unsafe)
+      env != nullptr && env[0] != '\0') {
+    binary = env;
+  } else {
+    std::string self(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+    if (n < 0) {
+      return Err(Error::FromErrno("readlink", "/proc/self/exe"));
+    }
+    self.resize(static_cast<size_t>(n));
+    binary = os::JoinPath(self.substr(0, self.rfind('/')), "comet-api-service");
+  }
+  std::vector<std::string> args = {binary, "--dir=" + dir};
+  for (const std::string& address : in.api.listen) {
+    args.push_back("--listen=" + address);
+  }
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& arg : args) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  ::execv(binary.c_str(), argv.data());
+  return Err(
+      Error::FromErrno("exec", binary + " (set COMET_API_SERVICE to comet-api-service's path)"));
+}
+
 }  // namespace
 
 int CometMain(int argc, char** argv) {
@@ -70,7 +104,9 @@ int CometMain(int argc, char** argv) {
   log_options.program = "comet";
   log::Configure(log_options);
   Result<int> result = Err(Error::Invalid("unknown command " + invocation.command));
-  if (IsImageCommand(invocation.command)) {
+  if (invocation.command == "api-service") {
+    result = ExecApiService(invocation);
+  } else if (IsImageCommand(invocation.command)) {
     result = RunImageCommand(invocation);
   } else if (IsPodRunCommand(invocation.command)) {
     result = RunPodCommand(invocation.global, invocation.command, invocation.pod.args);

@@ -191,6 +191,19 @@ void AddImageOutputs(CLI::App* image, CometInvocation& in) {
   }
 }
 
+// `comet api-service`: execs comet-api-service (a separate binary, so that comet links no gRPC).
+void AddApiService(CLI::App& app, CometInvocation& in) {
+  CLI::App* api = AddCommand(
+      app, "api-service", "Serve rkt's read-only gRPC API (v1alpha.PublicAPI)",
+      "Runs comet-api-service (found beside comet, or $COMET_API_SERVICE) over the data "
+      "directory until SIGTERM or SIGINT. It only reads pods, images and logs; run it as an "
+      "unprivileged member of the data directory's group. See docs/api-service.md.");
+  AddRepeatable(api, "--listen", in.api.listen,
+                "Address to listen on, HOST:PORT or unix:PATH, repeatable (default "
+                "localhost:15441)");
+  api->add_option("--dir", in.global.dir, "comet's data directory (as the global --dir)");
+}
+
 std::string LowerFirst(std::string message) {
   if (!message.empty() && message[0] >= 'A' && message[0] <= 'Z') {
     message[0] = static_cast<char>(message[0] - 'A' + 'a');
@@ -237,6 +250,7 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   AddImageOutputs(image, in);
   PodCommandParts pod_parts;
   AddPodCommands(app, in, pod_parts);
+  AddApiService(app, in);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
   if (!rest.empty()) {

@@ -89,6 +89,11 @@ struct PodFlags {
   std::vector<std::string> args;              // the raw arguments of the stage0 commands
 };
 
+// `comet api-service`: the flags handed to the comet-api-service binary.
+struct ApiServiceFlags {
+  std::vector<std::string> listen;  // HOST:PORT or unix:PATH; empty: the service's default
+};
+
 struct CometInvocation {
   // "fetch", "image list", "image rm", ... (the canonical path of the chosen command); empty
   // when only help or the version was asked for.
@@ -97,6 +102,7 @@ struct CometInvocation {
   CometGlobalFlags global;
   ImageFlags image;
   PodFlags pod;
+  ApiServiceFlags api;
 };
 
 // Parses `args` (args[0] is the program name). Errors carry the command as context.
