@@ -15,6 +15,7 @@
 #include "cli/data_dir.h"
 #include "cli/image_commands.h"
 #include "cli/pod_commands.h"
+#include "cli/pod_launch.h"
 #include "cli/pod_run.h"
 #include "cli/rootless_userns.h"
 #include "os/file.h"
@@ -48,19 +49,8 @@ bool NeedsUserNamespace(const std::string& command) {
 // resolved data directory; returns only on failure.
 Result<int> ExecApiService(const CometInvocation& in) {
   ASSIGN_OR_RETURN(std::string dir, DataDir(in.global.dir));
-  std::string binary;
-  if (const char* env = std::getenv("COMET_API_SERVICE");  // NOLINT(concurrency-mt-unsafe)
-      env != nullptr && env[0] != '\0') {
-    binary = env;
-  } else {
-    std::string self(4096, '\0');
-    const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
-    if (n < 0) {
-      return Err(Error::FromErrno("readlink", "/proc/self/exe"));
-    }
-    self.resize(static_cast<size_t>(n));
-    binary = os::JoinPath(self.substr(0, self.rfind('/')), "comet-api-service");
-  }
+  ASSIGN_OR_RETURN(std::string binary, HelperBinary("COMET_API_SERVICE", "comet-api-service",
+                                                    "the api-service program"));
   std::vector<std::string> args = {binary, "--dir=" + dir};
   for (const std::string& address : in.api.listen) {
     args.push_back("--listen=" + address);

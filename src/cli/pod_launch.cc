@@ -175,9 +175,10 @@ Status ReadReady(int fd, LaunchResult& result) {
 
 }  // namespace
 
-Result<std::string> SupervisorBinary() {
+Result<std::string> HelperBinary(const char* env_var, std::string_view name,
+                                 std::string_view what) {
   std::string binary;
-  if (const char* env = std::getenv("COMET_SUPERVISOR");  // NOLINT(concurrency-mt-unsafe)
+  if (const char* env = std::getenv(env_var);  // NOLINT(concurrency-mt-unsafe)
       env != nullptr && env[0] != '\0') {
     binary = env;
   } else {
@@ -187,15 +188,18 @@ Result<std::string> SupervisorBinary() {
       return Err(Error::FromErrno("readlink", "/proc/self/exe"));
     }
     self.resize(static_cast<size_t>(n));
-    binary = os::JoinPath(self.substr(0, self.rfind('/')), "comet-supervisor");
+    binary = os::JoinPath(self.substr(0, self.rfind('/')), name);
   }
   if (::access(binary.c_str(), X_OK) != 0) {
     const int code = errno;
-    return Err(Error(code,
-                     fmt::format("pod supervisor {} (set COMET_SUPERVISOR to its path)", binary),
+    return Err(Error(code, fmt::format("{} {} (set {} to its path)", what, binary, env_var),
                      /*os_cause=*/true));
   }
   return binary;
+}
+
+Result<std::string> SupervisorBinary() {
+  return HelperBinary("COMET_SUPERVISOR", "comet-supervisor", "pod supervisor");
 }
 
 std::vector<std::string> SupervisorArgv(const SupervisorLaunch& launch, int ready_fd) {

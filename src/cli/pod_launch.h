@@ -5,6 +5,7 @@
 #define COMET_CLI_POD_LAUNCH_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -12,6 +13,11 @@
 namespace comet::cli {
 
 // $COMET_SUPERVISOR, else comet-supervisor beside /proc/self/exe; it must be executable.
+// A program shipped beside `comet` (comet-supervisor, comet-api-service): $ENV_VAR when set,
+// else `name` in the directory of the running executable; an error naming `what` and ENV_VAR
+// when it is not executable.
+[[nodiscard]] Result<std::string> HelperBinary(const char* env_var, std::string_view name,
+                                               std::string_view what);
 [[nodiscard]] Result<std::string> SupervisorBinary();
 
 struct SupervisorLaunch {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/store_internal.h"
+#include "image/store_reader.h"
 #include "os/file.h"
 
 namespace comet::image {
@@ -92,18 +93,8 @@ Result<os::UniqueFd> Store::OpenBlob(const Digest& digest) const {
 }
 
 Result<std::string> Store::ReadBlob(const Digest& digest, size_t limit) const {
-  ASSIGN_OR_RETURN(os::UniqueFd fd, OpenBlob(digest));
-  auto data = os::ReadFd(fd.get(), limit);
-  if (!data) {
-    return Err(std::move(data).error().AddContext("reading blob " + digest.ToString()));
-  }
-  Hasher hasher(digest.algorithm());
-  hasher.Update(*data);
-  if (const Digest actual = hasher.Current(); actual != digest) {
-    return Err(Error(EIO, fmt::format("blob {} is corrupt: its content has digest {}",
-                                      digest.ToString(), actual.ToString())));
-  }
-  return data;
+  // Reading a blob needs no lock (blobs are immutable): the lock-free reader is the one reader.
+  return ReadBlobUnlocked(root(), digest, limit);
 }
 
 Result<Digest> Store::PutBlob(std::string_view data, const std::optional<Digest>& expected) const {
