@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace comet::api {
 namespace {
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
+constexpr int kMaxFilterValues = 1024;
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -72,6 +75,12 @@ Status ValidateEventFilter(const v1alpha::EventFilter& filter) {
   if (filter.until_time() != 0 && filter.until_time() <= filter.since_time()) {
     return Err(Error::Invalid("filter.until_time: must be after since_time"));
   }
+  // Every event is matched against every value: bound the work one request can ask for.
+  if (filter.types_size() > kMaxFilterValues || filter.ids_size() > kMaxFilterValues ||
+      filter.names_size() > kMaxFilterValues) {
+    return Err(Error::Invalid(
+        fmt::format("filter: more than {} types, ids or names in one filter", kMaxFilterValues)));
+  }
   for (int i = 0; i < filter.types_size(); ++i) {
     const int type = filter.types(i);
     if (type <= v1alpha::EVENT_TYPE_UNDEFINED || !v1alpha::EventType_IsValid(type)) {
@@ -97,7 +106,8 @@ Status StreamEvents(const std::string& data_dir, const v1alpha::EventFilter& fil
     }
   };
   auto collect = [&](const pod::Event& event) {
-    if (EventMatches(event, filter)) {
+    // Once the client is gone nothing is sent: do not build what would only pile up.
+    if (!client_gone && EventMatches(event, filter)) {
       batch.push_back(EventToProto(event));
       if (static_cast<int>(batch.size()) >= options.batch) {
         flush();

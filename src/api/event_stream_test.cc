@@ -113,6 +113,11 @@ TEST_F(EventStreamTest, BadFiltersAreInvalid) {
   auto invalid = ValidateEventFilter(unknown);
   ASSERT_FALSE(invalid);
   EXPECT_NE(invalid.error().ToString().find("filter.types[0]"), std::string::npos);
+  v1alpha::EventFilter huge;
+  for (int i = 0; i < 2000; ++i) {
+    huge.add_ids("id-" + std::to_string(i));
+  }
+  EXPECT_FALSE(ValidateEventFilter(huge));
   EXPECT_FALSE(StreamEvents(
       path(), unknown, [] { return false; }, [](std::vector<v1alpha::Event>&) { return true; }));
 }

@@ -10,6 +10,7 @@
 #include "api/event_stream.h"
 #include "api/service_logs.h"
 #include "api/status_mapping.h"
+#include "base/strings.h"
 #include "pod/pod_dir.h"
 
 namespace comet::api {
@@ -257,8 +258,10 @@ grpc::Status PublicApiService::GetLogs(grpc::ServerContext* context,
     hooks.send = [writer](std::vector<std::string>& lines) {
       v1alpha::GetLogsResponse response;
       response.mutable_lines()->Reserve(static_cast<int>(lines.size()));
-      for (std::string& line : lines) {
-        response.add_lines(std::move(line));
+      for (const std::string& line : lines) {
+        // proto3 strings must be UTF-8: clients in other languages refuse a batch that is not
+        // (an app's raw bytes, a long line cut inside a character).
+        response.add_lines(ValidUtf8(line));
       }
       return writer->Write(response);
     };

@@ -35,7 +35,7 @@ Error ClientGone() {
 
 Error TooLargeToMerge(size_t sources) {
   return {ENOMEM, fmt::format("the logs of {} apps are too large to merge (over {} MiB): set "
-                              "lines or app_name",
+                              "a smaller lines or app_name",
                               sources, kMaxMergeBytes >> 20)};
 }
 
@@ -116,7 +116,7 @@ Status ReadToEnd(const LogQuery& query, const LogStreamHooks& hooks) {
         return Ok();
       }
       bytes += line.content.size();
-      if (query.tail == 0 && bytes > kMaxMergeBytes) {
+      if (bytes > kMaxMergeBytes) {  // with or without a tail: lines may be long
         return Err(TooLargeToMerge(query.sources.size()));
       }
       lines.push_back({line.time, line.content});
@@ -230,7 +230,7 @@ class Follower {
     }
     if (!backlog_sent_ && !caught_up_[index]) {
       backlog_bytes_ += line.content.size();
-      if (query_.tail == 0 && backlog_bytes_ > kMaxMergeBytes) {
+      if (backlog_bytes_ > kMaxMergeBytes) {
         return Err(TooLargeToMerge(query_.sources.size()));
       }
       backlog_.push_back({line.time, line.content});

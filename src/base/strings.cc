@@ -274,4 +274,59 @@ Result<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text
   return std::chrono::system_clock::time_point(since_epoch);
 }
 
+namespace {
+
+bool IsContinuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
+
+// The length of the well-formed sequence at text[i], or 0.
+size_t Utf8SequenceAt(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const unsigned char lead = byte(0);
+  const size_t left = text.size() - i;
+  if (lead < 0x80) {
+    return 1;
+  }
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    return left >= 2 && IsContinuation(byte(1)) ? 2 : 0;
+  }
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (left < 3 || !IsContinuation(byte(1)) || !IsContinuation(byte(2))) {
+      return 0;
+    }
+    const bool overlong = lead == 0xE0 && byte(1) < 0xA0;
+    const bool surrogate = lead == 0xED && byte(1) > 0x9F;
+    return overlong || surrogate ? 0 : 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (left < 4 || !IsContinuation(byte(1)) || !IsContinuation(byte(2)) ||
+        !IsContinuation(byte(3))) {
+      return 0;
+    }
+    const bool overlong = lead == 0xF0 && byte(1) < 0x90;
+    const bool too_big = lead == 0xF4 && byte(1) > 0x8F;
+    return overlong || too_big ? 0 : 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceAt(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace comet

@@ -27,6 +27,10 @@ std::string JsonQuote(std::string_view text);
 // `text` with bytes that are not printable ASCII escaped ("\x1b"), cut at `max_chars` characters
 // (then "..." follows), for quoting hostile input in an error message.
 std::string Printable(std::string_view text, size_t max_chars);
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+// overlongs, surrogates or code points past U+10FFFF) replaced by U+FFFD, for protocols whose
+// strings must be UTF-8 (protobuf's `string`) when the text comes from a program's output.
+std::string ValidUtf8(std::string_view text);
 
 // "2006-01-02T15:04:05.999999999Z" in UTC, as Go's time.RFC3339Nano prints it.
 std::string FormatRfc3339Nano(std::chrono::system_clock::time_point when);

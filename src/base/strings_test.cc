@@ -5,6 +5,21 @@
 namespace comet {
 namespace {
 
+TEST(StringsTest, ValidUtf8KeepsGoodTextAndReplacesTheRest) {
+  EXPECT_EQ(ValidUtf8("plain ascii"), "plain ascii");
+  EXPECT_EQ(ValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  const std::string bad = "\xEF\xBF\xBD";
+  EXPECT_EQ(ValidUtf8("a\xFF"
+                      "b"),
+            "a" + bad + "b");
+  EXPECT_EQ(ValidUtf8("\xC3"), bad);                                // cut short
+  EXPECT_EQ(ValidUtf8("\xC0\xAF"), bad + bad);                      // overlong '/'
+  EXPECT_EQ(ValidUtf8("\xED\xA0\x80"), bad + bad + bad);            // a surrogate
+  EXPECT_EQ(ValidUtf8("\xF4\x90\x80\x80"), bad + bad + bad + bad);  // past U+10FFFF
+  EXPECT_EQ(ValidUtf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+}
+
 TEST(StringsTest, SplitAndJoin) {
   auto parts = Split("a::b", ':');
   ASSERT_EQ(parts.size(), 3U);

@@ -90,6 +90,11 @@ comet::Result<std::vector<comet::os::UniqueFd>> ActivationSockets() {
 // Accepts connections on a passed listening socket and hands each to the server (gRPC 1.51 has
 // no API to serve on a listening fd, only on a connected one) until `stop` becomes readable.
 void AcceptLoop(grpc::Server* server, int listener, int stop) {
+  // Non-blocking: a connection reset between poll and accept (or another process sharing the
+  // socket) must not leave accept4 blocked, which would hang the shutdown's join.
+  if (const int flags = ::fcntl(listener, F_GETFL); flags >= 0) {
+    (void)::fcntl(listener, F_SETFL, flags | O_NONBLOCK);
+  }
   while (true) {
     pollfd fds[2] = {{listener, POLLIN, 0}, {stop, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {

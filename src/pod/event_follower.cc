@@ -16,18 +16,43 @@ namespace {
 
 constexpr size_t kReadChunk = size_t{64} * 1024;
 
-Result<os::UniqueFd> OpenForReading(const std::string& path) {
+}  // namespace
+
+bool EventFollower::File::Is(const struct stat& st) const {
+  return valid() && st.st_dev == dev && st.st_ino == ino;
+}
+
+Result<EventFollower::File> EventFollower::OpenFile(const char* name) const {
+  const std::string path = os::JoinPath(dir_, name);
+  File file;
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      return os::UniqueFd();
+      return file;
     }
     return Err(Error::FromErrno("open", path));
   }
-  return os::UniqueFd(fd);
+  file.fd = os::UniqueFd(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return Err(Error::FromErrno("fstat", path));
+  }
+  file.dev = st.st_dev;
+  file.ino = st.st_ino;
+  return file;
 }
 
-}  // namespace
+Status EventFollower::OpenKept() {
+  ASSIGN_OR_RETURN(file_, OpenFile("log.1"));
+  ASSIGN_OR_RETURN(next_, OpenFile("log"));
+  if (!file_.valid()) {
+    file_ = std::move(next_);
+    next_ = File();
+  }
+  opened_any_ = file_.valid();
+  partial_.clear();
+  return Ok();
+}
 
 Result<EventFollower> EventFollower::Open(const std::string& data_dir) {
   EventFollower follower(EventLogDir(data_dir));
@@ -40,31 +65,8 @@ Result<EventFollower> EventFollower::Open(const std::string& data_dir) {
   // missing directory is watched once it appears (see Wait).
   (void)::inotify_add_watch(inotify, follower.dir_.c_str(),
                             IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
-  // Start from the oldest kept file.
-  ASSIGN_OR_RETURN(follower.file_, OpenForReading(os::JoinPath(follower.dir_, "log.1")));
-  if (follower.file_.valid()) {
-    follower.reading_old_ = true;
-  } else {
-    RETURN_IF_ERROR(follower.OpenCurrent());
-  }
+  RETURN_IF_ERROR(follower.OpenKept());
   return follower;
-}
-
-Status EventFollower::OpenCurrent() {
-  ASSIGN_OR_RETURN(file_, OpenForReading(os::JoinPath(dir_, "log")));
-  partial_.clear();
-  reading_old_ = false;
-  file_dev_ = 0;
-  file_ino_ = 0;
-  if (file_.valid()) {
-    struct stat st {};
-    if (::fstat(file_.get(), &st) != 0) {
-      return Err(Error::FromErrno("fstat", os::JoinPath(dir_, "log")));
-    }
-    file_dev_ = st.st_dev;
-    file_ino_ = st.st_ino;
-  }
-  return Ok();
 }
 
 Status EventFollower::Drain(const std::function<void(Event)>& sink) {
@@ -73,12 +75,12 @@ Status EventFollower::Drain(const std::function<void(Event)>& sink) {
   }
   std::array<char, kReadChunk> buffer{};
   for (;;) {
-    ssize_t n = ::read(file_.get(), buffer.data(), buffer.size());
+    ssize_t n = ::read(file_.fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
-      return Err(Error::FromErrno("read", os::JoinPath(dir_, reading_old_ ? "log.1" : "log")));
+      return Err(Error::FromErrno("read", dir_ + " (event log)"));
     }
     if (n == 0) {
       return Ok();
@@ -100,24 +102,52 @@ Status EventFollower::Drain(const std::function<void(Event)>& sink) {
   }
 }
 
-Status EventFollower::ReadAvailable(const std::function<void(Event)>& sink) {
+Status EventFollower::FollowRotation(const std::function<void(Event)>& sink) {
+  // Nobody writes to a rotated file any more (the rotation takes the lock exclusively), so ours
+  // is complete: finish it, then go on with the file that came after it — log.1 when ours was
+  // rotated out twice meanwhile, else log.
   RETURN_IF_ERROR(Drain(sink));
-  if (reading_old_) {
-    // log.1 is complete (nobody writes to a rotated file); go on with the current log.
-    RETURN_IF_ERROR(OpenCurrent());
-    return Drain(sink);
+  struct stat old {};
+  const std::string log1 = os::JoinPath(dir_, "log.1");
+  const bool have_old = ::stat(log1.c_str(), &old) == 0;
+  if (have_old && !file_.Is(old)) {
+    RETURN_IF_ERROR(OpenKept());
+  } else {
+    ASSIGN_OR_RETURN(file_, OpenFile("log"));
+    partial_.clear();
   }
-  // Rotated since we opened our file? Then ours (now log.1) is complete: finish it, switch.
-  struct stat st {};
-  const std::string log = os::JoinPath(dir_, "log");
-  if (::stat(log.c_str(), &st) != 0) {
-    return errno == ENOENT ? Ok() : Status(Err(Error::FromErrno("stat", log)));
+  return Drain(sink);
+}
+
+Status EventFollower::ReadAvailable(const std::function<void(Event)>& sink) {
+  if (!opened_any_) {
+    // Nothing existed when we looked: whatever exists now (even rotated already) is all new.
+    RETURN_IF_ERROR(OpenKept());
+    if (!opened_any_) {
+      return Ok();
+    }
   }
-  if (!file_.valid() || st.st_dev != file_dev_ || st.st_ino != file_ino_) {
-    // Lines may have reached our file between the first drain and the rotation.
-    RETURN_IF_ERROR(Drain(sink));
-    RETURN_IF_ERROR(OpenCurrent());
-    return Drain(sink);
+  RETURN_IF_ERROR(Drain(sink));
+  // A few hops at most: each is a rotation that happened while we read.
+  for (int hop = 0; hop < 4; ++hop) {
+    if (next_.valid()) {
+      // log.1 is done; the log opened with it comes next, wherever it has been renamed since.
+      file_ = std::move(next_);
+      next_ = File();
+      partial_.clear();
+      RETURN_IF_ERROR(Drain(sink));
+      continue;
+    }
+    struct stat st {};
+    const std::string log = os::JoinPath(dir_, "log");
+    if (::stat(log.c_str(), &st) != 0) {
+      // Between a rotation's rename and the next append there is no log: look again later.
+      return errno == ENOENT ? Ok() : Status(Err(Error::FromErrno("stat", log)));
+    }
+    if (file_.Is(st)) {
+      return Ok();
+    }
+    RETURN_IF_ERROR(FollowRotation(sink));
   }
   return Ok();
 }

@@ -28,6 +28,8 @@ constexpr std::array<std::pair<EventType, std::string_view>, 9> kTypeNames = {{
     {EventType::kImageRemoved, "image-removed"},
 }};
 
+constexpr size_t kMaxDatumBytes = 512;  // 8 data x (key + value) stay well under a line
+constexpr size_t kMaxData = 8;
 constexpr const char* kLogFile = "log";
 constexpr const char* kOldLogFile = "log.1";
 constexpr const char* kLockFile = "lock";
@@ -78,11 +80,13 @@ std::string EventToLine(const Event& event) {
   json::OrderedJson line;
   line["time"] = event.time_ns;
   line["type"] = std::string(EventTypeName(event.type));
-  line["id"] = event.id;
-  line["from"] = event.from;
+  line["id"] = event.id.substr(0, kMaxDatumBytes);
+  line["from"] = event.from.substr(0, kMaxDatumBytes);
   json::OrderedJson data = json::OrderedJson::object();
-  for (const auto& [key, value] : event.data) {
-    data[key] = value;
+  // Readers skip lines past kEventLineMaxBytes: cut what could make one (a long reason).
+  for (size_t i = 0; i < event.data.size() && i < kMaxData; ++i) {
+    const auto& [key, value] = event.data[i];
+    data[key.substr(0, kMaxDatumBytes)] = value.substr(0, kMaxDatumBytes);
   }
   line["data"] = std::move(data);
   return json::Dump(line, -1) + "\n";

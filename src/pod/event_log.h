@@ -8,6 +8,7 @@
 #ifndef COMET_POD_EVENT_LOG_H_
 #define COMET_POD_EVENT_LOG_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -91,17 +92,29 @@ class EventFollower {
   [[nodiscard]] Result<bool> Wait(std::chrono::milliseconds timeout);
 
  private:
+  // An open log file and the inode it was opened as.
+  struct File {
+    os::UniqueFd fd;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    [[nodiscard]] bool valid() const { return fd.valid(); }
+    [[nodiscard]] bool Is(const struct stat& st) const;
+  };
+
   explicit EventFollower(std::string dir) : dir_(std::move(dir)) {}
-  [[nodiscard]] Status OpenCurrent();
+  // log.1 then log, both opened at once (an fd follows its file through a rotation).
+  [[nodiscard]] Status OpenKept();
+  [[nodiscard]] Result<File> OpenFile(const char* name) const;
   [[nodiscard]] Status Drain(const std::function<void(Event)>& sink);
+  // After a rotation: on to the file that came after ours.
+  [[nodiscard]] Status FollowRotation(const std::function<void(Event)>& sink);
 
   std::string dir_;
   os::UniqueFd inotify_;
-  os::UniqueFd file_;  // the file being read (log.1 at first, then log)
-  dev_t file_dev_ = 0;
-  ino_t file_ino_ = 0;
-  bool reading_old_ = false;  // file_ is log.1 from the start, log comes next
-  std::string partial_;       // an incomplete last line, kept until its newline arrives
+  File file_;                // the file being read
+  File next_;                // log, opened with log.1 at the start; read after it
+  bool opened_any_ = false;  // a log existed at some point (before: nothing can be missed)
+  std::string partial_;      // an incomplete last line, kept until its newline arrives
 };
 
 }  // namespace comet::pod

@@ -49,6 +49,20 @@ TEST(EventLogTest, LineRoundTrip) {
   EXPECT_EQ(parsed->data, event.data);
 }
 
+TEST(EventLogTest, LongDataIsCutSoThatReadersKeepTheLine) {
+  Event event = MakeEvent(EventType::kAppExited, std::string(100000, 'i'), 1);
+  event.data.clear();
+  for (int i = 0; i < 100; ++i) {
+    event.data.emplace_back("k" + std::to_string(i), std::string(100000, 'v'));
+  }
+  std::string line = EventToLine(event);
+  line.pop_back();
+  EXPECT_LE(line.size(), kEventLineMaxBytes);
+  auto parsed = ParseEventLine(line);
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_FALSE(parsed->data.empty());
+}
+
 TEST(EventLogTest, EveryTypeHasAName) {
   for (int value = 1; value <= 9; ++value) {
     auto type = static_cast<EventType>(value);
@@ -146,6 +160,38 @@ TEST(EventLogTest, RotationLosesNothing) {
   for (size_t i = 1; i < replay.size(); ++i) {
     EXPECT_EQ(replay[i].time_ns, replay[i - 1].time_ns + 1);
   }
+}
+
+TEST(EventLogTest, RotationsBetweenOpenAndReadLoseNothing) {
+  auto dir = os::TempDir::Create();
+  ASSERT_TRUE(dir);
+  constexpr int64_t kSmall = 1000;  // about 7 lines per file
+  int64_t next = 0;
+  auto append = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      ASSERT_TRUE(AppendEvent(dir->path(), MakeEvent(EventType::kAppStarted, "a", next++), kSmall));
+    }
+  };
+  append(10);  // log.1 and log both hold lines now
+  auto follower = EventFollower::Open(dir->path());
+  ASSERT_TRUE(follower);
+  // Rotated once (log -> log.1) before the first read, then once more while it reads.
+  append(6);
+  std::vector<int64_t> seen;
+  bool appended_while_reading = false;
+  ASSERT_TRUE(follower->ReadAvailable([&](const Event& event) {
+    seen.push_back(event.time_ns);
+    if (!appended_while_reading) {
+      appended_while_reading = true;
+      append(8);
+    }
+  }));
+  ASSERT_TRUE(follower->ReadAvailable([&](const Event& event) { seen.push_back(event.time_ns); }));
+  ASSERT_FALSE(seen.empty());
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], seen[i - 1] + 1) << "gap or repeat at " << i;
+  }
+  EXPECT_EQ(seen.back(), next - 1);
 }
 
 // Forks `writers` processes that each append `each` events with rotation at `max_bytes`.

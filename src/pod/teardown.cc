@@ -181,6 +181,8 @@ Status TeardownPod(const std::string& pod_dir, const std::string& uuid,
     return Err(Error::Invalid(fmt::format("pod teardown: \"{}\" is not a pod uuid", uuid)));
   }
   Errors errors;
+  // Before anything goes through <pod>/state: a planted or swapped link leads elsewhere.
+  errors.Add(DropUntrustedVolatileLink(pod_dir, uuid), "checking the volatile directory");
   errors.Add(KillContainers(pod_dir, options), "killing the pod's containers");
   errors.Add(RemovePodCgroup(uuid), "removing the pod cgroup");
   errors.Add(UnmountLeftovers(pod_dir), "unmounting");

@@ -10,10 +10,12 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "base/strings.h"
 #include "os/file.h"
 #include "os/unique_fd.h"
@@ -314,27 +316,40 @@ Status PersistVolatileDir(const std::string& pod_dir) {
   return os::RemoveAll(target);
 }
 
-Status RemoveVolatileDir(const std::string& pod_dir, std::string_view uuid) {
+namespace {
+
+// Where <pod>/state leads when it is a link comet could have made for this pod and everything
+// on the way belongs to the pod's owner alone: nullopt when there is nothing to go through (no
+// link, a persisted directory, a target gone with a reboot); EPERM when the link is not to be
+// trusted (another user could have planted or swapped something on the way).
+Result<std::optional<std::string>> VerifiedTarget(const std::string& pod_dir,
+                                                  std::string_view uuid) {
   const std::string link = os::JoinPath(pod_dir, kStateLink);
   struct stat st {};
   if (::lstat(link.c_str(), &st) != 0) {
-    return errno == ENOENT ? Ok() : Err(Error::FromErrno("stat", link));
+    if (errno == ENOENT) {
+      return std::optional<std::string>();
+    }
+    return Err(Error::FromErrno("stat", link));
   }
   if (!S_ISLNK(st.st_mode)) {
-    return Ok();  // persisted on disk: part of the pod directory
+    return std::optional<std::string>();  // persisted on disk: part of the pod directory
   }
   ASSIGN_OR_RETURN(std::string target, TrustedTarget(link, uuid));
-  // The root and its parent must belong to the pod's owner, who alone may write there: nobody
-  // else can have swapped one for a link to elsewhere. Gone (a reboot): nothing to remove.
+  // The root, its parent and the target must belong to the pod's owner, who alone may write
+  // there: nobody else can have swapped one for a link to elsewhere.
   struct stat pod {};
   if (::stat(pod_dir.c_str(), &pod) != 0) {
     return Err(Error::FromErrno("stat", pod_dir));
   }
   const std::string root = DirName(target);
-  for (const std::string& dir : {DirName(root), root}) {
+  for (const std::string& dir : {DirName(root), root, target}) {
     struct stat own {};
     if (::lstat(dir.c_str(), &own) != 0) {
-      return errno == ENOENT ? Ok() : Err(Error::FromErrno("stat", dir));
+      if (errno == ENOENT) {
+        return std::optional<std::string>();  // gone (a reboot): nothing to go through
+      }
+      return Err(Error::FromErrno("stat", dir));
     }
     if (!S_ISDIR(own.st_mode) || own.st_uid != pod.st_uid || (own.st_mode & 022) != 0) {
       return Err(Error(EPERM, fmt::format("{}: not a directory of the pod's owner that only it "
@@ -342,8 +357,31 @@ Status RemoveVolatileDir(const std::string& pod_dir, std::string_view uuid) {
                                           dir, target)));
     }
   }
+  return std::optional<std::string>(std::move(target));
+}
+
+}  // namespace
+
+Status DropUntrustedVolatileLink(const std::string& pod_dir, std::string_view uuid) {
+  auto target = VerifiedTarget(pod_dir, uuid);
+  if (target || target.error().code() != EPERM) {
+    return target ? Ok() : Status(Err(std::move(target).error()));
+  }
+  log::Warning("pod {}: {}; dropping the link", uuid, target.error().ToString());
+  const std::string link = os::JoinPath(pod_dir, kStateLink);
+  if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+    return Err(Error::FromErrno("unlink", link));
+  }
+  return Ok();
+}
+
+Status RemoveVolatileDir(const std::string& pod_dir, std::string_view uuid) {
+  ASSIGN_OR_RETURN(std::optional<std::string> target, VerifiedTarget(pod_dir, uuid));
+  if (!target) {
+    return Ok();
+  }
   // RemoveAll unlinks a symlink planted in the target's place rather than follow it.
-  return os::RemoveAll(target);
+  return os::RemoveAll(*target);
 }
 
 }  // namespace comet::pod

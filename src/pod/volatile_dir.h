@@ -42,6 +42,11 @@ inline constexpr const char* kStateLink = "state";
 // success.
 [[nodiscard]] Status RemoveVolatileDir(const std::string& pod_dir, std::string_view uuid);
 
+// Teardown's first step: a <pod>/state link that RemoveVolatileDir would not trust is removed
+// (its target left alone) with a warning, so that nothing — killing containers by the runtime
+// state behind it, above all — goes through it. A missing, trusted or persisted state is kept.
+[[nodiscard]] Status DropUntrustedVolatileLink(const std::string& pod_dir, std::string_view uuid);
+
 }  // namespace comet::pod
 
 #endif  // COMET_POD_VOLATILE_DIR_H_

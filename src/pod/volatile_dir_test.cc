@@ -185,6 +185,20 @@ TEST_F(VolatileDirTest, TeardownRemovesTheVolatileDirectory) {
   EXPECT_TRUE(os::IsDirectory(root_));
 }
 
+TEST_F(VolatileDirTest, TeardownGoesNowhereThroughAnUntrustedLink) {
+  // A root others may write to: what the link leads to could be anyone's. Teardown must not act
+  // on it (kill containers by its runtime state, remove it): it drops the link and goes on.
+  WriteRunningState();
+  ASSERT_EQ(::chmod(root_.c_str(), 0777), 0);
+  auto st = TeardownPod(pod_, uuid_, {});
+  ASSERT_TRUE(st) << st.error().ToString();
+  struct stat link {};
+  EXPECT_NE(::lstat(Link().c_str(), &link), 0);
+  EXPECT_TRUE(os::IsDirectory(Target() + "/runtime"));
+  EXPECT_TRUE(os::Exists(Target() + "/supervisor.json"));
+  ASSERT_EQ(::chmod(root_.c_str(), 0700), 0);
+}
+
 TEST_F(VolatileDirTest, RefusesARootOthersMayWrite) {
   ASSERT_TRUE(os::MkdirAll(root_, 0700));
   ASSERT_EQ(::chmod(root_.c_str(), 0777), 0);

@@ -87,16 +87,20 @@ std::pair<uintptr_t, uintptr_t> StackMapping() {
 // pages, and the stack pages below the caller's frame. The setup (JSON documents, 16 KiB read
 // buffers) drives the stack ≈ 40 KiB deep while the idle event loop needs a few KiB, and the
 // kernel never takes touched stack pages back by itself. Whatever lies below the stack pointer
-// is dead by definition; one page of margin keeps the frames of the calls made from here.
-void ReleaseIdleMemory() {
+// is dead by definition; 16 KiB of margin keep the frames of the calls made from here.
+// Never inlined: "below our own frame" must mean below this function's frame, whatever the
+// size of the caller's; the margin covers the frames of what it calls (madvise).
+[[gnu::noinline]] void ReleaseIdleMemory() {
   const auto [start, end] = StackMapping();
   ::malloc_trim(0);
   constexpr uintptr_t kPage = 4096;
-  const auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  if (start == 0 || sp < start + 2 * kPage || sp >= end) {
+  constexpr uintptr_t kMargin = 4 * kPage;
+  volatile char here = 0;  // an address in this frame
+  const auto sp = reinterpret_cast<uintptr_t>(&here);
+  if (start == 0 || sp < start + kMargin + kPage || sp >= end) {
     return;
   }
-  const uintptr_t below = (sp & ~(kPage - 1)) - kPage;
+  const uintptr_t below = (sp & ~(kPage - 1)) - kMargin;
   // NOLINTNEXTLINE(performance-no-int-to-ptr): the page range below our own frame
   (void)::madvise(reinterpret_cast<void*>(start), below - start, MADV_DONTNEED);
 }
