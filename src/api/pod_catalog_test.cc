@@ -12,6 +12,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "os/file.h"
@@ -183,8 +184,14 @@ TEST_F(PodCatalogTest, RunningPodFields) {
   EXPECT_EQ(pod->gc_marked_at(), 0);
   EXPECT_EQ(pod->cgroup(), pod::PodCgroupPath(running.uuid()));
   EXPECT_EQ(pod->networks_size(), 0);
-  EXPECT_EQ(pod->manifest(),
-            os::ReadFile(os::JoinPath(running.path(), pod::kManifestFile)).value());
+  // rkt's clients decode an appc PodManifest, with the pod's annotations in it.
+  const nlohmann::json appc = nlohmann::json::parse(pod->manifest(), nullptr, false);
+  ASSERT_TRUE(appc.is_object()) << pod->manifest();
+  EXPECT_EQ(appc.value("acKind", ""), "PodManifest");
+  EXPECT_EQ(appc.value("acVersion", ""), "0.8.11");
+  ASSERT_TRUE(appc.contains("apps") && appc["apps"].is_array());
+  EXPECT_EQ(appc["apps"].size(), static_cast<size_t>(pod->apps_size()));
+  EXPECT_NE(pod->manifest().find("\"team\""), std::string::npos);
   ASSERT_EQ(pod->annotations_size(), 2);  // sorted by key
   EXPECT_EQ(pod->annotations(0).key(), "k8s/managed");
   EXPECT_EQ(pod->annotations(1).key(), "team");
@@ -259,6 +266,42 @@ TEST_F(PodCatalogTest, DetailOff) {
   EXPECT_EQ(pod.pid(), 4242);
   EXPECT_EQ(pod.annotations_size(), 2);
   EXPECT_FALSE(pod.cgroup().empty());
+}
+
+// ListWire's pieces, concatenated, are the serialized ListPodsResponse that ListInto builds.
+TEST_F(PodCatalogTest, WireFormIsTheListPodsResponse) {
+  pod::Pod running = Running("a");
+  const std::string exited = Exited("b");
+  (void)Prepared();
+  (void)Embryo();
+  auto catalog = Catalog();
+  PodFilters by_team;
+  v1alpha::KeyValue* kv = by_team.Add()->add_annotations();
+  kv->set_key("team");
+  kv->set_value("b");
+  for (const PodFilters& filters : {PodFilters{}, by_team}) {
+    for (bool detail : {false, true}) {
+      v1alpha::ListPodsResponse typed;
+      ASSERT_TRUE(catalog->ListInto(filters, detail, typed.mutable_pods()));
+      auto wire = catalog->ListWire(filters, detail);
+      ASSERT_TRUE(wire) << wire.error().ToString();
+      std::string bytes;
+      for (std::string_view piece : wire->pieces) {
+        bytes.append(piece);
+      }
+      EXPECT_EQ(bytes.size(), wire->bytes);
+      if (filters.empty()) {
+        EXPECT_EQ(wire->pieces.size(), 1u);  // encoded once per change, not per call
+      }
+      v1alpha::ListPodsResponse parsed;
+      ASSERT_TRUE(parsed.ParseFromString(bytes));
+      EXPECT_EQ(parsed.pods_size(), filters.empty() ? 4 : 1);
+      EXPECT_EQ(parsed.SerializeAsString(), typed.SerializeAsString()) << detail;
+    }
+  }
+  PodFilters bad;
+  bad.Add()->add_states(static_cast<v1alpha::PodState>(99));
+  EXPECT_FALSE(catalog->ListWire(bad, false));
 }
 
 TEST_F(PodCatalogTest, Filters) {

@@ -2,7 +2,9 @@
 // catch-all the conventions allow at gRPC handlers: a bug answers INTERNAL, never a crash.
 #include "api/service.h"
 
+#include <cstring>
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -91,6 +93,29 @@ class FollowSlot {
   const bool taken_;
 };
 
+// The serialized ListPodsResponse `wire` holds, as one slice: a single piece (an unfiltered
+// answer) is lent to gRPC as it is, kept alive until gRPC has sent it; several are copied.
+grpc::ByteBuffer WireResponse(PodCatalog::WirePods wire) {
+  using Keep = std::shared_ptr<const void>;
+  if (wire.pieces.size() == 1) {
+    const std::string_view piece = wire.pieces.front();
+    auto keep = std::make_unique<Keep>(std::move(wire.keep));
+    // gRPC only reads an outgoing slice; the pointer is non-const in its API only.
+    grpc::Slice lent(
+        const_cast<char*>(piece.data()), piece.size(),
+        [](void* kept) { std::unique_ptr<Keep> drop(static_cast<Keep*>(kept)); }, keep.release());
+    return {&lent, 1};
+  }
+  grpc_slice slice = grpc_slice_malloc(wire.bytes);
+  uint8_t* at = GRPC_SLICE_START_PTR(slice);
+  for (std::string_view piece : wire.pieces) {
+    std::memcpy(at, piece.data(), piece.size());
+    at += piece.size();
+  }
+  grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+  return {&owned, 1};
+}
+
 }  // namespace
 
 PublicApiService::PublicApiService(std::unique_ptr<PodCatalog> pods,
@@ -102,8 +127,13 @@ grpc::Status PublicApiService::GetInfo(grpc::ServerContext* /*context*/,
                                        v1alpha::GetInfoResponse* response) {
   return Guarded("GetInfo", [&]() {
     v1alpha::Info* info = response->mutable_info();
-    info->set_rkt_version(config_.version);
-    info->set_api_version("v1alpha");
+    // The kubelet's rkt runtime parses these three as semver and refuses api_version below
+    // 1.0.0-alpha (rkt's supportedAPIVersion) and rkt_version below 1.13.0. comet speaks the API
+    // of rkt's last release, 1.30.0; its own version rides along as build metadata, which semver
+    // ignores when comparing. appc_version is rkt's last App Container spec version.
+    info->set_rkt_version("1.30.0+comet." + config_.version);
+    info->set_api_version("1.0.0-alpha");
+    info->set_appc_version("0.8.11");
     v1alpha::GlobalFlags* flags = info->mutable_global_flags();
     flags->set_dir(config_.data_dir);
     flags->set_system_config_dir(config_.system_config_dir);
@@ -117,16 +147,36 @@ grpc::Status PublicApiService::ListPods(grpc::ServerContext* /*context*/,
                                         const v1alpha::ListPodsRequest* request,
                                         v1alpha::ListPodsResponse* response) {
   return Guarded("ListPods", [&]() {
-    Result<std::vector<v1alpha::Pod>> pods = pods_->List(request->filters(), request->detail());
-    if (!pods) {
-      return ToStatus(pods.error());
-    }
-    response->mutable_pods()->Reserve(static_cast<int>(pods->size()));
-    for (v1alpha::Pod& pod : *pods) {
-      *response->add_pods() = std::move(pod);
+    // Straight into the response: each pod is copied once, from the catalog's cache.
+    Status listed =
+        pods_->ListInto(request->filters(), request->detail(), response->mutable_pods());
+    if (!listed) {
+      return ToStatus(listed.error());
     }
     return grpc::Status::OK;
   });
+}
+
+grpc::ServerUnaryReactor* PublicApiService::ListPods(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(Guarded("ListPods", [&]() {
+    v1alpha::ListPodsRequest parsed;
+    grpc::ByteBuffer bytes(*request);  // Deserialize consumes its buffer: a reference, no copy
+    if (grpc::Status ok =
+            grpc::SerializationTraits<v1alpha::ListPodsRequest>::Deserialize(&bytes, &parsed);
+        !ok.ok()) {
+      return InvalidArgument(fmt::format("ListPodsRequest: {}", ok.error_message()));
+    }
+    Result<PodCatalog::WirePods> wire = pods_->ListWire(parsed.filters(), parsed.detail());
+    if (!wire) {
+      return ToStatus(wire.error());
+    }
+    *response = WireResponse(*std::move(wire));
+    return grpc::Status::OK;
+  }));
+  return reactor;
 }
 
 grpc::Status PublicApiService::InspectPod(grpc::ServerContext* /*context*/,

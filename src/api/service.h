@@ -32,7 +32,13 @@ struct ServiceConfig {
 // more than this is a bug (or an attempt to make the service read a huge log into memory).
 inline constexpr int kMaxLogLines = 100000;
 
-class PublicApiService final : public v1alpha::PublicAPI::Service {
+// ListPods is served raw (a callback method on bytes): its answer is the concatenation of the
+// catalog's pre-encoded pods (PodCatalog::ListWire), with no message built, copied or serialized
+// per call. The typed ListPods below answers the same for in-process callers.
+using PublicApiBase =
+    v1alpha::PublicAPI::WithRawCallbackMethod_ListPods<v1alpha::PublicAPI::Service>;
+
+class PublicApiService final : public PublicApiBase {
  public:
   PublicApiService(std::unique_ptr<PodCatalog> pods, std::unique_ptr<ImageCatalog> images,
                    ServiceConfig config);
@@ -41,6 +47,9 @@ class PublicApiService final : public v1alpha::PublicAPI::Service {
                        v1alpha::GetInfoResponse* response) override;
   grpc::Status ListPods(grpc::ServerContext* context, const v1alpha::ListPodsRequest* request,
                         v1alpha::ListPodsResponse* response) override;
+  grpc::ServerUnaryReactor* ListPods(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::Status InspectPod(grpc::ServerContext* context, const v1alpha::InspectPodRequest* request,
                           v1alpha::InspectPodResponse* response) override;
   grpc::Status ListImages(grpc::ServerContext* context, const v1alpha::ListImagesRequest* request,

@@ -19,6 +19,7 @@
 #include "pod/manifest.h"
 #include "pod/phase_dir.h"
 #include "pod/pod_store.h"
+#include "pod/pod_store_scan.h"
 
 namespace comet::pod {
 namespace {
@@ -95,20 +96,7 @@ Result<std::vector<std::string>> ListPhase(const std::string& root, std::string_
   if (fd < 0) {
     return Err(Error::FromErrno("open", dir_path));
   }
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    Error error = Error::FromErrno("opendir", dir_path);
-    ::close(fd);
-    return Err(std::move(error));
-  }
-  std::vector<std::string> names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    if (IsValidUuid(entry->d_name)) {
-      names.emplace_back(entry->d_name);
-    }
-  }
-  ::closedir(dir);
-  return names;
+  return PodUuidsInDir(fd, dir_path);
 }
 
 }  // namespace
