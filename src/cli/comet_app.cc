@@ -66,6 +66,15 @@ Result<int> ExecApiService(const CometInvocation& in) {
       Error::FromErrno("exec", binary + " (set COMET_API_SERVICE to comet-api-service's path)"));
 }
 
+// `comet install`: shares the data directory with --group (data_dir.h ShareDataDir).
+Result<int> Install(const CometInvocation& in) {
+  ASSIGN_OR_RETURN(std::string dir, DataDir(in.global.dir));
+  RETURN_IF_ERROR(ShareDataDir(dir, in.api.group));
+  RETURN_IF_ERROR(
+      os::WriteAll(STDOUT_FILENO, fmt::format("{} is shared with group {}\n", dir, in.api.group)));
+  return 0;
+}
+
 }  // namespace
 
 int CometMain(int argc, char** argv) {
@@ -96,6 +105,8 @@ int CometMain(int argc, char** argv) {
   Result<int> result = Err(Error::Invalid("unknown command " + invocation.command));
   if (invocation.command == "api-service") {
     result = ExecApiService(invocation);
+  } else if (invocation.command == "install") {
+    result = Install(invocation);
   } else if (IsImageCommand(invocation.command)) {
     result = RunImageCommand(invocation);
   } else if (IsPodRunCommand(invocation.command)) {

@@ -204,6 +204,20 @@ void AddApiService(CLI::App& app, CometInvocation& in) {
   api->add_option("--dir", in.global.dir, "comet's data directory (as the global --dir)");
 }
 
+// `comet install`: what rkt's `rkt install` did for its `rkt` group, for comet's data directory.
+void AddInstall(CLI::App& app, CometInvocation& in) {
+  CLI::App* install = AddCommand(
+      app, "install", "Share the data directory with the api-service's group",
+      "As root: makes the data directory, and what the api-service reads in it (pods, their "
+      "manifests, statuses and logs, the event log, the image index and metadata), group-owned "
+      "by GROUP and group-readable, setgid on directories so that what comet makes later "
+      "inherits the group. The apps' files, the store's unpacked layer trees and leases stay "
+      "private (the blobs, compressed layers included, are readable by GROUP). A data "
+      "directory made while the group exists is shared from the start; this is for one made "
+      "before. Idempotent. See docs/api-service.md.");
+  install->add_option("--group", in.api.group, "The group (default comet; it must exist)");
+}
+
 std::string LowerFirst(std::string message) {
   if (!message.empty() && message[0] >= 'A' && message[0] <= 'Z') {
     message[0] = static_cast<char>(message[0] - 'A' + 'a');
@@ -251,6 +265,7 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   PodCommandParts pod_parts;
   AddPodCommands(app, in, pod_parts);
   AddApiService(app, in);
+  AddInstall(app, in);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
   if (!rest.empty()) {

@@ -92,6 +92,7 @@ struct PodFlags {
 // `comet api-service`: the flags handed to the comet-api-service binary.
 struct ApiServiceFlags {
   std::vector<std::string> listen;  // HOST:PORT or unix:PATH; empty: the service's default
+  std::string group = "comet";      // `comet install --group`
 };
 
 struct CometInvocation {

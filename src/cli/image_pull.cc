@@ -20,6 +20,7 @@
 namespace comet::cli {
 
 Result<image::Store> OpenImageStore(const std::string& data_dir, const CometGlobalFlags& global) {
+  RETURN_IF_ERROR(PrepareDataDir(data_dir));
   image::StoreOptions options;
   options.root = ImageStoreDir(data_dir);
   if (!global.default_registry.empty()) {

@@ -20,6 +20,7 @@ constexpr size_t kMaxUuidFileBytes = 4096;
 
 Result<pod::PodStore> OpenPodStore(const CometGlobalFlags& global) {
   ASSIGN_OR_RETURN(std::string data_dir, DataDir(global.dir));
+  RETURN_IF_ERROR(PrepareDataDir(data_dir));
   return pod::PodStore::Open(os::JoinPath(data_dir, "pods"));
 }
 

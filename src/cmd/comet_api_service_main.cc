@@ -126,6 +126,7 @@ std::string SocketName(int fd) {
 
 comet::Result<std::unique_ptr<comet::api::PublicApiService>> MakeService(
     const Flags& flags, const std::string& data_dir) {
+  RETURN_IF_ERROR(comet::cli::CheckDataDirReadable(data_dir));
   ASSIGN_OR_RETURN(auto pods, comet::api::PodCatalog::Open(data_dir));
   ASSIGN_OR_RETURN(auto images,
                    comet::api::ImageCatalog::Open(comet::cli::ImageStoreDir(data_dir)));

@@ -15,6 +15,7 @@
 #include "image/store_internal.h"
 #include "image/store_reader.h"
 #include "os/file.h"
+#include "os/group_dir.h"
 
 namespace comet::image {
 namespace si = store_internal;
@@ -41,8 +42,18 @@ Status CheckLayoutFile(const std::string& path) {
 Status InitLayout(const std::string& root) {
   const std::string layout = os::JoinPath(root, "oci-layout");
   const bool existed = os::Exists(layout) && os::Exists(si::IndexPath(root));
-  for (const char* dir :
-       {"blobs/sha256", "ingest", "layers/sha256", "layers/tmp", "images", "leases"}) {
+  // What the api-service reads is group-readable in a shared store; the rest stays private and
+  // unshared (store_internal.h), so that no image's layer tree carries the group.
+  const mode_t readable = si::ReadableDirMode(root);
+  for (const char* dir : {"blobs/sha256", "images"}) {
+    RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(root, dir), readable));
+  }
+  const bool shared = os::SharedGroup(root).has_value();
+  for (const char* dir : {"ingest", "layers", "leases"}) {
+    const std::string path = os::JoinPath(root, dir);
+    RETURN_IF_ERROR(shared ? os::MakeUnsharedDir(path, 0700) : os::MkdirAll(path, 0700));
+  }
+  for (const char* dir : {"layers/sha256", "layers/tmp"}) {
     RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(root, dir), 0700));
   }
   if (os::Exists(layout)) {
@@ -65,7 +76,10 @@ Result<Store> Store::Open(StoreOptions options) {
   if (options.root.empty()) {
     return Err(Error::Invalid("image store: empty root"));
   }
-  RETURN_IF_ERROR_CTX(os::MkdirAll(options.root, 0700), "opening image store");
+  // Inside a data directory shared with the api-service's group, the store is shared too.
+  const std::string parent = options.root.substr(0, options.root.find_last_of('/'));
+  const mode_t mode = os::SharedGroup(parent) || os::SharedGroup(options.root) ? 0750 : 0700;
+  RETURN_IF_ERROR_CTX(os::MkdirAll(options.root, mode), "opening image store");
   {
     ASSIGN_OR_RETURN(os::UniqueFd lock, si::LockStore(options.root));
     RETURN_IF_ERROR_CTX(InitLayout(options.root), "opening image store " + options.root);

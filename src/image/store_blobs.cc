@@ -134,7 +134,7 @@ Result<Digest> BlobWriter::Commit(Lease* lease) {
   if (::fsync(s.fd.get()) != 0) {
     return Err(Error::FromErrno("fsync", s.partial_path));
   }
-  RETURN_IF_ERROR(os::MkdirAll(s.blob_dir, 0700));
+  RETURN_IF_ERROR(os::MkdirAll(s.blob_dir, si::ReadableDirMode(s.root)));
   if (::rename(s.partial_path.c_str(), target.c_str()) != 0) {
     return Err(Error::FromErrno("rename", s.partial_path));
   }

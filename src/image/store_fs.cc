@@ -17,6 +17,7 @@
 
 #include "image/store_internal.h"
 #include "os/file.h"
+#include "os/group_dir.h"
 
 namespace comet::image::store_internal {
 
@@ -37,6 +38,13 @@ std::string LeasesDir(const std::string& root) {
 }
 std::string LayersTmpDir(const std::string& root) {
   return os::JoinPath(root, "layers/tmp");
+}
+
+mode_t ReadableDirMode(const std::string& root) {
+  return os::SharedGroup(root) ? 0750 : 0700;
+}
+mode_t ReadableFileMode(const std::string& root) {
+  return os::SharedGroup(root) ? 0640 : 0600;
 }
 std::string MetadataPath(const std::string& root, const Digest& manifest) {
   return os::JoinPath(ImagesDir(root), manifest.hex() + ".json");

@@ -118,7 +118,7 @@ Status WriteMetadata(const std::string& root, const ImageRecord& image) {
       {"source", image.source},
   };
   const std::string path = MetadataPath(root, image.manifest_digest);
-  RETURN_IF_ERROR(os::WriteFileAtomic(path, j.dump(), 0600));
+  RETURN_IF_ERROR(os::WriteFileAtomic(path, j.dump(), ReadableFileMode(root)));
   return FsyncDir(ImagesDir(root));
 }
 

@@ -4,6 +4,8 @@
 #ifndef COMET_IMAGE_STORE_INTERNAL_H_
 #define COMET_IMAGE_STORE_INTERNAL_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <set>
 #include <string>
@@ -31,6 +33,14 @@ std::string ImagesDir(const std::string& root);
 std::string LeasesDir(const std::string& root);
 std::string LayersTmpDir(const std::string& root);
 std::string MetadataPath(const std::string& root, const Digest& manifest);
+
+// ---- sharing with the api-service's group (os/group_dir.h): in a store whose root is shared,
+// what the api-service reads (the root, blobs/, images/ and its metadata files) is group-readable
+// and the rest (ingest/, layers/, leases/) is made unshared; elsewhere everything is private.
+// 0750 or 0700.
+mode_t ReadableDirMode(const std::string& root);
+// 0640 or 0600.
+mode_t ReadableFileMode(const std::string& root);
 
 // ---- layer trees: published without fsyncing their files. `<tree>.unsynced` holds the boot id
 // (/proc/sys/kernel/random/boot_id) of the boot that wrote the tree; written durably before the

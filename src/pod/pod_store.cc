@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "os/file.h"
+#include "os/group_dir.h"
 #include "pod/manifest.h"
 #include "pod/mount_table.h"
 #include "pod/phase_dir.h"
@@ -81,6 +82,24 @@ Result<int> Pod::ReleaseLockForExec() {
 
 // ---- PodStore ----
 
+namespace {
+
+// In a pods directory shared with the api-service's group (os/group_dir.h), a new pod directory
+// is shared too (the manifest, logs/ and the statuses are for the api-service to read), but what
+// its apps own is not: the snapshots under apps/ (a container's root directory would show the
+// group) and the volumes under volumes/. Both are made here, unshared, with the modes
+// MakeAppDirs and the supervisor give them; elsewhere nothing is made.
+Status UnshareAppData(const std::string& pod_dir) {
+  if (!os::SharedGroup(pod_dir)) {
+    return Ok();
+  }
+  RETURN_IF_ERROR(os::MakeUnsharedDir(os::JoinPath(pod_dir, "apps"), 0750));
+  // 0700: the pod directory lets the group through, and the apps' volume data is theirs.
+  return os::MakeUnsharedDir(os::JoinPath(pod_dir, "volumes"), 0700);
+}
+
+}  // namespace
+
 Result<PodStore> PodStore::Open(const std::string& pods_dir) {
   RETURN_IF_ERROR_CTX(os::MkdirAll(pods_dir, 0750), "creating the pods directory");
   for (const char* phase : kPhaseDirs) {
@@ -119,6 +138,10 @@ Result<Pod> PodStore::CreatePreparing(const std::string& uuid) const {
     }
     return Err(Error::FromErrno("mkdir", embryo));
   }
+  if (Status unshared = UnshareAppData(embryo); !unshared) {
+    (void)os::RemoveAll(embryo);
+    return Err(std::move(unshared).error());
+  }
   auto lock = OpenPodDir(embryo);
   int err = lock ? TryLockExclusive(lock->get()) : 0;
   Status moved = Ok();
@@ -126,7 +149,7 @@ Result<Pod> PodStore::CreatePreparing(const std::string& uuid) const {
     moved = Move(root_, id, kEmbryo, kPrepare);
   }
   if (!lock || err != 0 || !moved) {
-    ::rmdir(embryo.c_str());
+    (void)os::RemoveAll(embryo);
     if (!lock) {
       return Err(std::move(lock).error());
     }

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "os/file.h"
+#include "os/group_dir.h"
 #include "os/temp_dir.h"
 #include "pod/manifest.h"
 
@@ -597,6 +599,34 @@ TEST_F(PodStoreTest, RaceStartPreparedAgainstMarkGarbage) {
     auto entry = store_->Refresh(uuid);
     ASSERT_TRUE(entry);
     EXPECT_EQ(entry->phase_dir, started == 'r' ? "run" : "garbage") << "round " << round;
+  }
+}
+
+// In a pods directory shared with the api-service's group (os/group_dir.h), a pod directory is
+// shared but its apps/ and volumes/ are not; elsewhere a new pod directory is empty.
+TEST_F(PodStoreTest, ASharedPodKeepsItsAppsDataUnshared) {
+  auto plain = store_->CreatePreparing();
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(os::Exists(os::JoinPath(plain->path(), "apps")));
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give a directory another group";
+  }
+  const gid_t group = ::getegid() == 4242 ? 4243 : 4242;
+  ASSERT_TRUE(os::ShareDirectory(store_->root(), group, 0750));
+  for (const char* phase : kPhaseDirs) {
+    ASSERT_TRUE(os::ShareDirectory(os::JoinPath(store_->root(), phase), group, 0750));
+  }
+  auto pod = store_->CreatePreparing();
+  ASSERT_TRUE(pod) << pod.error().ToString();
+  struct stat st {};
+  ASSERT_EQ(::stat(pod->path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_mode & 07777, 02750u);
+  for (const char* own : {"apps", "volumes"}) {
+    const std::string path = os::JoinPath(pod->path(), own);
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_gid, ::getegid()) << path;
+    EXPECT_EQ(st.st_mode & S_ISGID, 0u) << path;
   }
 }
 

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "os/file.h"
+#include "os/group_dir.h"
 #include "os/unique_fd.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
@@ -139,6 +140,22 @@ Status MakeRoot(const std::string& root) {
   const mode_t mode = StartsWith(root, "/run/") ? 0711 : 0700;
   RETURN_IF_ERROR(MakeOwnDir(DirName(root), mode));
   return MakeOwnDir(root, mode);
+}
+
+// A pod directory shared with the api-service's group (os/group_dir.h) has its volatile
+// directory shared with that group too, whatever the volatile root (/run/comet/pods, 0711, serves
+// data directories shared or not): the statuses there are for the api-service to read. Its etc/
+// is not: those files are bind-mounted into the apps, which would see the group.
+Status ShareLikePodDir(const std::string& pod_dir, const std::string& target) {
+  const std::optional<gid_t> group = os::SharedGroup(pod_dir);
+  if (!group) {
+    return Ok();
+  }
+  RETURN_IF_ERROR(os::ShareDirectory(target, *group, 0750));
+  // The runtime's state (exec.fifo is writable by its group: a member could fail or hang an
+  // app's start) is root's alone; init reaches its fifo through an fd, never this path.
+  RETURN_IF_ERROR(os::MakeUnsharedDir(os::JoinPath(target, "runtime"), 0700));
+  return os::MakeUnsharedDir(os::JoinPath(target, "etc"), 0755);
 }
 
 // Builds the on-disk copy of a volatile directory's statuses under a new directory; every file
@@ -271,7 +288,8 @@ Status EnsureVolatileDir(const std::string& pod_dir, const std::string& root) {
   } else {
     return Err(Error::FromErrno("stat", link));
   }
-  return MakeOwnDir(target, 0750);
+  RETURN_IF_ERROR(MakeOwnDir(target, 0750));
+  return ShareLikePodDir(pod_dir, target);
 }
 
 Status PersistVolatileDir(const std::string& pod_dir) {
@@ -382,6 +400,78 @@ Status RemoveVolatileDir(const std::string& pod_dir, std::string_view uuid) {
   }
   // RemoveAll unlinks a symlink planted in the target's place rather than follow it.
   return os::RemoveAll(*target);
+}
+
+namespace {
+
+// A regular file (not followed if a symlink) made group `gid`, mode 0644.
+Status ShareStatusFile(const std::string& path, gid_t gid) {
+  auto fd = os::Open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!fd) {
+    const int code = fd.error().code();
+    return code == ENOENT || code == ELOOP ? Ok() : Status(Err(std::move(fd).error()));
+  }
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) {
+    return Err(Error::FromErrno("stat", path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Ok();
+  }
+  if (::fchown(fd->get(), static_cast<uid_t>(-1), gid) != 0 || ::fchmod(fd->get(), 0644) != 0) {
+    return Err(Error::FromErrno("chown", path));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status ShareVolatileDir(const std::string& pod_dir, std::string_view uuid) {
+  const std::optional<gid_t> group = os::SharedGroup(pod_dir);
+  if (!group) {
+    return Ok();
+  }
+  auto target = VerifiedTarget(pod_dir, uuid);
+  if (!target) {
+    if (target.error().code() != EPERM) {
+      return Err(std::move(target).error());
+    }
+    log::Warning("pod {}: {}; its volatile directory is not shared", uuid,
+                 target.error().ToString());
+    return Ok();
+  }
+  if (!*target) {
+    return Ok();
+  }
+  const std::string& dir = **target;
+  RETURN_IF_ERROR(ShareLikePodDir(pod_dir, dir));
+  RETURN_IF_ERROR(ShareStatusFile(os::JoinPath(dir, "pid"), *group));
+  RETURN_IF_ERROR(ShareStatusFile(os::JoinPath(dir, "supervisor.json"), *group));
+  const std::string apps = os::JoinPath(dir, "apps");
+  struct stat st {};
+  if (::lstat(apps.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Ok();
+  }
+  RETURN_IF_ERROR(os::ShareDirectory(apps, *group, 0750));
+  DIR* stream = ::opendir(apps.c_str());
+  if (stream == nullptr) {
+    return Err(Error::FromErrno("opendir", apps));
+  }
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(stream)) {  // NOLINT(concurrency-mt-unsafe)
+    if (IsValidName(entry->d_name)) {
+      names.emplace_back(entry->d_name);
+    }
+  }
+  ::closedir(stream);
+  for (const std::string& name : names) {
+    const std::string app = os::JoinPath(apps, name);
+    if (::lstat(app.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      RETURN_IF_ERROR(os::ShareDirectory(app, *group, 0750));
+      RETURN_IF_ERROR(ShareStatusFile(os::JoinPath(app, "status.json"), *group));
+    }
+  }
+  return Ok();
 }
 
 }  // namespace comet::pod

@@ -47,6 +47,13 @@ inline constexpr const char* kStateLink = "state";
 // state behind it, above all — goes through it. A missing, trusted or persisted state is kept.
 [[nodiscard]] Status DropUntrustedVolatileLink(const std::string& pod_dir, std::string_view uuid);
 
+// `comet install`: shares the volatile directory of a pod whose directory is shared with a group
+// (os/group_dir.h) as EnsureVolatileDir does for a pod made in a shared directory: the directory
+// and its apps/ and apps/<app>/ get the pod directory's group (setgid, g+rx), pid, supervisor.json
+// and apps/<app>/status.json g+r. Nothing when the pod directory is not shared or there is no
+// volatile directory; a link RemoveVolatileDir would not trust is left alone with a warning.
+[[nodiscard]] Status ShareVolatileDir(const std::string& pod_dir, std::string_view uuid);
+
 }  // namespace comet::pod
 
 #endif  // COMET_POD_VOLATILE_DIR_H_

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "os/file.h"
+#include "os/group_dir.h"
 #include "os/temp_dir.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
@@ -226,6 +227,53 @@ TEST(VolatileRootTest, DependsOnWhoRuns) {
                 root == "/tmp/comet-" + std::to_string(::getuid()) + "/pods")
         << root;
   }
+}
+
+// A pod directory shared with the api-service's group (os/group_dir.h) has its volatile
+// directory shared too, but not its etc/ (bind-mounted into the apps); `comet install` shares the
+// volatile directory of a pod made before (ShareVolatileDir).
+TEST_F(VolatileDirTest, FollowsThePodDirectorysGroup) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give a directory another group";
+  }
+  const gid_t group = ::getegid() == 4242 ? 4243 : 4242;
+  ASSERT_TRUE(os::ShareDirectory(pod_, group, 0750));
+  WriteRunningState();
+  struct stat st {};
+  ASSERT_EQ(::stat(Target().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_mode & 07777, 02750u);
+  ASSERT_EQ(::stat((pod_ + "/" + kSupervisorStatusFile).c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+  ASSERT_EQ(::stat(AppStatusPath(pod_, "web").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+  ASSERT_EQ(::stat(PodEtcPath(pod_, "hosts").c_str(), &st), 0);
+  EXPECT_NE(st.st_gid, group);
+  ASSERT_EQ(::stat(root_.c_str(), &st), 0);
+  EXPECT_NE(st.st_gid, group);  // the root serves every data directory
+
+  // Made unshared, then shared by ShareVolatileDir.
+  ASSERT_EQ(::chown(Target().c_str(), static_cast<uid_t>(-1), ::getegid()), 0);
+  ASSERT_EQ(::chmod(Target().c_str(), 0750), 0);
+  ASSERT_EQ(::chown(AppStatusPath(pod_, "web").c_str(), static_cast<uid_t>(-1), ::getegid()), 0);
+  ASSERT_TRUE(ShareVolatileDir(pod_, uuid_));
+  ASSERT_EQ(::stat(Target().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_mode & 07777, 02750u);
+  ASSERT_EQ(::stat(AppStatusPath(pod_, "web").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_F(VolatileDirTest, AnUnsharedPodDirectoryKeepsItsVolatileDirectoryPrivate) {
+  WriteRunningState();
+  struct stat st {};
+  ASSERT_EQ(::stat(Target().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, ::getegid());
+  EXPECT_EQ(st.st_mode & S_ISGID, 0u);
+  ASSERT_TRUE(ShareVolatileDir(pod_, uuid_));  // nothing to share
+  ASSERT_EQ(::stat(Target().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
 }
 
 }  // namespace

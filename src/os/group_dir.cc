@@ -1,0 +1,91 @@
+// Group-shared directories (see group_dir.h).
+#include "os/group_dir.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "os/file.h"
+#include "os/unique_fd.h"
+
+namespace comet::os {
+namespace {
+
+Result<UniqueFd> OpenDirNoFollow(const std::string& path) {
+  return Open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+bool Shared(const struct stat& st) {
+  return S_ISDIR(st.st_mode) && (st.st_mode & S_ISGID) != 0 && st.st_gid != ::getegid();
+}
+
+}  // namespace
+
+Result<std::optional<gid_t>> LookupGroup(const std::string& name) {
+  struct group entry {};
+  struct group* found = nullptr;
+  std::vector<char> buffer(16 << 10);
+  for (;;) {
+    const int err = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (err == ERANGE && buffer.size() < (1 << 20)) {
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    // getgrnam_r(3): 0 (or, on some NSS modules, ENOENT/ESRCH...) with found == nullptr when the
+    // group does not exist.
+    if (found != nullptr) {
+      return std::optional<gid_t>(found->gr_gid);
+    }
+    if (err == 0 || err == ENOENT || err == ESRCH || err == EBADF || err == EPERM) {
+      return std::optional<gid_t>();
+    }
+    return Err(Error::FromCode(err, "getgrnam", name));
+  }
+}
+
+std::optional<gid_t> SharedGroup(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !Shared(st)) {
+    return std::nullopt;
+  }
+  return st.st_gid;
+}
+
+Status ShareDirectory(const std::string& path, gid_t gid, mode_t mode) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenDirNoFollow(path));
+  // chown before chmod: chown may clear the set-id bits.
+  if (::fchown(fd.get(), static_cast<uid_t>(-1), gid) != 0) {
+    return Err(Error::FromErrno("chown", path));
+  }
+  if (::fchmod(fd.get(), (mode & 0777) | S_ISGID) != 0) {
+    return Err(Error::FromErrno("chmod", path));
+  }
+  return Ok();
+}
+
+Status MakeUnsharedDir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return Err(Error::FromErrno("mkdir", path));
+  }
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenDirNoFollow(path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return Err(Error::FromErrno("stat", path));
+  }
+  if (!Shared(st)) {
+    return Ok();
+  }
+  if (::fchown(fd.get(), static_cast<uid_t>(-1), ::getegid()) != 0) {
+    return Err(Error::FromErrno("chown", path));
+  }
+  if (::fchmod(fd.get(), mode & 0777) != 0) {
+    return Err(Error::FromErrno("chmod", path));
+  }
+  return Ok();
+}
+
+}  // namespace comet::os

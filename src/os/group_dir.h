@@ -1,0 +1,36 @@
+// Directories shared with a group: the api-service reads comet's data directory as an
+// unprivileged member of a `comet` group (docs/api-service.md). On Linux a setgid directory passes
+// its group to everything made in it, and its setgid bit to the directories made in it, so one
+// shared directory shares a whole tree; these helpers share a directory so and keep out of the
+// share the subtrees the group must not read. Thread-safe (no state).
+#ifndef COMET_OS_GROUP_DIR_H_
+#define COMET_OS_GROUP_DIR_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+
+namespace comet::os {
+
+// The gid of the group called `name`; nullopt when there is no such group.
+[[nodiscard]] Result<std::optional<gid_t>> LookupGroup(const std::string& name);
+
+// The group `dir` shares what is made in it with: its gid when it is a setgid directory whose
+// group is not this process's effective gid; nullopt otherwise, also when `dir` is missing.
+[[nodiscard]] std::optional<gid_t> SharedGroup(const std::string& dir);
+
+// Makes the directory `path` (a symlink is refused: ENOTDIR) group `gid` with mode
+// `mode` | S_ISGID.
+[[nodiscard]] Status ShareDirectory(const std::string& path, gid_t gid, mode_t mode);
+
+// mkdir `path` with `mode` (its parent must exist), or takes the directory already there; when it
+// is shared (SharedGroup), it gets this process's effective gid back and `mode` without setgid,
+// so nothing made below it is shared. A symlink is refused (ENOTDIR).
+[[nodiscard]] Status MakeUnsharedDir(const std::string& path, mode_t mode);
+
+}  // namespace comet::os
+
+#endif  // COMET_OS_GROUP_DIR_H_
