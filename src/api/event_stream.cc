@@ -2,6 +2,7 @@
 #include "api/event_stream.h"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -11,6 +12,9 @@ namespace {
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 constexpr int kMaxFilterValues = 1024;
+// An event is stamped before its writer appends it: one stamped just before until_time can reach
+// the log just after it. Followed this long past until_time, as GetLogs does (kUntilGrace).
+constexpr int64_t kUntilGraceSeconds = 1;
 
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -23,29 +27,40 @@ bool AnyEquals(const Values& values, const T& value) {
   return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
 }
 
-bool NameMatches(const pod::Event& event, const v1alpha::EventFilter& filter) {
-  if (filter.names().empty()) {
-    return true;
+std::string_view Datum(const pod::Event& event, std::string_view key) {
+  for (const auto& [name, value] : event.data) {
+    if (name == key) {
+      return value;
+    }
   }
-  return std::any_of(event.data.begin(), event.data.end(), [&](const auto& datum) {
-    return (datum.first == "name" || datum.first == "app") &&
-           std::find(filter.names().begin(), filter.names().end(), datum.second) !=
-               filter.names().end();
-  });
+  return {};
 }
 
 }  // namespace
+
+std::string_view EventSubjectName(const pod::Event& event) {
+  const bool app_event =
+      event.type == pod::EventType::kAppStarted || event.type == pod::EventType::kAppExited;
+  return Datum(event, app_event ? "app" : "name");
+}
 
 v1alpha::Event EventToProto(const pod::Event& event) {
   v1alpha::Event out;
   out.set_type(static_cast<v1alpha::EventType>(event.type));
   out.set_id(event.id);
-  out.set_from(event.from);
+  // rkt's proto: `from` is the subject's name. The log's `from` (who appended the event) goes
+  // to data as "writer".
+  out.set_from(std::string(EventSubjectName(event)));
   out.set_time(event.time_ns / kNanosPerSecond);
   for (const auto& [key, value] : event.data) {
     v1alpha::KeyValue* datum = out.add_data();
     datum->set_key(key);
     datum->set_value(value);
+  }
+  if (!event.from.empty()) {
+    v1alpha::KeyValue* writer = out.add_data();
+    writer->set_key("writer");
+    writer->set_value(event.from);
   }
   return out;
 }
@@ -62,7 +77,8 @@ bool EventMatches(const pod::Event& event, const v1alpha::EventFilter& filter) {
   const bool type_ok = filter.types().empty() ||
                        std::any_of(filter.types().begin(), filter.types().end(),
                                    [type](int wanted) { return wanted == static_cast<int>(type); });
-  return type_ok && AnyEquals(filter.ids(), event.id) && NameMatches(event, filter);
+  return type_ok && AnyEquals(filter.ids(), event.id) &&
+         AnyEquals(filter.names(), EventSubjectName(event));
 }
 
 Status ValidateEventFilter(const v1alpha::EventFilter& filter) {
@@ -121,7 +137,7 @@ Status StreamEvents(const std::string& data_dir, const v1alpha::EventFilter& fil
       return Ok();
     }
     // Everything up to now is sent; past until_time nothing more can match.
-    if (filter.until_time() != 0 && NowSeconds() >= filter.until_time()) {
+    if (filter.until_time() != 0 && NowSeconds() >= filter.until_time() + kUntilGraceSeconds) {
       return Ok();
     }
     ASSIGN_OR_RETURN(bool changed, follower.Wait(options.poll));

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -16,11 +17,15 @@
 
 namespace comet::api {
 
-// The event as the wire carries it: time in Unix seconds, data as KeyValues.
+// The name of what the event is about, rkt's Event.from: the app's name for app events (datum
+// "app"), else the pod's or image's name (datum "name"; empty for a pod without --pod-name).
+[[nodiscard]] std::string_view EventSubjectName(const pod::Event& event);
+// The event as the wire carries it: time in Unix seconds, `from` the subject's name, data as
+// KeyValues plus "writer" (comet or comet-supervisor: the log's `from`).
 [[nodiscard]] v1alpha::Event EventToProto(const pod::Event& event);
 // rkt's filter semantics: every non-empty field must match (types, ids, names: any of the
-// values; names match the event's "name" or "app" datum); since_time <= time < until_time (Unix
-// seconds, 0: unbounded).
+// values; names match `from`, the subject's name); since_time <= time < until_time (Unix
+// seconds, 0: unbounded). With until_time the stream follows until 1 s past it (late appends).
 [[nodiscard]] bool EventMatches(const pod::Event& event, const v1alpha::EventFilter& filter);
 // Invalid when the filter cannot match anything sensible (negative times, until <= since, an
 // unknown event type value), naming the field.

@@ -61,11 +61,16 @@ TEST_F(EventStreamTest, ProtoCarriesSecondsAndData) {
   ASSERT_EQ(all.size(), 5U);
   EXPECT_EQ(all[0].type(), v1alpha::EVENT_TYPE_POD_PREPARED);
   EXPECT_EQ(all[0].id(), "pod-a");
-  EXPECT_EQ(all[0].from(), "test");
+  EXPECT_EQ(all[0].from(), "web");  // the pod's name, as rkt's proto says
   EXPECT_EQ(all[0].time(), 100);
-  ASSERT_EQ(all[0].data_size(), 1);
+  ASSERT_EQ(all[0].data_size(), 2);
   EXPECT_EQ(all[0].data(0).key(), "name");
   EXPECT_EQ(all[0].data(0).value(), "web");
+  EXPECT_EQ(all[0].data(1).key(), "writer");  // who appended it
+  EXPECT_EQ(all[0].data(1).value(), "test");
+  EXPECT_EQ(all[1].from(), "");         // a pod without a name
+  EXPECT_EQ(all[2].from(), "nginx");    // an app event: the app's name
+  EXPECT_EQ(all[3].from(), "busybox");  // an image event: the image's name
   EXPECT_EQ(all[4].type(), v1alpha::EVENT_TYPE_POD_EXITED);
 }
 
@@ -98,6 +103,47 @@ TEST_F(EventStreamTest, EveryFilterField) {
   both.add_ids("pod-a");
   both.add_types(v1alpha::EVENT_TYPE_POD_EXITED);
   EXPECT_TRUE(Replay(path(), both).empty());
+}
+
+// rkt's EventFilter.names matches Event.from: an app event by its app's name, not by its pod's.
+TEST_F(EventStreamTest, NamesMatchTheSubjectsName) {
+  Append(path(), EventType::kAppExited, "pod-a", 105, {{"app", "nginx"}, {"name", "web"}});
+  v1alpha::EventFilter pod_name;
+  pod_name.add_names("web");
+  auto named = Replay(path(), pod_name);
+  ASSERT_EQ(named.size(), 1U);
+  EXPECT_EQ(named[0].type(), v1alpha::EVENT_TYPE_POD_PREPARED);
+  v1alpha::EventFilter writer;
+  writer.add_names("test");  // the writer is not the subject
+  EXPECT_TRUE(Replay(path(), writer).empty());
+}
+
+// An event stamped just before until_time but appended just after it still arrives.
+TEST_F(EventStreamTest, UntilTimeWaitsForLateAppends) {
+  const int64_t until = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        1;
+  std::thread writer([&] {
+    std::this_thread::sleep_until(
+        std::chrono::system_clock::time_point(std::chrono::seconds(until)) +
+        std::chrono::milliseconds(300));
+    Append(dir_->path(), EventType::kPodExited, "late", until - 1);
+  });
+  v1alpha::EventFilter filter;
+  filter.add_ids("late");
+  filter.set_until_time(until);
+  std::vector<v1alpha::Event> got;
+  Status streamed = StreamEvents(
+      path(), filter, [] { return false; },
+      [&](std::vector<v1alpha::Event>& batch) {
+        got.insert(got.end(), batch.begin(), batch.end());
+        return true;
+      });
+  writer.join();
+  ASSERT_TRUE(streamed) << streamed.error().ToString();
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].id(), "late");
 }
 
 TEST_F(EventStreamTest, BadFiltersAreInvalid) {

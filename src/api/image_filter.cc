@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "base/strings.h"
 
 namespace comet::api {
@@ -22,18 +24,6 @@ bool HasAll(const KeyValues& have, const KeyValues& want) {
       return h.key() == w.key() && h.value() == w.value();
     });
   });
-}
-
-bool MatchesId(const v1alpha::Image& image, const std::string& id) {
-  if (id.empty()) {
-    return false;
-  }
-  if (StartsWith(image.id(), id)) {
-    return true;
-  }
-  const size_t colon = image.id().find(':');
-  return colon != std::string::npos &&
-         StartsWith(std::string_view(image.id()).substr(colon + 1), id);
 }
 
 bool MatchesBaseName(const v1alpha::Image& image, const std::string& base) {
@@ -62,8 +52,10 @@ bool MatchesNames(const v1alpha::Image& image, const v1alpha::ImageFilter& filte
     return false;
   }
   if (filter.full_names_size() > 0) {
+    // rkt compared the name alone (an appc name has no version); "name:tag" also matches.
     const std::string full = FullName(image);
-    return AnyOf(filter.full_names(), [&](const std::string& want) { return want == full; });
+    return AnyOf(filter.full_names(),
+                 [&](const std::string& want) { return want == name || want == full; });
   }
   return true;
 }
@@ -86,8 +78,9 @@ std::string FullName(const v1alpha::Image& image) {
 }
 
 bool ImageMatchesFilter(const v1alpha::Image& image, const v1alpha::ImageFilter& filter) {
+  // Exact, as rkt's satisfiesImageFilter (a set of ids): a prefix is InspectImage's business.
   if (filter.ids_size() > 0 &&
-      !AnyOf(filter.ids(), [&](const std::string& id) { return MatchesId(image, id); })) {
+      !AnyOf(filter.ids(), [&](const std::string& id) { return id == image.id(); })) {
     return false;
   }
   if (!MatchesNames(image, filter)) {
@@ -101,6 +94,24 @@ bool ImageMatchesFilter(const v1alpha::Image& image, const v1alpha::ImageFilter&
   }
   return HasAll(image.labels(), filter.labels()) &&
          HasAll(image.annotations(), filter.annotations());
+}
+
+Status ValidateImageFilters(const ImageFilters& filters) {
+  if (filters.size() > kMaxImageFilterValues) {
+    return Err(Error::Invalid(
+        fmt::format("filters: more than {} filters in one request", kMaxImageFilterValues)));
+  }
+  for (int i = 0; i < filters.size(); ++i) {
+    const v1alpha::ImageFilter& filter = filters.Get(i);
+    const int most = std::max({filter.ids_size(), filter.prefixes_size(), filter.base_names_size(),
+                               filter.keywords_size(), filter.labels_size(),
+                               filter.annotations_size(), filter.full_names_size()});
+    if (most > kMaxImageFilterValues) {
+      return Err(Error::Invalid(
+          fmt::format("filters[{}]: more than {} values in one field", i, kMaxImageFilterValues)));
+    }
+  }
+  return Ok();
 }
 
 bool ImageMatchesAny(const v1alpha::Image& image, const ImageFilters& filters) {

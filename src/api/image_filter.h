@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "v1alpha/api.pb.h"
 
 namespace comet::api {
@@ -15,7 +16,7 @@ namespace comet::api {
 using ImageFilters = google::protobuf::RepeatedPtrField<v1alpha::ImageFilter>;
 
 // Field by field, for `image` as ImageCatalog builds it (name without tag, version = tag):
-//   ids             the id, or a prefix of it ("sha256:ab", or of the hex alone: "ab")
+//   ids             the whole id ("sha256:<hex>"), exactly as rkt matched it
 //   prefixes        a prefix of the name ("docker.io/library/busy")
 //   base_names      the name without its registry ("library/busybox") or its last component
 //                   ("busybox")
@@ -26,6 +27,12 @@ using ImageFilters = google::protobuf::RepeatedPtrField<v1alpha::ImageFilter>;
 //   full_names      name:version ("docker.io/library/busybox:latest")
 [[nodiscard]] bool ImageMatchesFilter(const v1alpha::Image& image,
                                       const v1alpha::ImageFilter& filter);
+
+// Every image is matched against every value of every filter: a request may carry at most this
+// many filters, and a filter this many values per field (as ListenEvents' filter).
+inline constexpr int kMaxImageFilterValues = 1024;
+// Invalid (naming the filter) beyond kMaxImageFilterValues; call before matching.
+[[nodiscard]] Status ValidateImageFilters(const ImageFilters& filters);
 
 // True when `filters` is empty or any of them matches.
 [[nodiscard]] bool ImageMatchesAny(const v1alpha::Image& image, const ImageFilters& filters);

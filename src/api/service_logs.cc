@@ -5,7 +5,11 @@
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
+#include <new>
+#include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -33,20 +37,65 @@ Error ClientGone() {
   return {ECANCELED, "the client went away"};
 }
 
-Error TooLargeToMerge(size_t sources) {
-  return {ENOMEM, fmt::format("the logs of {} apps are too large to merge (over {} MiB): set "
-                              "a smaller lines or app_name",
-                              sources, kMaxMergeBytes >> 20)};
+// What one request may hold, charged to the process-wide budget too.
+std::string TooLarge(const LogQuery& query) {
+  if (query.sources.size() == 1) {
+    return fmt::format(
+        "the last {} lines of the log are too large (over {} MiB): set a smaller "
+        "lines",
+        query.tail, kMaxMergeBytes >> 20);
+  }
+  return fmt::format(
+      "the logs of {} apps are too large to merge (over {} MiB): set a smaller "
+      "lines or app_name",
+      query.sources.size(), kMaxMergeBytes >> 20);
 }
 
-pod::LogReadOptions ReadOptions(const LogQuery& query) {
+bool OutOfMemory(const Status& status) {
+  return !status && status.error().code() == ENOMEM;
+}
+
+pod::LogReadOptions ReadOptions(const LogQuery& query, pod::LogMemoryBudget* budget) {
   pod::LogReadOptions options;
   options.since = query.since;
   options.until = query.until;
   options.tail_lines = query.tail > 0 ? query.tail : -1;
   options.follow = query.follow;
+  options.budget = budget;
   return options;
 }
+
+// Lines held for a merge, charged to a budget; what is still held at the end is given back.
+class HeldLines {
+ public:
+  explicit HeldLines(pod::LogMemoryBudget& budget) : budget_(budget) {}
+  HeldLines(const HeldLines&) = delete;
+  HeldLines& operator=(const HeldLines&) = delete;
+  HeldLines(HeldLines&&) = delete;
+  HeldLines& operator=(HeldLines&&) = delete;
+  ~HeldLines() { Release(); }
+
+  [[nodiscard]] Status Add(const pod::LogLine& line) {
+    const size_t bytes = sizeof(TimedLine) + line.content.size();
+    RETURN_IF_ERROR(budget_.Take(bytes));
+    bytes_ += bytes;
+    lines_.push_back({line.time, line.content});
+    return Ok();
+  }
+  std::vector<TimedLine>& lines() { return lines_; }
+  // Once the lines were sent (or dropped).
+  void Release() {
+    lines_.clear();
+    lines_.shrink_to_fit();
+    budget_.Give(bytes_);
+    bytes_ = 0;
+  }
+
+ private:
+  pod::LogMemoryBudget& budget_;
+  std::vector<TimedLine> lines_;
+  size_t bytes_ = 0;
+};
 
 // Collects lines into batches of at most kMaxBatchLines / kMaxBatchBytes.
 class Batcher {
@@ -90,9 +139,10 @@ void MergeAndTail(std::vector<TimedLine>& lines, int64_t tail) {
   }
 }
 
-// Without follow: one log is streamed as it is read; several are read whole, merged, tailed.
-Status ReadToEnd(const LogQuery& query, const LogStreamHooks& hooks) {
-  const pod::LogReadOptions options = ReadOptions(query);
+// Without follow: one log is streamed as it is read (through its tail window); several are read
+// whole, merged, tailed. What is held is charged to `budget`.
+Status ReadToEnd(const LogQuery& query, const LogStreamHooks& hooks, pod::LogMemoryBudget& budget) {
+  const pod::LogReadOptions options = ReadOptions(query, &budget);
   Batcher batcher(hooks);
   if (query.sources.size() == 1) {
     const LogSource& source = query.sources.front();
@@ -108,29 +158,20 @@ Status ReadToEnd(const LogQuery& query, const LogStreamHooks& hooks) {
     (void)batcher.Flush();
     return Ok();
   }
-  std::vector<TimedLine> lines;
-  size_t bytes = 0;
+  HeldLines held(budget);  // with or without a tail: lines may be long
   for (const LogSource& source : query.sources) {
     Status read = pod::ReadLog(source.path, options, [&](const pod::LogLine& line) -> Status {
-      if (line.content.empty()) {
-        return Ok();
-      }
-      bytes += line.content.size();
-      if (bytes > kMaxMergeBytes) {  // with or without a tail: lines may be long
-        return Err(TooLargeToMerge(query.sources.size()));
-      }
-      lines.push_back({line.time, line.content});
-      return Ok();
+      return line.content.empty() ? Ok() : held.Add(line);
     });
-    if (!read && read.error().code() == ENOMEM) {
+    if (OutOfMemory(read)) {
       return read;
     }
     if (!IgnorableReadError(read)) {
       return Err(std::move(read).error().AddContext(source.app));
     }
   }
-  MergeAndTail(lines, query.tail);
-  for (TimedLine& line : lines) {
+  MergeAndTail(held.lines(), query.tail);
+  for (TimedLine& line : held.lines()) {
     if (!batcher.Add(std::move(line.content))) {
       return Ok();
     }
@@ -141,25 +182,37 @@ Status ReadToEnd(const LogQuery& query, const LogStreamHooks& hooks) {
 
 // With follow: a reader thread per log. What each log holds when the request comes (its
 // backlog) is merged across logs and tailed before anything is sent; lines written later are
-// sent as they arrive.
+// sent as they arrive. A reader that fails (a backlog too large to merge, a read error, an
+// exception) stops the others and nothing more is sent: the client gets the error, not a merge
+// that silently lacks an app.
 class Follower {
  public:
-  Follower(const LogQuery& query, const LogStreamHooks& hooks)
+  Follower(const LogQuery& query, const LogStreamHooks& hooks, pod::LogMemoryBudget& budget)
       : query_(query),
         hooks_(hooks),
+        budget_(budget),
         caught_up_(query.sources.size(), false),
-        results_(query.sources.size(), Ok()) {
+        backlog_(budget) {
     // One log needs no merge: its backlog is tailed by ReadLog itself.
     backlog_sent_ = query.sources.size() == 1;
   }
 
   Status Run() {
     std::vector<std::thread> readers;
-    readers.reserve(query_.sources.size());
-    for (size_t i = 0; i < query_.sources.size(); ++i) {
-      readers.emplace_back([this, i]() { Read(i); });
+    Status started = Ok();
+    try {
+      readers.reserve(query_.sources.size());
+      for (size_t i = 0; i < query_.sources.size(); ++i) {
+        readers.emplace_back([this, i]() { Read(i); });
+      }
+    } catch (const std::exception& e) {
+      // std::system_error when the process may not have more threads (TasksMax, RLIMIT_NPROC):
+      // the readers started must be stopped and joined, never destroyed joinable.
+      started = Err(Error(ENOMEM, fmt::format("starting a log reader: {}", e.what())));
     }
-    Send();
+    if (started) {
+      Send();
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
@@ -168,36 +221,49 @@ class Follower {
     for (std::thread& reader : readers) {
       reader.join();
     }
-    for (size_t i = 0; i < results_.size(); ++i) {
-      if (!results_[i] && results_[i].error().code() == ENOMEM) {
-        return results_[i];
-      }
-      if (!IgnorableReadError(results_[i])) {
-        return Err(Error(results_[i].error()).AddContext(query_.sources[i].app));
-      }
+    RETURN_IF_ERROR(started);
+    if (fatal_) {
+      return Err(*fatal_);
     }
     return Ok();
   }
 
  private:
   void Read(size_t index) {
-    pod::LogReadOptions options = ReadOptions(query_);
-    options.keep_following = [this, index, last_round = false]() mutable {
-      MarkCaughtUp(index);
-      if (Stopped() || last_round) {
-        return false;
-      }
-      if (query_.until && Clock::now() >= *query_.until + kUntilGrace) {
-        return false;  // nothing written from now on can be before `until`
-      }
-      last_round = !hooks_.pod_running();  // one more round reads what came last
-      return true;
-    };
-    Status result = pod::ReadLog(
-        query_.sources[index].path, options,
-        [this, index](const pod::LogLine& line) -> Status { return Take(index, line); });
+    Status result = Ok();
+    // Nothing may escape a reader thread (std::terminate would take the service down): the
+    // hooks (pod_running reads the pod) and the reading itself may throw.
+    try {
+      pod::LogReadOptions options = ReadOptions(query_, &budget_);
+      options.keep_following = [this, index, last_round = false]() mutable {
+        MarkCaughtUp(index);
+        if (Stopped() || last_round) {
+          return false;
+        }
+        if (query_.until && Clock::now() >= *query_.until + kUntilGrace) {
+          return false;  // nothing written from now on can be before `until`
+        }
+        last_round = !hooks_.pod_running();  // one more round reads what came last
+        return true;
+      };
+      result = pod::ReadLog(
+          query_.sources[index].path, options,
+          [this, index](const pod::LogLine& line) -> Status { return Take(index, line); });
+    } catch (const std::bad_alloc&) {
+      result = Err(Error(ENOMEM, "reading the log: out of memory"));
+    } catch (const std::exception& e) {
+      result = Err(Error(EIO, fmt::format("reading the log: internal error: {}", e.what())));
+    } catch (...) {
+      result = Err(Error(EIO, "reading the log: internal error"));
+    }
     std::lock_guard<std::mutex> lock(mutex_);
-    results_[index] = std::move(result);
+    if (!IgnorableReadError(result) && !fatal_) {
+      // A request too large names no app; any other error does.
+      fatal_ = OutOfMemory(result) ? result.error()
+                                   : Error(result.error()).AddContext(query_.sources[index].app);
+      stop_ = true;
+      space_.notify_all();
+    }
     if (!caught_up_[index]) {
       caught_up_[index] = true;
       ++caught_up_count_;
@@ -229,12 +295,7 @@ class Follower {
       return Ok();
     }
     if (!backlog_sent_ && !caught_up_[index]) {
-      backlog_bytes_ += line.content.size();
-      if (backlog_bytes_ > kMaxMergeBytes) {
-        return Err(TooLargeToMerge(query_.sources.size()));
-      }
-      backlog_.push_back({line.time, line.content});
-      return Ok();
+      return backlog_.Add(line);  // ENOMEM past the request's (or the service's) budget
     }
     space_.wait(lock, [this]() { return stop_ || pending_bytes_ < kMaxPendingBytes; });
     if (stop_) {
@@ -253,11 +314,10 @@ class Follower {
       if (caught_up_count_ < caught_up_.size()) {
         return ready;
       }
-      MergeAndTail(backlog_, query_.tail);
-      for (TimedLine& line : backlog_) {
+      MergeAndTail(backlog_.lines(), query_.tail);
+      for (TimedLine& line : backlog_.lines()) {
         ready.push_back(std::move(line.content));
       }
-      backlog_.clear();
       backlog_sent_ = true;
     }
     while (!pending_.empty()) {
@@ -268,6 +328,16 @@ class Follower {
     return ready;
   }
 
+  // Whether Send has something to do: a reader ended or failed, the backlog is complete, or
+  // lines wait to be sent after it. Lines of a caught-up app that wait for another app's
+  // backlog are not enough: waking for them would spin until that backlog is complete.
+  bool SendReady() const {
+    if (stop_ || finished_ == caught_up_.size()) {
+      return true;
+    }
+    return backlog_sent_ ? !pending_.empty() : caught_up_count_ == caught_up_.size();
+  }
+
   void Send() {
     Batcher batcher(hooks_);
     while (true) {
@@ -275,10 +345,10 @@ class Follower {
       bool finished = false;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        changed_.wait_for(lock, std::chrono::milliseconds(100), [this]() {
-          return finished_ == caught_up_.size() || !pending_.empty() ||
-                 (!backlog_sent_ && caught_up_count_ == caught_up_.size());
-        });
+        changed_.wait_for(lock, std::chrono::milliseconds(100), [this]() { return SendReady(); });
+        if (fatal_) {
+          return;  // the backlog may lack an app's lines: send none of it
+        }
         ready = TakeReady();
         finished = finished_ == caught_up_.size() && pending_.empty();
       }
@@ -294,36 +364,53 @@ class Follower {
       if (!batcher.Flush() || finished) {
         return;
       }
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (backlog_sent_) {
+        backlog_.Release();  // sent: its bytes go back to the budget
+      }
     }
   }
 
   const LogQuery& query_;
   const LogStreamHooks& hooks_;
+  pod::LogMemoryBudget& budget_;
   std::mutex mutex_;
   std::condition_variable changed_;  // to the sender: lines, a log caught up, a reader ended
-  std::condition_variable space_;    // to the readers: the pending lines were taken
+  std::condition_variable space_;    // to the readers: the pending lines were taken, or stop
   std::vector<bool> caught_up_;      // reached the end of what the log held at first
   size_t caught_up_count_ = 0;
-  std::vector<TimedLine> backlog_;
-  size_t backlog_bytes_ = 0;
+  HeldLines backlog_;
   bool backlog_sent_ = false;
   std::deque<std::string> pending_;
   size_t pending_bytes_ = 0;
   size_t finished_ = 0;
   bool stop_ = false;
-  std::vector<Status> results_;
+  std::optional<Error> fatal_;  // the first reader's error that ends the follow
 };
 
 }  // namespace
+
+pod::LogMemoryBudget& LogsMemoryBudget() {
+  static pod::LogMemoryBudget budget(
+      kMaxLogsMemory, fmt::format("GetLogs calls at once would hold over {} MiB of log lines: "
+                                  "try again later",
+                                  kMaxLogsMemory >> 20));
+  return budget;
+}
 
 Status StreamLogs(const LogQuery& query, const LogStreamHooks& hooks) {
   if (query.sources.empty()) {
     return Ok();
   }
+  pod::LogMemoryBudget budget(kMaxMergeBytes, TooLarge(query), &LogsMemoryBudget());
   if (!query.follow) {
-    return ReadToEnd(query, hooks);
+    return ReadToEnd(query, hooks, budget);
   }
-  Follower follower(query, hooks);
+  if (query.sources.size() > kMaxFollowSources) {
+    return Err(Error(ENOMEM, fmt::format("following {} apps at once (more than {}): set app_name",
+                                         query.sources.size(), kMaxFollowSources)));
+  }
+  Follower follower(query, hooks, budget);
   return follower.Run();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "pod/cri_log.h"
 
 namespace comet::api {
 
@@ -46,9 +47,18 @@ struct LogStreamHooks {
 // message size limit, since one line may be 1 MiB (pod::kMaxLogLineContent).
 inline constexpr size_t kMaxBatchLines = 512;
 inline constexpr size_t kMaxBatchBytes = size_t{1} << 20;
-// Merging several apps' logs without a tail holds their lines in memory: beyond this many
-// bytes the request is refused (RESOURCE_EXHAUSTED) and should name one app or set `lines`.
+// What one request may hold in memory: the lines of several apps' logs being merged, and the
+// tail windows of `lines` (lines can be 1 MiB long). Beyond it the request is refused
+// (RESOURCE_EXHAUSTED, ENOMEM here) and should name one app or ask for fewer lines.
 inline constexpr size_t kMaxMergeBytes = size_t{64} << 20;
+// What all requests together may hold (up to 512 gRPC threads could otherwise each hold
+// kMaxMergeBytes): beyond it a request is refused (RESOURCE_EXHAUSTED) until others finish.
+inline constexpr size_t kMaxLogsMemory = size_t{256} << 20;
+// A follow runs a reader thread per app: a pod with more apps must name one (RESOURCE_EXHAUSTED).
+inline constexpr size_t kMaxFollowSources = 32;
+
+// The process-wide budget (kMaxLogsMemory) every request's lines are charged to.
+[[nodiscard]] pod::LogMemoryBudget& LogsMemoryBudget();
 
 // Streams the lines of `query` (content only, empty lines left out, as rkt sent them) through
 // `hooks.send`. Read errors other than a missing log are returned with the app as context.

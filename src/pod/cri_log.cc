@@ -80,6 +80,32 @@ Status CriLogWriter::Write(LogStream stream, std::string_view chunk) {
   return os::WriteAll(fd_.get(), out);
 }
 
+Status LogMemoryBudget::Take(size_t bytes) {
+  size_t used = used_.load();
+  do {
+    if (used + bytes > limit_ || used + bytes < used) {
+      return Err(Error(ENOMEM, exhausted_));
+    }
+  } while (!used_.compare_exchange_weak(used, used + bytes));
+  if (parent_ != nullptr) {
+    if (Status taken = parent_->Take(bytes); !taken) {
+      used_ -= bytes;
+      return taken;
+    }
+  }
+  size_t peak = peak_.load();
+  while (used + bytes > peak && !peak_.compare_exchange_weak(peak, used + bytes)) {
+  }
+  return Ok();
+}
+
+void LogMemoryBudget::Give(size_t bytes) {
+  used_ -= bytes;
+  if (parent_ != nullptr) {
+    parent_->Give(bytes);
+  }
+}
+
 Result<LogRecord> ParseLogLine(std::string_view line) {
   LogRecord record;
   size_t space = line.find(' ');
@@ -117,6 +143,11 @@ class LineAssembler {
  public:
   LineAssembler(const LogReadOptions& options, const std::function<Status(const LogLine&)>& sink)
       : options_(options), sink_(sink) {}
+  LineAssembler(const LineAssembler&) = delete;
+  LineAssembler& operator=(const LineAssembler&) = delete;
+  LineAssembler(LineAssembler&&) = delete;
+  LineAssembler& operator=(LineAssembler&&) = delete;
+  ~LineAssembler() { Release(window_bytes_); }
 
   // Status plus "stop now" (max_lines reached).
   Status Add(std::string_view raw) {
@@ -180,6 +211,7 @@ class LineAssembler {
     while (!window_.empty()) {
       LogLine line = std::move(window_.front());
       window_.pop_front();
+      Release(Bytes(line));  // the sink may charge the same budget for what it keeps
       RETURN_IF_ERROR(Deliver(line));
     }
     return Ok();
@@ -199,13 +231,33 @@ class LineAssembler {
       return Ok();
     }
     if (options_.tail_lines >= 0 && !tail_done_) {
-      window_.push_back(std::move(line));
-      if (window_.size() > static_cast<size_t>(options_.tail_lines)) {
+      if (options_.tail_lines == 0) {
+        return Ok();
+      }
+      if (window_.size() >= static_cast<size_t>(options_.tail_lines)) {
+        Release(Bytes(window_.front()));
         window_.pop_front();
       }
+      // Each line may be kMaxLogLineContent long: the window is bounded by bytes too.
+      if (options_.budget != nullptr) {
+        RETURN_IF_ERROR(options_.budget->Take(Bytes(line)));
+      }
+      window_bytes_ += Bytes(line);
+      window_.push_back(std::move(line));
       return Ok();
     }
     return Deliver(line);
+  }
+
+  static size_t Bytes(const LogLine& line) {
+    return sizeof(LogLine) + line.content.size() + line.time_text.size();
+  }
+
+  void Release(size_t bytes) {
+    window_bytes_ -= bytes;
+    if (options_.budget != nullptr) {
+      options_.budget->Give(bytes);
+    }
   }
 
   Status Deliver(const LogLine& line) {
@@ -224,6 +276,7 @@ class LineAssembler {
   const std::function<Status(const LogLine&)>& sink_;
   Pending pending_[2];
   std::deque<LogLine> window_;
+  size_t window_bytes_ = 0;  // charged to options_.budget
   bool tail_done_ = false;
   bool done_ = false;
   int64_t delivered_ = 0;

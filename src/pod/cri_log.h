@@ -6,7 +6,9 @@
 #ifndef COMET_POD_CRI_LOG_H_
 #define COMET_POD_CRI_LOG_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -53,12 +55,46 @@ struct LogRecord {
 // Parses one line (without its newline). Invalid lines are an error naming what is wrong.
 [[nodiscard]] Result<LogRecord> ParseLogLine(std::string_view line);
 
+// Bytes that reads may hold in memory at once (their tail windows, a caller's merge), shared by
+// the reads of one request and, through `parent`, by every request of a process: a tail of N
+// lines of up to kMaxLogLineContent each must not cost N MiB. Thread-safe.
+class LogMemoryBudget {
+ public:
+  // `exhausted` is the error message when this budget (not its parent) would pass `limit`.
+  LogMemoryBudget(size_t limit, std::string exhausted, LogMemoryBudget* parent = nullptr)
+      : limit_(limit), exhausted_(std::move(exhausted)), parent_(parent) {}
+  LogMemoryBudget(const LogMemoryBudget&) = delete;
+  LogMemoryBudget& operator=(const LogMemoryBudget&) = delete;
+  LogMemoryBudget(LogMemoryBudget&&) = delete;
+  LogMemoryBudget& operator=(LogMemoryBudget&&) = delete;
+  ~LogMemoryBudget() = default;
+
+  // Takes `bytes` from this budget and its parent, or nothing: ENOMEM with the message of the
+  // one that would pass its limit.
+  [[nodiscard]] Status Take(size_t bytes);
+  // Gives back bytes taken before.
+  void Give(size_t bytes);
+  [[nodiscard]] size_t used() const { return used_.load(); }
+  [[nodiscard]] size_t peak() const { return peak_.load(); }  // the most ever used at once
+  [[nodiscard]] size_t limit() const { return limit_; }
+
+ private:
+  const size_t limit_;
+  const std::string exhausted_;
+  LogMemoryBudget* const parent_;
+  std::atomic<size_t> used_{0};
+  std::atomic<size_t> peak_{0};
+};
+
 struct LogReadOptions {
   std::optional<std::chrono::system_clock::time_point> since;  // records at or after
   std::optional<std::chrono::system_clock::time_point> until;  // records before
   int64_t tail_lines = -1;  // the last N lines only (after since/until); -1: all
-  int64_t max_lines = -1;   // stop after N lines; -1: no limit
-  bool follow = false;      // after the end, wait for more until keep_following() is false
+  // The tail window's lines are charged here (nullptr: unbounded): past it the read fails with
+  // ENOMEM, before the sink has seen any line.
+  LogMemoryBudget* budget = nullptr;
+  int64_t max_lines = -1;  // stop after N lines; -1: no limit
+  bool follow = false;     // after the end, wait for more until keep_following() is false
   // Called while following, about every 100 ms of quiet; return false to stop (the pod exited,
   // the client went away).
   std::function<bool()> keep_following;

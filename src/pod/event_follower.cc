@@ -15,6 +15,19 @@ namespace comet::pod {
 namespace {
 
 constexpr size_t kReadChunk = size_t{64} * 1024;
+// Rotations that may race one open before we give up making it exact (each takes a writer
+// 8 MiB of events: more than one during an open is already unlikely).
+constexpr int kOpenAttempts = 4;
+
+// The identity of log.1 now; st_ino 0 when it is missing (or cannot be looked at: the caller's
+// next look reports that).
+struct stat StatOldLog(const std::string& dir) {
+  struct stat st {};
+  if (::stat(os::JoinPath(dir, "log.1").c_str(), &st) != 0) {
+    st = {};
+  }
+  return st;
+}
 
 }  // namespace
 
@@ -43,8 +56,16 @@ Result<EventFollower::File> EventFollower::OpenFile(const char* name) const {
 }
 
 Status EventFollower::OpenKept() {
-  ASSIGN_OR_RETURN(file_, OpenFile("log.1"));
-  ASSIGN_OR_RETURN(next_, OpenFile("log"));
+  // A rotation between the two opens would make `log` the file after the one that follows
+  // log.1: look at log.1 again and start over when it changed.
+  for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(file_, OpenFile("log.1"));
+    ASSIGN_OR_RETURN(next_, OpenFile("log"));
+    const struct stat old = StatOldLog(dir_);
+    if (old.st_ino == 0 ? !file_.valid() : file_.Is(old)) {
+      break;
+    }
+  }
   if (!file_.valid()) {
     file_ = std::move(next_);
     next_ = File();
@@ -107,16 +128,26 @@ Status EventFollower::FollowRotation(const std::function<void(Event)>& sink) {
   // is complete: finish it, then go on with the file that came after it — log.1 when ours was
   // rotated out twice meanwhile, else log.
   RETURN_IF_ERROR(Drain(sink));
-  struct stat old {};
-  const std::string log1 = os::JoinPath(dir_, "log.1");
-  const bool have_old = ::stat(log1.c_str(), &old) == 0;
-  if (have_old && !file_.Is(old)) {
-    RETURN_IF_ERROR(OpenKept());
-  } else {
-    ASSIGN_OR_RETURN(file_, OpenFile("log"));
+  for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
+    if (const struct stat old = StatOldLog(dir_); old.st_ino != 0 && !file_.Is(old)) {
+      RETURN_IF_ERROR(OpenKept());  // log.1 is the file after ours
+      return Drain(sink);
+    }
+    ASSIGN_OR_RETURN(File next, OpenFile("log"));
+    if (!next.valid()) {
+      // Between a rotation's rename and the next append: keep ours (it is finished, and it is
+      // how the next look knows where it stands) and look again later.
+      return Ok();
+    }
+    // A second rotation between the stat and the open: `next` may be past the file after ours.
+    if (const struct stat old = StatOldLog(dir_); old.st_ino != 0 && !file_.Is(old)) {
+      continue;
+    }
+    file_ = std::move(next);
     partial_.clear();
+    return Drain(sink);
   }
-  return Drain(sink);
+  return Ok();  // rotating faster than we can open: the next look tries again
 }
 
 Status EventFollower::ReadAvailable(const std::function<void(Event)>& sink) {

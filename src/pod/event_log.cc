@@ -28,7 +28,7 @@ constexpr std::array<std::pair<EventType, std::string_view>, 9> kTypeNames = {{
     {EventType::kImageRemoved, "image-removed"},
 }};
 
-constexpr size_t kMaxDatumBytes = 512;  // 8 data x (key + value) stay well under a line
+constexpr size_t kMaxDatumBytes = 512;  // per string; EventToLine cuts more if escaping needs
 constexpr size_t kMaxData = 8;
 constexpr const char* kLogFile = "log";
 constexpr const char* kOldLogFile = "log.1";
@@ -76,20 +76,38 @@ std::string EventLogDir(const std::string& data_dir) {
   return os::JoinPath(data_dir, "events");
 }
 
-std::string EventToLine(const Event& event) {
+namespace {
+
+// The line with every string cut to `cap` bytes.
+std::string DumpLine(const Event& event, size_t cap) {
   json::OrderedJson line;
   line["time"] = event.time_ns;
   line["type"] = std::string(EventTypeName(event.type));
-  line["id"] = event.id.substr(0, kMaxDatumBytes);
-  line["from"] = event.from.substr(0, kMaxDatumBytes);
+  line["id"] = event.id.substr(0, cap);
+  line["from"] = event.from.substr(0, cap);
   json::OrderedJson data = json::OrderedJson::object();
-  // Readers skip lines past kEventLineMaxBytes: cut what could make one (a long reason).
   for (size_t i = 0; i < event.data.size() && i < kMaxData; ++i) {
     const auto& [key, value] = event.data[i];
-    data[key.substr(0, kMaxDatumBytes)] = value.substr(0, kMaxDatumBytes);
+    data[key.substr(0, cap)] = value.substr(0, cap);
   }
   line["data"] = std::move(data);
-  return json::Dump(line, -1) + "\n";
+  return json::Dump(line, -1);
+}
+
+}  // namespace
+
+std::string EventToLine(const Event& event) {
+  // Readers skip lines past kEventLineMaxBytes. What counts is the line once escaped: a control
+  // character takes 6 bytes (\u00XX), so strings cut to kMaxDatumBytes can still make one too
+  // long. Cut them shorter until the line fits (a cap of 0 leaves a line of a few dozen bytes).
+  size_t cap = kMaxDatumBytes;
+  std::string line = DumpLine(event, cap);
+  while (line.size() > kEventLineMaxBytes && cap > 0) {
+    cap /= 2;
+    line = DumpLine(event, cap);
+  }
+  line.push_back('\n');
+  return line;
 }
 
 Result<Event> ParseEventLine(std::string_view line) {

@@ -147,9 +147,13 @@ TEST_F(ApiEventsTest, StreamWhilePodsStartAndStop) {
     if (event.type() == v1alpha::EVENT_TYPE_APP_EXITED) {
       EXPECT_EQ(Datum(event, "app"), "sleeper");
       EXPECT_FALSE(Datum(event, "exit-code").empty());
+      EXPECT_EQ(event.from(), "sleeper");  // rkt: an app event is from its app
+      EXPECT_EQ(Datum(event, "writer"), "comet-supervisor");
     }
     if (event.type() == v1alpha::EVENT_TYPE_POD_PREPARED) {
       EXPECT_EQ(Datum(event, "name"), "evented");
+      EXPECT_EQ(event.from(), "evented");  // rkt: a pod event is from its pod's name
+      EXPECT_EQ(Datum(event, "writer"), "comet");
     }
   }
 }
