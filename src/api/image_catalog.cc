@@ -5,13 +5,18 @@
 // config's labels) is cached by manifest digest and dropped when the image leaves the store.
 #include "api/image_catalog.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <string_view>
 
 #include <fmt/format.h>
 
+#include "api/appc_manifest.h"
 #include "api/file_stamp.h"
 #include "api/image_filter.h"
 #include "api/image_name.h"
@@ -27,9 +32,8 @@ namespace {
 
 // What an image's blobs say, which never changes for a given manifest digest.
 struct ImageBlobs {
-  std::string manifest;  // the JSON as stored
-  std::map<std::string, std::string> annotations;
-  std::map<std::string, std::string> labels;
+  image::ImageConfig config;
+  std::map<std::string, std::string> annotations;  // the manifest's
 };
 
 void AddKeyValues(google::protobuf::RepeatedPtrField<v1alpha::KeyValue>* out,
@@ -41,7 +45,8 @@ void AddKeyValues(google::protobuf::RepeatedPtrField<v1alpha::KeyValue>* out,
   }
 }
 
-// Every (image, name) of the store with detail, in index order, and what it was read from.
+// Every (image, name) of the store with detail, in index order (the names of an image one after
+// the other), and what it was read from.
 struct Snapshot {
   FileStamp index;
   FileStamp images_dir;
@@ -54,10 +59,16 @@ class StoreImageCatalog final : public ImageCatalog {
   explicit StoreImageCatalog(std::string root) : root_(std::move(root)) {}
 
   Result<std::vector<v1alpha::Image>> List(const ImageFilters& filters, bool detail) override {
+    RETURN_IF_ERROR(ValidateImageFilters(filters));
     ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot, Current());
     std::vector<v1alpha::Image> out;
+    // One Image per image, as rkt listed one per ACI: clients (the kubelet's image stats) sum
+    // `size` over the list. It carries the first of its names a filter matched (the names of an
+    // image are adjacent in the snapshot, in index order).
+    std::string_view last_id;
     for (const v1alpha::Image& image : snapshot->images) {
-      if (ImageMatchesAny(image, filters)) {
+      if (image.id() != last_id && ImageMatchesAny(image, filters)) {
+        last_id = image.id();
         v1alpha::Image& copy = out.emplace_back(image);
         if (!detail) {
           copy.clear_manifest();
@@ -94,14 +105,13 @@ std::shared_ptr<const ImageBlobs> StoreImageCatalog::Blobs(const image::Digest& 
   }
   auto blobs = std::make_shared<ImageBlobs>();
   auto read = [&]() -> Status {
-    ASSIGN_OR_RETURN(blobs->manifest,
+    ASSIGN_OR_RETURN(const std::string manifest_json,
                      image::ReadBlobUnlocked(root_, digest, image::kMaxManifestBytes));
-    ASSIGN_OR_RETURN(image::Manifest manifest, image::ParseManifest(blobs->manifest));
+    ASSIGN_OR_RETURN(image::Manifest manifest, image::ParseManifest(manifest_json));
     blobs->annotations = manifest.annotations;
     ASSIGN_OR_RETURN(std::string config_json, image::ReadBlobUnlocked(root_, manifest.config.digest,
                                                                       image::kMaxConfigBytes));
-    ASSIGN_OR_RETURN(image::ImageConfig config, image::ParseImageConfig(config_json));
-    blobs->labels = config.config.labels;
+    ASSIGN_OR_RETURN(blobs->config, image::ParseImageConfig(config_json));
     return Ok();
   };
   if (Status status = read(); !status) {
@@ -125,17 +135,28 @@ bool StoreImageCatalog::AddImages(const image::ImageRecord& record,
   base.set_size(record.size);
   std::shared_ptr<const ImageBlobs> blobs = Blobs(record.manifest_digest);
   if (blobs) {
-    base.set_manifest(blobs->manifest);
     AddKeyValues(base.mutable_annotations(), blobs->annotations);
-    AddKeyValues(base.mutable_labels(), blobs->labels);
+    AddKeyValues(base.mutable_labels(), blobs->config.config.labels);
   }
+  // As rkt, the manifest is an appc ImageManifest: rkt's clients (the kubelet) decode it.
   if (record.names.empty()) {
+    if (blobs) {
+      base.set_manifest(AppcImageManifest({}, base.id(), blobs->config, blobs->annotations));
+    }
     out.push_back(std::move(base));
     return blobs != nullptr;
   }
   for (const std::string& name : record.names) {
     v1alpha::Image& image = out.emplace_back(base);
     ImageName split = SplitImageName(name);
+    if (blobs) {
+      image.set_manifest(AppcImageManifest(split, image.id(), blobs->config, blobs->annotations));
+      // rkt's images carried their tag as the appc `version` label, and the kubelet finds an
+      // image by it (Keywords: repository, Labels: version=tag); an image's own label wins.
+      if (!split.version.empty() && !blobs->config.config.labels.contains("version")) {
+        AddKeyValues(image.mutable_labels(), {{"version", split.version}});
+      }
+    }
     image.set_name(std::move(split.name));
     image.set_version(std::move(split.version));
   }
@@ -165,8 +186,15 @@ Result<std::shared_ptr<const Snapshot>> StoreImageCatalog::Current() {
 }
 
 Result<bool> StoreImageCatalog::Load(std::vector<v1alpha::Image>& out) {
-  if (!os::Exists(os::JoinPath(root_, "index.json"))) {
-    return true;  // no store yet (no `comet` command ran here): no images
+  const std::string index = os::JoinPath(root_, "index.json");
+  struct stat st {};
+  if (::stat(index.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return true;  // no store yet (no `comet` command ran here): no images
+    }
+    // EACCES above all: a service outside the data directory's group must say so, not list
+    // nothing.
+    return Err(Error::FromErrno("stat", index));
   }
   ASSIGN_OR_RETURN(std::vector<image::ImageRecord> records, image::ListImagesUnlocked(root_));
   bool complete = true;

@@ -22,12 +22,16 @@ class ImageCatalog {
   [[nodiscard]] static Result<std::unique_ptr<ImageCatalog>> Open(const std::string& store_root);
   virtual ~ImageCatalog() = default;
 
-  // One Image per (image, name) as `comet image list` shows them; nameless images once. id is
-  // the manifest digest ("sha256:<hex>"), import_timestamp in Unix seconds, base_format OCI,
-  // labels from the image config, annotations from the manifest; manifest bytes with `detail`.
+  // One Image per image (rkt: one per ACI, so that summing `size` counts each image once), in
+  // index order. id is the manifest digest ("sha256:<hex>"); name and version are the image's
+  // first name that the filters match (with no filter, its first name; none for a nameless
+  // image): filters are tried on each (image, name) as `comet image list` shows them.
+  // import_timestamp in Unix seconds, base_format OCI, labels from the image config, annotations
+  // from the manifest; manifest bytes with `detail`.
   [[nodiscard]] virtual Result<std::vector<v1alpha::Image>> List(const ImageFilters& filters,
                                                                  bool detail) = 0;
-  // By id (full digest or unique hex prefix) or name, with detail; NotFound when unknown.
+  // By id (full digest or unique hex prefix: named by its first name) or by name (named so),
+  // with detail; NotFound when unknown.
   [[nodiscard]] virtual Result<v1alpha::Image> Inspect(std::string_view id) = 0;
 };
 

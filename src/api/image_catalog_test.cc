@@ -12,6 +12,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "api/image_filter.h"
 #include "image/manifest.h"
@@ -114,26 +115,32 @@ class ImageCatalogTest : public ::testing::Test {
 TEST_F(ImageCatalogTest, Fields) {
   auto images = catalog_->List({}, /*detail=*/true);
   ASSERT_TRUE(images) << images.error().ToString();
-  ASSERT_EQ(images->size(), 4u);  // two names, one name, nameless
+  ASSERT_EQ(images->size(), 3u);  // one per image: two names, one name, nameless
   const v1alpha::Image& app = images->at(0);
   EXPECT_EQ(app.id(), app_.manifest.ToString());
-  EXPECT_EQ(app.name(), "localhost:5000/team/app");
+  EXPECT_EQ(app.name(), "localhost:5000/team/app");  // its first name
   EXPECT_EQ(app.version(), "1");
-  EXPECT_EQ(images->at(1).version(), "latest");
   EXPECT_EQ(app.base_format().type(), v1alpha::IMAGE_TYPE_OCI);
   EXPECT_EQ(app.base_format().version(), "1.0.0");
   EXPECT_GT(app.import_timestamp(), 1'700'000'000);  // seconds, not nanoseconds
   EXPECT_LE(app.import_timestamp(), imported_);
   EXPECT_GT(app.size(), static_cast<int64_t>(app_.manifest_json.size()));
-  EXPECT_EQ(app.manifest(), app_.manifest_json);
-  ASSERT_EQ(app.labels_size(), 2);
+  // The manifest as rkt's clients decode it: appc's ImageManifest.
+  const nlohmann::json appc = nlohmann::json::parse(app.manifest(), nullptr, false);
+  ASSERT_TRUE(appc.is_object()) << app.manifest();
+  EXPECT_EQ(appc.value("acKind", ""), "ImageManifest");
+  EXPECT_EQ(appc.value("name", ""), "localhost_5000/team/app");
+  // The config's labels, then the tag as rkt's `version` label.
+  ASSERT_EQ(app.labels_size(), 3);
   EXPECT_EQ(app.labels(0).key(), "maintainer");
   EXPECT_EQ(app.labels(1).key(), "tier");
   EXPECT_EQ(app.labels(1).value(), "web");
+  EXPECT_EQ(app.labels(2).key(), "version");
+  EXPECT_EQ(app.labels(2).value(), "1");
   ASSERT_EQ(app.annotations_size(), 1);
   EXPECT_EQ(app.annotations(0).key(), "org.example/x");
-  EXPECT_EQ(images->at(2).name(), "docker.io/library/busybox");
-  const v1alpha::Image& nameless = images->at(3);
+  EXPECT_EQ(images->at(1).name(), "docker.io/library/busybox");
+  const v1alpha::Image& nameless = images->at(2);
   EXPECT_EQ(nameless.id(), nameless_.manifest.ToString());
   EXPECT_TRUE(nameless.name().empty());
 
@@ -147,16 +154,18 @@ TEST_F(ImageCatalogTest, Fields) {
 
 TEST_F(ImageCatalogTest, Filters) {
   const std::string app_id = app_.manifest.ToString();
-  EXPECT_EQ(FullNames([&](auto& f) { f.add_ids(app_id); }).size(), 2u);
-  EXPECT_EQ(FullNames([&](auto& f) { f.add_ids(app_id.substr(0, 12)); }).size(), 2u);
-  EXPECT_EQ(FullNames([&](auto& f) { f.add_ids(app_.manifest.hex().substr(0, 5)); }).size(), 2u);
+  EXPECT_THAT(FullNames([&](auto& f) { f.add_ids(app_id); }),
+              ElementsAre("localhost:5000/team/app:1"));
+  // Exact ids, as rkt's filter (image_filter.h); a prefix is InspectImage's business.
+  EXPECT_EQ(FullNames([&](auto& f) { f.add_ids(app_id.substr(0, 12)); }).size(), 0u);
+  EXPECT_EQ(FullNames([&](auto& f) { f.add_ids(app_.manifest.hex().substr(0, 5)); }).size(), 0u);
   EXPECT_THAT(FullNames([&](auto& f) { f.add_prefixes("docker.io/"); }),
               ElementsAre("docker.io/library/busybox:latest"));
   EXPECT_THAT(FullNames([&](auto& f) { f.add_base_names("busybox"); }),
               ElementsAre("docker.io/library/busybox:latest"));
-  EXPECT_EQ(FullNames([&](auto& f) { f.add_base_names("team/app"); }).size(), 2u);
+  EXPECT_EQ(FullNames([&](auto& f) { f.add_base_names("team/app"); }).size(), 1u);
   EXPECT_EQ(FullNames([&](auto& f) { f.add_base_names("localhost:5000/team/app"); }).size(), 0u);
-  EXPECT_EQ(FullNames([&](auto& f) { f.add_keywords("eam/a"); }).size(), 2u);
+  EXPECT_EQ(FullNames([&](auto& f) { f.add_keywords("eam/a"); }).size(), 1u);
   EXPECT_THAT(FullNames([&](auto& f) { f.add_full_names("localhost:5000/team/app:latest"); }),
               ElementsAre("localhost:5000/team/app:latest"));
   EXPECT_THAT(FullNames([&](auto& f) {
@@ -178,16 +187,34 @@ TEST_F(ImageCatalogTest, Filters) {
               kv->set_key("org.example/x");
               kv->set_value("1");
             }).size(),
-            2u);
+            1u);
   EXPECT_EQ(FullNames([&](auto& f) { f.set_imported_after(imported_ + 1); }).size(), 0u);
-  EXPECT_EQ(FullNames([&](auto& f) { f.set_imported_before(imported_ + 1); }).size(), 4u);
-  EXPECT_EQ(FullNames([&](auto& f) { f.set_imported_after(imported_ - 3600); }).size(), 4u);
+  EXPECT_EQ(FullNames([&](auto& f) { f.set_imported_before(imported_ + 1); }).size(), 3u);
+  EXPECT_EQ(FullNames([&](auto& f) { f.set_imported_after(imported_ - 3600); }).size(), 3u);
   // AND within a filter, OR across filters.
   EXPECT_EQ(FullNames([&](auto& f) {
               f.add_keywords("app");
               f.add_full_names("docker.io/library/busybox:latest");
             }).size(),
             0u);
+  // The kubelet's query (rktnetes): Keywords the repository, Labels version=tag.
+  EXPECT_THAT(FullNames([&](auto& f) {
+                f.add_keywords("team/app");
+                v1alpha::KeyValue* kv = f.add_labels();
+                kv->set_key("version");
+                kv->set_value("latest");
+              }),
+              ElementsAre("localhost:5000/team/app:latest"));
+  // rkt's full names carry no version.
+  EXPECT_THAT(FullNames([&](auto& f) { f.add_full_names("docker.io/library/busybox"); }),
+              ElementsAre("docker.io/library/busybox:latest"));
+  ImageFilters too_many;
+  for (int i = 0; i < 1025; ++i) {
+    too_many.Add()->add_keywords("x");
+  }
+  auto refused = catalog_->List(too_many, false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), EINVAL);
   ImageFilters two;
   two.Add()->add_base_names("busybox");
   two.Add()->add_full_names("localhost:5000/team/app:1");
@@ -200,7 +227,11 @@ TEST_F(ImageCatalogTest, Inspect) {
   auto by_id = catalog_->Inspect(busybox_.manifest.ToString());
   ASSERT_TRUE(by_id) << by_id.error().ToString();
   EXPECT_EQ(by_id->name(), "docker.io/library/busybox");
-  EXPECT_EQ(by_id->manifest().empty(), false);  // with detail
+  // With detail: an appc ImageManifest, as rkt's clients decode it.
+  const nlohmann::json appc = nlohmann::json::parse(by_id->manifest(), nullptr, false);
+  ASSERT_TRUE(appc.is_object()) << by_id->manifest();
+  EXPECT_EQ(appc.value("acKind", ""), "ImageManifest");
+  EXPECT_EQ(appc.value("name", ""), "docker.io/library/busybox");
   auto by_prefix = catalog_->Inspect(app_.manifest.hex().substr(0, 10));
   ASSERT_TRUE(by_prefix);
   EXPECT_EQ(by_prefix->id(), app_.manifest.ToString());
@@ -222,7 +253,7 @@ TEST_F(ImageCatalogTest, ReadsWithoutTheLockFile) {
   ASSERT_EQ(::unlink(os::JoinPath(root_, "lock").c_str()), 0);
   auto images = catalog_->List({}, true);
   ASSERT_TRUE(images) << images.error().ToString();
-  EXPECT_EQ(images->size(), 4u);
+  EXPECT_EQ(images->size(), 3u);
   EXPECT_FALSE(os::Exists(os::JoinPath(root_, "lock")));
 }
 
@@ -230,7 +261,7 @@ TEST_F(ImageCatalogTest, FollowsTheStore) {
   // Past the racy window, so that the cached list is trusted until the store changes.
   std::this_thread::sleep_for(std::chrono::milliseconds(80));
   ASSERT_TRUE(catalog_->List({}, true));
-  ASSERT_EQ(catalog_->List({}, true)->size(), 4u);
+  ASSERT_EQ(catalog_->List({}, true)->size(), 3u);
   ASSERT_TRUE(store_->RemoveImage(busybox_.manifest.ToString()));
   ASSERT_TRUE(store_->Tag(app_.manifest.ToString(), image::ParseReference("x.io/y:2").value()));
   auto images = catalog_->List({}, false);
@@ -239,8 +270,42 @@ TEST_F(ImageCatalogTest, FollowsTheStore) {
   for (const v1alpha::Image& image : *images) {
     names.push_back(FullName(image));
   }
-  EXPECT_THAT(names, UnorderedElementsAre("localhost:5000/team/app:1",
-                                          "localhost:5000/team/app:latest", "x.io/y:2", ""));
+  EXPECT_THAT(names, UnorderedElementsAre("localhost:5000/team/app:1", ""));
+  EXPECT_THAT(FullNames([&](auto& f) { f.add_full_names("x.io/y:2"); }), ElementsAre("x.io/y:2"));
+}
+
+// rkt listed one Image per ACI; the kubelet's image stats sum `size` over ListImages, so an image
+// with two names must count once. A filter matching its second name lists it under that name.
+TEST_F(ImageCatalogTest, OneImagePerImageWhateverItsNames) {
+  auto images = catalog_->List({}, false);
+  ASSERT_TRUE(images) << images.error().ToString();
+  std::vector<std::string> ids;
+  int64_t total = 0;
+  for (const v1alpha::Image& image : *images) {
+    ids.push_back(image.id());
+    total += image.size();
+  }
+  EXPECT_THAT(ids, ElementsAre(app_.manifest.ToString(), busybox_.manifest.ToString(),
+                               nameless_.manifest.ToString()));
+  auto records = store_->ListImages();
+  ASSERT_TRUE(records) << records.error().ToString();
+  int64_t stored = 0;
+  for (const image::ImageRecord& record : *records) {
+    stored += record.size;
+  }
+  EXPECT_EQ(total, stored);
+  EXPECT_THAT(FullNames([&](auto& f) { f.add_full_names("localhost:5000/team/app:latest"); }),
+              ElementsAre("localhost:5000/team/app:latest"));
+  // Both names match: listed once, under the first.
+  EXPECT_THAT(FullNames([&](auto& f) { f.add_prefixes("localhost:5000/team/app"); }),
+              ElementsAre("localhost:5000/team/app:1"));
+  ImageFilters both;
+  both.Add()->add_full_names("localhost:5000/team/app:latest");
+  both.Add()->add_full_names("localhost:5000/team/app:1");
+  auto listed = catalog_->List(both, false);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->at(0).version(), "1");
 }
 
 TEST_F(ImageCatalogTest, AStoreNotMadeYetHasNoImagesAndIsNotCreated) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/appc_manifest.h"
 #include "api/image_name.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -170,7 +171,8 @@ PodView ReadPodView(const pod::PodEntry& entry) {
   }
   view.status_files = StatusFiles(entry.path, app_names);
   view.stamp.app_status = StampPod(entry, view.status_files).app_status;
-  pod.set_manifest(std::move(*text));
+  // As rkt's, an appc PodManifest: rkt's clients (the kubelet) decode it with appc's schema.
+  pod.set_manifest(AppcPodManifest(*manifest));
   pod.set_created_at(ParseNanos(manifest->created));
   if (auto pid = pod::ReadPodPid(entry.path); pid) {
     pod.set_pid(*pid);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "e2e/api/api_fixture.h"
 #include "e2e/subprocess.h"
 
@@ -50,8 +52,11 @@ TEST_F(ApiPodsTest, GetInfoNamesTheVersionAndDataDir) {
   grpc::Status status = stub_->GetInfo(Context().get(), {}, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   const std::string version = Trim(Ok({"--version"}));  // "comet version X"
-  EXPECT_EQ("comet version " + response.info().rkt_version(), version);
-  EXPECT_EQ(response.info().api_version(), "v1alpha");
+  // rkt's last release, then comet's version; what the kubelet's rkt runtime accepts.
+  const std::string comet_version = version.substr(std::string("comet version ").size());
+  EXPECT_EQ(response.info().rkt_version(), "1.30.0+comet." + comet_version);
+  EXPECT_EQ(response.info().api_version(), "1.0.0-alpha");
+  EXPECT_EQ(response.info().appc_version(), "0.8.11");
   EXPECT_EQ(response.info().global_flags().dir(), data());
   EXPECT_EQ(response.info().global_flags().insecure_flags(), "");
 }
@@ -100,14 +105,13 @@ TEST_F(ApiPodsTest, ListPodsSeesEveryStateAndFiltersAsRktDid) {
 
   // The running pod's cgroup matches cgroups and pod_sub_cgroups filters.
   const v1alpha::Pod live = Inspect(pods.running);
-  if (!live.cgroup().empty()) {
-    v1alpha::PodFilter cgroup;
-    cgroup.add_cgroups(live.cgroup());
-    EXPECT_EQ(List({cgroup}), std::set<std::string>{pods.running});
-    v1alpha::PodFilter sub;
-    sub.add_pod_sub_cgroups(live.cgroup() + "/sleeper");
-    EXPECT_EQ(List({sub}), std::set<std::string>{pods.running});
-  }
+  ASSERT_FALSE(live.cgroup().empty());
+  v1alpha::PodFilter cgroup;
+  cgroup.add_cgroups(live.cgroup());
+  EXPECT_EQ(List({cgroup}), std::set<std::string>{pods.running});
+  v1alpha::PodFilter sub;
+  sub.add_pod_sub_cgroups(live.cgroup() + "/sleeper");
+  EXPECT_EQ(List({sub}), std::set<std::string>{pods.running});
 }
 
 TEST_F(ApiPodsTest, DetailCarriesManifestsAndOnlyThen) {
@@ -133,7 +137,12 @@ TEST_F(ApiPodsTest, InspectPodOfEachStateAndBadIds) {
   const v1alpha::Pod prepared = Inspect(pods.prepared);
   EXPECT_EQ(prepared.state(), v1alpha::POD_STATE_PREPARED);
   EXPECT_EQ(prepared.networks_size(), 0);
-  EXPECT_FALSE(prepared.manifest().empty());
+  // An appc PodManifest, as rkt's clients (the kubelet) decode it.
+  const nlohmann::json appc = nlohmann::json::parse(prepared.manifest(), nullptr, false);
+  ASSERT_TRUE(appc.is_object()) << prepared.manifest();
+  EXPECT_EQ(appc.value("acKind", ""), "PodManifest");
+  ASSERT_TRUE(appc.contains("apps") && appc["apps"].is_array() && !appc["apps"].empty());
+  EXPECT_TRUE(appc["apps"][0].contains("app")) << prepared.manifest();
 
   const v1alpha::Pod running = Inspect(pods.running);
   EXPECT_EQ(running.id(), pods.running);
@@ -221,7 +230,22 @@ TEST_F(ApiPodsTest, ListImagesAndInspectImage) {
   status = stub_->InspectImage(Context().get(), inspect, &inspected);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(inspected.image().id(), image.id());
-  EXPECT_FALSE(inspected.image().manifest().empty());
+  const nlohmann::json image_appc =
+      nlohmann::json::parse(inspected.image().manifest(), nullptr, false);
+  ASSERT_TRUE(image_appc.is_object()) << inspected.image().manifest();
+  EXPECT_EQ(image_appc.value("acKind", ""), "ImageManifest");
+  // The tag as the appc `version` label, which the kubelet's image lookup filters on.
+  v1alpha::ListImagesRequest kubelet;
+  v1alpha::ImageFilter* query = kubelet.add_filters();
+  query->add_keywords("local/busybox");
+  v1alpha::KeyValue* version = query->add_labels();
+  version->set_key("version");
+  version->set_value("1");
+  ASSERT_TRUE(stub_->ListImages(Context().get(), kubelet, &filtered_response).ok());
+  EXPECT_EQ(filtered_response.images_size(), 1);
+  version->set_value("2");
+  ASSERT_TRUE(stub_->ListImages(Context().get(), kubelet, &filtered_response).ok());
+  EXPECT_EQ(filtered_response.images_size(), 0);
 
   inspect.set_id("sha256:" + std::string(64, '0'));
   status = stub_->InspectImage(Context().get(), inspect, &inspected);
