@@ -168,6 +168,57 @@ TEST_F(CriLogTest, TailOfABigLogWithPartials) {
             (std::vector<std::string>{"line 19998", "line 19999", "split end"}));
 }
 
+// Issue 5: a tail of N lines of up to 1 MiB each must not hold N MiB before the sink sees any.
+TEST_F(CriLogTest, TailWindowIsBoundedByBytes) {
+  auto writer = CriLogWriter::Open(path_);
+  ASSERT_TRUE(writer);
+  const std::string long_line(size_t{256} << 10, 'x');
+  for (int i = 0; i < 64; ++i) {  // 16 MiB of 256 KiB lines
+    ASSERT_TRUE(writer->Write(LogStream::kStdout, long_line + "\n"));
+  }
+  LogMemoryBudget budget(size_t{4} << 20, "too much");
+  LogReadOptions tail;
+  tail.tail_lines = 1000;
+  tail.budget = &budget;
+  int seen = 0;
+  Status read = ReadLog(path_, tail, [&](const LogLine&) -> Status {
+    ++seen;
+    return Ok();
+  });
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), ENOMEM);
+  EXPECT_EQ(read.error().ToString(), "too much");
+  EXPECT_EQ(seen, 0);
+  EXPECT_LE(budget.peak(), budget.limit());
+  EXPECT_EQ(budget.used(), 0U);  // the window gave back what it took
+
+  // A tail that fits is read whole, and gives everything back too.
+  tail.tail_lines = 10;
+  EXPECT_EQ(ReadAll(tail).size(), 10U);
+  EXPECT_GT(budget.peak(), size_t{10} * long_line.size());
+  EXPECT_EQ(budget.used(), 0U);
+}
+
+TEST(LogMemoryBudgetTest, ChildAndParentLimits) {
+  LogMemoryBudget process(100, "process");
+  LogMemoryBudget one(60, "one", &process);
+  LogMemoryBudget two(60, "two", &process);
+  ASSERT_TRUE(one.Take(50));
+  Status over = one.Take(20);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().ToString(), "one");
+  ASSERT_TRUE(two.Take(40));
+  Status shared = two.Take(20);  // two stays under 60, the process would pass 100
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error().ToString(), "process");
+  EXPECT_EQ(two.used(), 40U);  // nothing taken on failure
+  EXPECT_EQ(process.used(), 90U);
+  one.Give(50);
+  two.Give(40);
+  EXPECT_EQ(process.used(), 0U);
+  EXPECT_EQ(process.peak(), 90U);
+}
+
 TEST_F(CriLogTest, MissingFile) {
   auto status = ReadLog(path_, {}, [](const LogLine&) -> Status { return Ok(); });
   ASSERT_FALSE(status);

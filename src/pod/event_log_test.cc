@@ -63,6 +63,26 @@ TEST(EventLogTest, LongDataIsCutSoThatReadersKeepTheLine) {
   EXPECT_FALSE(parsed->data.empty());
 }
 
+// Control characters are escaped to 6 bytes each (\u00XX): a line of values cut to their byte
+// limit can still pass the readers' limit, and they would skip the event.
+TEST(EventLogTest, EscapedDataIsCutSoThatReadersKeepTheLine) {
+  Event event = MakeEvent(EventType::kAppExited, std::string(1000, '\x01'), 1);
+  event.from = std::string(1000, '\x02');
+  event.data.clear();
+  for (int i = 0; i < 8; ++i) {
+    event.data.emplace_back(std::string(1000, static_cast<char>(3 + i)), std::string(1000, '\x1f'));
+  }
+  std::string line = EventToLine(event);
+  ASSERT_EQ(line.back(), '\n');
+  line.pop_back();
+  EXPECT_LE(line.size(), kEventLineMaxBytes);
+  auto parsed = ParseEventLine(line);
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed->type, EventType::kAppExited);
+  EXPECT_EQ(parsed->data.size(), 8U);
+  EXPECT_FALSE(parsed->id.empty());
+}
+
 TEST(EventLogTest, EveryTypeHasAName) {
   for (int value = 1; value <= 9; ++value) {
     auto type = static_cast<EventType>(value);
