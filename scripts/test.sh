@@ -101,11 +101,13 @@ dev_step() {
   cmake --preset dev || return 1
   cmake --build --preset dev || return 1
   if ((want_lint)); then
+    # Its own output goes to its log: holding this step's pipe to tee would keep the step open
+    # until lint ends.
     (
       rc=0
-      nice -n 19 scripts/lint.sh -p build/dev >"$lint_log" 2>&1 </dev/null || rc=$?
+      nice -n 19 scripts/lint.sh -p build/dev || rc=$?
       echo "$rc" >"$lint_rc"
-    ) &
+    ) >"$lint_log" 2>&1 </dev/null &
     touch "$lint_started"
     echo "test: lint started in the background (log $lint_log)"
   fi
