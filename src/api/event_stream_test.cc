@@ -27,15 +27,22 @@ void Append(const std::string& dir, EventType type, const std::string& id, int64
   ASSERT_TRUE(pod::AppendEvent(dir, event));
 }
 
-// Replays the log through `filter` once (cancelled after the first pass).
-std::vector<v1alpha::Event> Replay(const std::string& dir, const v1alpha::EventFilter& filter) {
-  std::vector<v1alpha::Event> got;
-  Status streamed = StreamEvents(
-      dir, filter, [] { return true; },
+// Streams the log through `filter` into `got`, cancelled after the first pass when `once`,
+// else until the stream ends by itself (an until_time).
+Status Collect(const std::string& dir, const v1alpha::EventFilter& filter, bool once,
+               std::vector<v1alpha::Event>& got) {
+  return StreamEvents(
+      dir, filter, [once] { return once; },
       [&](std::vector<v1alpha::Event>& batch) {
         got.insert(got.end(), batch.begin(), batch.end());
         return true;
       });
+}
+
+// Replays the log through `filter` once (cancelled after the first pass).
+std::vector<v1alpha::Event> Replay(const std::string& dir, const v1alpha::EventFilter& filter) {
+  std::vector<v1alpha::Event> got;
+  Status streamed = Collect(dir, filter, /*once=*/true, got);
   EXPECT_TRUE(streamed) << streamed.error().ToString();
   return got;
 }
@@ -134,12 +141,7 @@ TEST_F(EventStreamTest, UntilTimeWaitsForLateAppends) {
   filter.add_ids("late");
   filter.set_until_time(until);
   std::vector<v1alpha::Event> got;
-  Status streamed = StreamEvents(
-      path(), filter, [] { return false; },
-      [&](std::vector<v1alpha::Event>& batch) {
-        got.insert(got.end(), batch.begin(), batch.end());
-        return true;
-      });
+  Status streamed = Collect(path(), filter, /*once=*/false, got);
   writer.join();
   ASSERT_TRUE(streamed) << streamed.error().ToString();
   ASSERT_EQ(got.size(), 1U);
@@ -172,12 +174,7 @@ TEST_F(EventStreamTest, PastUntilTimeEndsTheStream) {
   v1alpha::EventFilter filter;
   filter.set_until_time(105);  // long past: replay, then end without being cancelled
   std::vector<v1alpha::Event> got;
-  Status streamed = StreamEvents(
-      path(), filter, [] { return false; },
-      [&](std::vector<v1alpha::Event>& batch) {
-        got.insert(got.end(), batch.begin(), batch.end());
-        return true;
-      });
+  Status streamed = Collect(path(), filter, /*once=*/false, got);
   ASSERT_TRUE(streamed);
   EXPECT_EQ(got.size(), 5U);
 }
