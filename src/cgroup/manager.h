@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "oci/spec.h"
+#include "os/unique_fd.h"
 
 namespace comet::cgroup {
 
@@ -40,6 +41,12 @@ struct Layout {
 [[nodiscard]] bool CanWrite(const Layout& layout, const std::string& cgroups_path,
                             const std::string& id);
 
+// A group's file, open for writing, that a process moves itself into the group through.
+struct SelfJoinFile {
+  os::UniqueFd fd;
+  std::string path;  // for error messages
+};
+
 class Manager {
  public:
   virtual ~Manager() = default;
@@ -60,6 +67,12 @@ class Manager {
   // Writes the limits. Errors name the file and value: `setting memory.max to "abc": ...`.
   [[nodiscard]] virtual Status Apply(const oci::Resources& resources) = 0;
   [[nodiscard]] virtual Status AddProcess(pid_t pid) = 0;
+  // v1: each hierarchy's `tasks` file. A single-threaded process that writes "0" to each moves
+  // itself without taking the kernel's global threadgroup lock, whose first taking after a quiet
+  // spell waits a whole RCU grace period (5-15 ms) -- the largest single cost of starting a
+  // container. Empty for v2 (cgroup.procs always takes the lock: use AddProcess) and when a file
+  // is missing (a fake tree).
+  [[nodiscard]] virtual Result<std::vector<SelfJoinFile>> OpenSelfJoinFiles() const = 0;
   [[nodiscard]] virtual Status Freeze() = 0;
   [[nodiscard]] virtual Status Thaw() = 0;
   [[nodiscard]] virtual Result<bool> IsFrozen() const = 0;

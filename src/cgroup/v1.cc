@@ -1,5 +1,7 @@
 // cgroup v1 manager: one group per mounted hierarchy (cpu, memory, pids, ...; hierarchies that
 // share a mount share the directory). Not thread-safe.
+#include <fcntl.h>
+
 #include <csignal>
 #include <set>
 
@@ -91,6 +93,26 @@ class V1Manager final : public Manager {
       }
     }
     return Ok();
+  }
+
+  Result<std::vector<SelfJoinFile>> OpenSelfJoinFiles() const override {
+    std::vector<SelfJoinFile> files;
+    std::set<std::string> done;
+    for (const auto& [controller, dir] : paths_) {
+      if (!done.insert(dir).second) {
+        continue;
+      }
+      std::string path = os::JoinPath(dir, "tasks");
+      os::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) {
+        if (errno == ENOENT) {
+          return std::vector<SelfJoinFile>{};
+        }
+        return Err(Error::FromErrno("open", path));
+      }
+      files.push_back({std::move(fd), std::move(path)});
+    }
+    return files;
   }
 
   Status Freeze() override {

@@ -2,6 +2,7 @@
 // exercised in privileged_test.cc).
 
 #include <csignal>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -104,6 +105,36 @@ TEST_F(V1Test, CreateResolvesPerHierarchyAndFillsCpuset) {
   EXPECT_EQ(Read(tmp_.path() + "/cpuset/pod", "cpuset.cpus"), "0-3");
   EXPECT_EQ(Read(Leaf("cpuset"), "cpuset.cpus"), "0-3");
   EXPECT_EQ(Read(Leaf("cpuset"), "cpuset.mems"), "0");
+}
+
+TEST_F(V1Test, SelfJoinFilesAreEachHierarchysTasksOnce) {
+  auto m = CreateCtr();
+  ASSERT_TRUE(m);
+  std::set<std::string> dirs;
+  for (const auto& [controller, dir] : m->Paths()) {
+    dirs.insert(dir);
+    MakeGroup(dir, {{"tasks", ""}});
+  }
+  auto files = m->OpenSelfJoinFiles();
+  ASSERT_TRUE(files) << files.error().ToString();
+  std::set<std::string> paths;
+  for (const SelfJoinFile& file : *files) {
+    EXPECT_TRUE(file.fd);
+    paths.insert(file.path);
+  }
+  EXPECT_EQ(files->size(), dirs.size());  // cpu and cpuacct share one
+  for (const std::string& dir : dirs) {
+    EXPECT_TRUE(paths.count(dir + "/tasks")) << dir;
+  }
+}
+
+TEST_F(V1Test, NoSelfJoinWithoutTasksFiles) {
+  auto m = CreateCtr();
+  ASSERT_TRUE(m);
+  // The fake tree has no `tasks`: the runtime falls back to AddProcess.
+  auto files = m->OpenSelfJoinFiles();
+  ASSERT_TRUE(files) << files.error().ToString();
+  EXPECT_TRUE(files->empty());
 }
 
 TEST_F(V1Test, ApplyWritesEveryResource) {

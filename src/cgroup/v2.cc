@@ -105,6 +105,10 @@ class V2Manager final : public Manager {
     return WriteValue(dir_, "cgroup.procs", std::to_string(pid));
   }
 
+  Result<std::vector<SelfJoinFile>> OpenSelfJoinFiles() const override {
+    return std::vector<SelfJoinFile>{};
+  }
+
   Status Freeze() override {
     RETURN_IF_ERROR(WriteValue(dir_, "cgroup.freeze", "1"));
     ASSIGN_OR_RETURN(bool frozen, PollUntil(10000, [&] { return IsFrozen(); }));

@@ -78,6 +78,15 @@ TEST_F(V2Test, EmptyPathUsesIdBelowOwnGroup) {
   EXPECT_EQ((*m)->Paths().at(""), root_ + "/user/me/abc");
 }
 
+TEST_F(V2Test, NoSelfJoinFiles) {
+  auto m = CreateCtr();
+  ASSERT_TRUE(m);
+  // cgroup.procs takes the global lock whoever writes it: the runtime adds the process itself.
+  auto files = m->OpenSelfJoinFiles();
+  ASSERT_TRUE(files);
+  EXPECT_TRUE(files->empty());
+}
+
 TEST_F(V2Test, ApplyWritesEveryResource) {
   auto m = CreateCtr();
   ASSERT_TRUE(m);

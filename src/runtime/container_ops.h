@@ -6,12 +6,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "cgroup/manager.h"
 #include "oci/spec.h"
 #include "os/unique_fd.h"
 #include "runtime/container_store.h"
+#include "runtime/linux/init_plan.h"
 #include "runtime/runtime.h"
 
 namespace comet::runtime {
@@ -32,6 +34,11 @@ struct RuntimeContext {
 [[nodiscard]] Result<oci::Spec> LoadSavedSpec(const RuntimeContext& context, const std::string& id);
 // Null when the container runs without cgroups (rootless, not delegated).
 [[nodiscard]] Result<std::unique_ptr<cgroup::Manager>> OpenCgroups(const ContainerRecord& record);
+// Lets the intermediate move itself into `cgroups` (v1, see OpenSelfJoinFiles): fills
+// plan.cgroup_joins and returns the files, to be kept open until Launch returns. When the
+// result is empty the caller adds the intermediate itself (AddProcess) once it is ready.
+[[nodiscard]] Result<std::vector<cgroup::SelfJoinFile>> PlanCgroupSelfJoin(
+    const cgroup::Manager* cgroups, InitPlan& plan);
 
 struct Created {
   ContainerRecord record;

@@ -60,4 +60,17 @@ Result<std::unique_ptr<cgroup::Manager>> OpenCgroups(const ContainerRecord& reco
   return cgroup::Manager::Open(layout, record.cgroup_paths);
 }
 
+Result<std::vector<cgroup::SelfJoinFile>> PlanCgroupSelfJoin(const cgroup::Manager* cgroups,
+                                                             InitPlan& plan) {
+  plan.cgroup_joins.clear();
+  if (cgroups == nullptr) {
+    return std::vector<cgroup::SelfJoinFile>{};
+  }
+  ASSIGN_OR_RETURN(auto files, cgroups->OpenSelfJoinFiles());
+  for (const cgroup::SelfJoinFile& file : files) {
+    plan.cgroup_joins.push_back({file.fd.get(), file.path});
+  }
+  return files;
+}
+
 }  // namespace comet::runtime

@@ -274,7 +274,7 @@ LaunchCallbacks CreateJob::Callbacks() {
       RETURN_IF_ERROR(WriteIdMappings(intermediate, spec.linux_config->uid_mappings,
                                       spec.linux_config->gid_mappings));
     }
-    if (cgroups_) {
+    if (cgroups_ && plan_.cgroup_joins.empty()) {
       RETURN_IF_ERROR(cgroups_->AddProcess(intermediate));
     }
     return Ok();
@@ -358,8 +358,11 @@ Result<Created> CreateJob::Run() {
     return Err(Error::FromErrno("open", fifo));
   }
   plan_.exec_fifo_fd = fifo_.get();
+  ASSIGN_OR_RETURN(auto cgroup_files, PlanCgroupSelfJoin(cgroups_.get(), plan_));
   // The record with init's pid was saved as soon as it was known (on_init_pid).
   auto launched = Launch(plan_, Callbacks(), LaunchUntil::kCreated);
+  cgroup_files.clear();
+  plan_.cgroup_joins.clear();
   if (!launched) {
     created_.record.pid = 0;  // Launch killed and reaped it; the pid may be reused already
     return Err(std::move(launched).error());

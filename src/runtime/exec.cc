@@ -168,8 +168,9 @@ Result<LaunchedExec> LaunchExec(const GlobalOptions& global, const ExecOptions& 
 
   LaunchedExec launched;
   LaunchCallbacks callbacks;
-  callbacks.on_namespaces_ready = [&cgroups](pid_t intermediate) -> Status {
-    return cgroups ? cgroups->AddProcess(intermediate) : Ok();
+  ASSIGN_OR_RETURN(auto cgroup_files, PlanCgroupSelfJoin(cgroups.get(), plan));
+  callbacks.on_namespaces_ready = [&cgroups, &plan](pid_t intermediate) -> Status {
+    return cgroups && plan.cgroup_joins.empty() ? cgroups->AddProcess(intermediate) : Ok();
   };
   callbacks.on_console = [&](os::UniqueFd master) -> Status {
     if (!options.console_socket.empty()) {

@@ -49,7 +49,18 @@ int g_start_fd = -1;
   Fail(plan, report);
 }
 
+// The intermediate is single-threaded: moving this thread moves the whole process.
+void JoinCgroups(const InitPlan& plan) noexcept {
+  for (const CgroupJoinPlan& join : plan.cgroup_joins) {
+    if (::write(join.fd, "0", 1) != 1) {
+      FailErrno(plan, "join cgroup", join.path.c_str());
+    }
+    ::close(join.fd);
+  }
+}
+
 void JoinAndUnshare(const InitPlan& plan) noexcept {
+  JoinCgroups(plan);
   for (const NamespaceJoin& join : plan.joins) {
     if (::setns(join.fd, join.nstype) != 0) {
       FailErrno(plan, "setns", NamespaceName(join.nstype));
@@ -60,8 +71,8 @@ void JoinAndUnshare(const InitPlan& plan) noexcept {
       FailErrno(plan, "unshare", "user namespace");
     }
   }
-  // The parent writes the id maps (when a user ns is new) and joins us to the cgroups; wait
-  // for it before creating the cgroup namespace, whose root is the cgroup we are in.
+  // The parent writes the id maps (when a user ns is new) and joins us to the cgroups unless we
+  // did; wait for it before creating the cgroup namespace, whose root is the cgroup we are in.
   if (SyncSend(plan.sync_fd, SyncType::kUsernsReady, 0, -1) != 0) {
     FailErrno(plan, "sync", "user namespace ready");
   }

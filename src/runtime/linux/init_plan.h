@@ -100,8 +100,16 @@ struct SysctlPlan {
   std::string value;
 };
 
+// A group's file the intermediate writes "0" to, moving itself (and so init) into the group.
+struct CgroupJoinPlan {
+  int fd = -1;
+  std::string path;  // for the error message
+};
+
 struct InitPlan {
-  int sync_fd = -1;                  // child's end of the socketpair
+  int sync_fd = -1;  // child's end of the socketpair
+  // Joined first, before any namespace; when empty the runtime adds the intermediate itself.
+  std::vector<CgroupJoinPlan> cgroup_joins;
   std::vector<NamespaceJoin> joins;  // user ns first
   bool new_user_ns = false;
   int unshare_flags = 0;       // CLONE_NEW* besides CLONE_NEWUSER
