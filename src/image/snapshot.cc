@@ -114,6 +114,7 @@ Status MountOverlay(const std::vector<std::string>& layers, const std::string& d
   if (!options.read_only) {
     spec.upper = In(dir, "upper");
     spec.work = In(dir, "work");
+    spec.volatile_upper = options.ephemeral;
     RETURN_IF_ERROR(Mkdir(spec.upper, 0755));
     RETURN_IF_ERROR(Mkdir(spec.work, 0700));
   }

@@ -22,6 +22,10 @@ struct SnapshotOptions {
   // Overlay: no upper layer and a read-only mount. A copy is always writable (nothing else
   // shares it).
   bool read_only = false;
+  // The snapshot goes with its pod (`run --rm`): overlay gets "volatile" (Linux 5.10), so neither
+  // writes nor the unmount sync the upper layer to disk. After a host crash overlay refuses such
+  // an upper layer, which nobody will mount again anyway.
+  bool ephemeral = false;
 };
 
 // Makes a snapshot in `dir` (created; an existing empty directory is fine): dir/rootfs is the

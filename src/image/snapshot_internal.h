@@ -17,6 +17,7 @@ struct OverlaySpec {
   std::string target;
   bool userxattr = false;
   bool read_only = false;
+  bool volatile_upper = false;  // overlay's "volatile": no syncs (ignored on kernels without it)
 };
 
 // The new mount API (fsopen/fsconfig/fsmount/move_mount) with one "lowerdir+" per layer given

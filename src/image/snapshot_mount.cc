@@ -142,6 +142,10 @@ Result<bool> MountOverlayByFds(const OverlaySpec& spec) {
   if (spec.userxattr && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0) {
     return Err(ConfigError(fs.get(), "fsconfig userxattr", spec.target));
   }
+  // Best effort: without it the mount only syncs as any other.
+  if (spec.volatile_upper && !spec.upper.empty()) {
+    (void)::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0);
+  }
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
     return Err(ConfigError(fs.get(), "create overlay", spec.target));
   }
@@ -181,6 +185,9 @@ Status MountOverlayByLinks(const OverlaySpec& spec, const std::string& link_dir)
                         SplitParent(spec.work).second);
     if (SplitParent(spec.upper).first != parent || SplitParent(spec.work).first != parent) {
       return Err(Error::Invalid("overlay upper and work must be beside the target"));
+    }
+    if (spec.volatile_upper) {
+      data += ",volatile";  // Linux 5.10; kernels that take this path (< 6.13) have it
     }
   }
   if (spec.userxattr) {

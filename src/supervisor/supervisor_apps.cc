@@ -176,6 +176,7 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   snapshot.rootless = manifest_.rootless;
   auto no_overlay = manifest_.annotations.find(pod::kNoOverlayAnnotation);
   snapshot.force_copy = no_overlay != manifest_.annotations.end() && no_overlay->second == "true";
+  snapshot.ephemeral = options_.remove;
   ASSIGN_OR_RETURN(image::SnapshotKind kind, image::CreateSnapshot(layers, dir, snapshot));
   log::Debug("app {}: {} snapshot", app.name,
              kind == image::SnapshotKind::kOverlay ? "overlay" : "copy");

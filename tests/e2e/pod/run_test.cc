@@ -38,6 +38,17 @@ void PodChecks::RemoveLeavesNothing() {
   EXPECT_TRUE(Contains(r.out, "bye")) << r.Describe();
   EXPECT_TRUE(PodDirs().empty()) << "--rm left " << PodDirs().size() << " pod dirs";
   ExpectNothingLeft("after run --rm");
+
+  // The snapshot of a pod that goes at its end is never synced to disk: overlay's "volatile".
+  const char* root_mount = "grep ' / / ' /proc/self/mountinfo";
+  ProcResult removed = Comet({"run", "--rm", kImage, "--", "/bin/sh", "-c", root_mount});
+  ASSERT_EQ(removed.exit_code, 0) << removed.Describe();
+  if (Contains(removed.out, " - overlay ")) {
+    EXPECT_TRUE(Contains(removed.out, "volatile")) << removed.out;
+  }
+  ProcResult kept = Comet({"run", kImage, "--", "/bin/sh", "-c", root_mount});
+  ASSERT_EQ(kept.exit_code, 0) << kept.Describe();
+  EXPECT_FALSE(Contains(kept.out, "volatile")) << kept.out;
 }
 
 namespace {
