@@ -19,7 +19,7 @@ packages=(
   libseccomp-dev libcap-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the image store: hashing, archives, compression, registries
-  libssl-dev libarchive-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
+  nettle-dev libarchive-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
   # the api-service: gRPC and protobuf (C++), and Python's for the second test client
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   python3-grpcio python3-grpc-tools

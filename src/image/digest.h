@@ -46,7 +46,7 @@ class Digest {
   std::string hex_;
 };
 
-// Incremental hashing of a stream (OpenSSL EVP). Move-only.
+// Incremental hashing of a stream (nettle). Move-only.
 class Hasher {
  public:
   // `algorithm` is "sha256" or "sha512" (as Digest::algorithm() returns).

@@ -71,7 +71,7 @@ struct App {
   std::string image_config_id;
   // The image's unpacked layer trees in the store, lowest first (absolute paths), filled by
   // stage0 once they exist: the supervisor mounts them without opening the image store, so it
-  // links neither OpenSSL nor libarchive (its memory is the per-pod cost).
+  // links neither nettle nor libarchive (its memory is the per-pod cost).
   std::vector<std::string> layers;
   std::vector<std::string> exec;  // argv[0] and arguments, resolved (never empty)
   std::vector<std::string> env;   // KEY=VALUE, image env merged with --set-env/--environment

@@ -34,7 +34,7 @@ bool HasControlChars(std::string_view text) {
 
 // "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
 // The syntax of an image digest, checked here rather than with image::Digest::Parse so that the
-// supervisor, which validates manifests, does not pull the hashing code (and OpenSSL) in.
+// supervisor, which validates manifests, does not pull the hashing code (and nettle) in.
 bool IsDigestSyntax(std::string_view digest) {
   size_t hex_length = 0;
   if (digest.starts_with("sha256:")) {
