@@ -3,11 +3,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -373,8 +375,9 @@ void PodTest::TearDown() {
       (void)Comet({"gc", "--grace-period=0s", "--expire-prepared=0s"}, {.timeout = 60s});
     }
   }
+  const std::set<std::string> own = OwnPodUuids();
   for (const std::string& cg : PodCgroups()) {
-    if (!cgroups_before_.contains(cg)) {
+    if (!cgroups_before_.contains(cg) && IsOwnPodCgroup(cg, own)) {
       // rmdir(2) removes a cgroup without processes (its files do not count).
       (void)Exec({"find", cg, "-depth", "-type", "d", "-exec", "rmdir", "{}", "+"});
     }
@@ -526,13 +529,41 @@ std::vector<std::string> PodTest::MountsUnder(const std::string& prefix) {
 
 std::string PodTest::VolatileRoot() {
   if (::geteuid() == 0) {
-    return "/run/comet/pods";
+    // As comet decides (runtime::PerBootDir): /dev/shm where /run is not a tmpfs.
+    auto in_memory = [](const char* path) {
+      struct statfs fs {};
+      return ::statfs(path, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+    };
+    struct stat st {};
+    const bool planted = ::lstat("/dev/shm/comet", &st) == 0 &&
+                         (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0);
+    return in_memory("/run") || !in_memory("/dev/shm") || planted ? "/run/comet/pods"
+                                                                  : "/dev/shm/comet/pods";
   }
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");  // NOLINT(concurrency-mt-unsafe)
   if (xdg != nullptr && xdg[0] == '/') {
     return std::string(xdg) + "/comet/pods";
   }
   return fmt::format("/tmp/comet-{}/pods", ::getuid());
+}
+
+std::set<std::string> PodTest::OwnPodUuids() const {
+  std::set<std::string> uuids;
+  static const std::regex kId(
+      R"re("id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")re");
+  const std::string log = ReadFileOrEmpty(data_ + "/events/log");
+  for (std::sregex_iterator it(log.begin(), log.end(), kId), end; it != end; ++it) {
+    uuids.insert((*it)[1].str());
+  }
+  for (const std::string& dir : PodDirs()) {
+    uuids.insert(dir.substr(dir.find('/') + 1));
+  }
+  return uuids;
+}
+
+bool PodTest::IsOwnPodCgroup(const std::string& cgroup, const std::set<std::string>& uuids) {
+  const std::string name = fs::path(cgroup).filename().string();
+  return name.rfind("pod-", 0) == 0 && uuids.contains(name.substr(4));
 }
 
 std::set<std::string> PodTest::VolatileDirs() {
@@ -636,13 +667,14 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
   // New pod cgroups; others' tests may create short-lived ones, so look twice. Only this user's
   // count: a rootless run cannot have made root's (root tests running at the same time do).
   std::set<std::string> leaked;
+  const std::set<std::string> own = OwnPodUuids();
   WaitUntil(
       [&] {
         leaked.clear();
         for (const std::string& cg : PodCgroups()) {
           struct stat st {};
           const bool ours = ::stat(cg.c_str(), &st) == 0 && st.st_uid == ::geteuid();
-          if (ours && !cgroups_before_.contains(cg)) {
+          if (ours && !cgroups_before_.contains(cg) && IsOwnPodCgroup(cg, own)) {
             leaked.insert(cg);
           }
         }
@@ -657,7 +689,7 @@ void PodTest::ExpectNothingLeft(const std::string& context) {
       [&] {
         left.clear();
         for (const std::string& name : VolatileDirs()) {
-          if (!volatile_before_.contains(name)) {
+          if (!volatile_before_.contains(name) && own.contains(name)) {
             left.insert(name);
           }
         }

@@ -133,6 +133,10 @@ class PodTest : public ::testing::Test {
   static std::set<std::string> VolatileDirs();
   // Every "<hierarchy>/.../comet/pod-<uuid>" cgroup dir on this machine.
   static std::set<std::string> PodCgroups();
+  // The uuids of the pods made in this test's data dir (its event log and pod dirs): what the
+  // leak checks look at, so that pods of tests running at the same time (ctest -j) do not count.
+  std::set<std::string> OwnPodUuids() const;
+  static bool IsOwnPodCgroup(const std::string& cgroup, const std::set<std::string>& uuids);
   // The cgroup dir of `relative` ("/comet/pod-<uuid>/<app>") in the v1 `controller` hierarchy,
   // searched below the hierarchy's root (comet nests it under its own group); "" when none.
   static std::string FindCgroupDir(const std::string& controller, const std::string& relative);
