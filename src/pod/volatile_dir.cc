@@ -135,10 +135,9 @@ Status CheckPodUuid(const std::string& uuid, const std::string& pod_dir) {
 }
 
 // The root's parent (the per-boot dir: /run/comet, $XDG_RUNTIME_DIR/comet, /tmp/comet-<uid>)
-// and the root itself. 0711 as root's (under /run or /dev/shm) as in the runtime's state root;
-// elsewhere 0700.
+// and the root itself. 0711 under /run as in the runtime's state root; elsewhere 0700.
 Status MakeRoot(const std::string& root) {
-  const mode_t mode = StartsWith(root, "/run/") || StartsWith(root, "/dev/shm/") ? 0711 : 0700;
+  const mode_t mode = StartsWith(root, "/run/") ? 0711 : 0700;
   RETURN_IF_ERROR(MakeOwnDir(DirName(root), mode));
   return MakeOwnDir(root, mode);
 }

@@ -17,9 +17,8 @@ namespace comet::pod {
 inline constexpr const char* kStateLink = "state";
 
 // Where this process keeps pods' volatile directories: /run/comet/pods as root (in the initial
-// user namespace; /dev/shm/comet/pods where /run is not a tmpfs: runtime::PerBootDir); rootless,
-// $XDG_RUNTIME_DIR/comet/pods or /tmp/comet-<uid>/pods (uid: ours on the host, also inside a
-// rootless user namespace).
+// user namespace); rootless, $XDG_RUNTIME_DIR/comet/pods or /tmp/comet-<uid>/pods (uid: ours on
+// the host, also inside a rootless user namespace).
 [[nodiscard]] std::string VolatileRoot();
 
 // Makes <pod>/state point to <root>/<uuid> (uuid: the pod directory's name) and creates that

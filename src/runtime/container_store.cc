@@ -2,9 +2,7 @@
 #include "runtime/container_store.h"
 
 #include <dirent.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,20 +35,6 @@ nlohmann::json ToJson(const ContainerRecord& r) {
           {"cgroup_paths", r.cgroup_paths}};
 }
 
-bool IsMemoryFilesystem(const char* path) {
-  struct statfs fs {};
-  return ::statfs(path, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
-}
-
-// /dev/shm is writable by everyone: a <name> planted there by someone else is not used.
-bool UsableInDevShm(const std::string& dir) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
-    return errno == ENOENT;
-  }
-  return S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
 }  // namespace
 
 std::string PerBootDir(bool rootless, std::string_view name, uid_t uid) {
@@ -61,12 +45,7 @@ std::string PerBootDir(bool rootless, std::string_view name, uid_t uid) {
     }
     return "/tmp/" + std::string(name) + "-" + std::to_string(uid);
   }
-  std::string run = os::JoinPath("/run", name);
-  if (IsMemoryFilesystem("/run") || !IsMemoryFilesystem("/dev/shm")) {
-    return run;
-  }
-  std::string shm = os::JoinPath("/dev/shm", name);
-  return UsableInDevShm(shm) ? shm : run;
+  return os::JoinPath("/run", name);
 }
 
 std::string ContainerStore::DefaultRoot(bool rootless) {

@@ -67,10 +67,7 @@ class ContainerStore {
 
 // A per-boot directory `name` of the user `uid` (the caller's uid on the host): /run/<name> as
 // root; rootless, $XDG_RUNTIME_DIR/<name>, or /tmp/<name>-<uid> when that is unset. All are
-// tmpfs on a usual host: what is kept there means nothing after a reboot. Where /run is not a
-// tmpfs (some containers and VMs: files there would outlive a reboot, and every state change
-// would go through a disk journal) root's is /dev/shm/<name> when /dev/shm is a tmpfs and
-// <name> there is missing or a directory of root's that nobody else may write to.
+// tmpfs on a usual host: what is kept there means nothing after a reboot.
 std::string PerBootDir(bool rootless, std::string_view name, uid_t uid);
 
 // Start time of a process (clock ticks since boot), or 0 when it is gone.
