@@ -186,9 +186,6 @@ Status MountOverlayByLinks(const OverlaySpec& spec, const std::string& link_dir)
     if (SplitParent(spec.upper).first != parent || SplitParent(spec.work).first != parent) {
       return Err(Error::Invalid("overlay upper and work must be beside the target"));
     }
-    if (spec.volatile_upper) {
-      data += ",volatile";  // Linux 5.10; kernels that take this path (< 6.13) have it
-    }
   }
   if (spec.userxattr) {
     data += ",userxattr";
@@ -198,7 +195,15 @@ Status MountOverlayByLinks(const OverlaySpec& spec, const std::string& link_dir)
     return Err(Error(
         E2BIG, fmt::format("overlay options for {} layers exceed a page", spec.lowers.size())));
   }
-  return MountFromDirectory(parent, target, spec.read_only ? MS_RDONLY : 0, data);
+  const unsigned long flags = spec.read_only ? MS_RDONLY : 0;
+  if (spec.volatile_upper && !spec.upper.empty() && data.size() + 9 < 4096) {
+    // Linux 5.10; an older kernel refuses the option (EINVAL): mount without it then.
+    auto mounted = MountFromDirectory(parent, target, flags, data + ",volatile");
+    if (mounted || mounted.error().code() != EINVAL) {
+      return mounted;
+    }
+  }
+  return MountFromDirectory(parent, target, flags, data);
 }
 
 }  // namespace comet::image::internal

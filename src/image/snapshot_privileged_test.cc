@@ -188,6 +188,48 @@ TEST_F(SnapshotTest, TwoHundredLayers) {
   });
 }
 
+// A snapshot that goes with its pod is mounted "volatile" by either strategy (no sync of the
+// upper layer at unmount); writes still land in upper/.
+TEST_F(SnapshotTest, EphemeralUpperIsVolatile) {
+  Tree layer(At("layers/one"));
+  layer.File("a", "1");
+  auto mount_options = [](const std::string& target) {
+    auto mountinfo = os::ReadFile("/proc/self/mountinfo");
+    if (!mountinfo) {
+      return std::string();
+    }
+    size_t at = mountinfo->find(" " + target + " ");
+    return at == std::string::npos ? std::string()
+                                   : mountinfo->substr(at, mountinfo->find('\n', at) - at);
+  };
+  InMountNamespace([&] {
+    SnapshotOptions ephemeral;
+    ephemeral.ephemeral = true;
+    CHILD_CHECK(CreateSnapshot({layer.root()}, At("snap"), ephemeral) == SnapshotKind::kOverlay);
+    const std::string root = SnapshotRootfs(At("snap"));
+    CHILD_CHECK(mount_options(root).find("volatile") != std::string::npos);
+    CHILD_CHECK(os::WriteFile(root + "/b", "2"));
+    CHILD_CHECK(Read(At("snap/upper/b")) == "2");
+    CHILD_CHECK(RemoveSnapshot(At("snap")));
+    CHILD_CHECK(CreateSnapshot({layer.root()}, At("kept"), {}) == SnapshotKind::kOverlay);
+    CHILD_CHECK(mount_options(SnapshotRootfs(At("kept"))).find("volatile") == std::string::npos);
+    CHILD_CHECK(RemoveSnapshot(At("kept")));
+    internal::OverlaySpec spec;
+    spec.lowers = {layer.root()};
+    spec.upper = At("upper");
+    spec.work = At("work");
+    spec.target = At("by-links");
+    spec.volatile_upper = true;
+    for (const std::string& dir : {spec.upper, spec.work, spec.target}) {
+      CHILD_CHECK(os::MkdirAll(dir));
+    }
+    CHILD_CHECK(internal::MountOverlayByLinks(spec, At("l")));
+    CHILD_CHECK(mount_options(spec.target).find("volatile") != std::string::npos);
+    CHILD_CHECK(Read(spec.target + "/a") == "1");
+    return 0;
+  });
+}
+
 TEST_F(SnapshotTest, ZeroLayers) {
   InMountNamespace([&] {
     CHILD_CHECK(CreateSnapshot({}, At("snap"), {}) == SnapshotKind::kOverlay);

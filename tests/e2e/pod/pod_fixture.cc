@@ -551,7 +551,8 @@ std::set<std::string> PodTest::OwnPodUuids() const {
   std::set<std::string> uuids;
   static const std::regex kId(
       R"re("id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")re");
-  const std::string log = ReadFileOrEmpty(data_ + "/events/log");
+  const std::string log =
+      ReadFileOrEmpty(data_ + "/events/log.1") + ReadFileOrEmpty(data_ + "/events/log");
   for (std::sregex_iterator it(log.begin(), log.end(), kId), end; it != end; ++it) {
     uuids.insert((*it)[1].str());
   }
