@@ -3,13 +3,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -529,16 +527,7 @@ std::vector<std::string> PodTest::MountsUnder(const std::string& prefix) {
 
 std::string PodTest::VolatileRoot() {
   if (::geteuid() == 0) {
-    // As comet decides (runtime::PerBootDir): /dev/shm where /run is not a tmpfs.
-    auto in_memory = [](const char* path) {
-      struct statfs fs {};
-      return ::statfs(path, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
-    };
-    struct stat st {};
-    const bool planted = ::lstat("/dev/shm/comet", &st) == 0 &&
-                         (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0);
-    return in_memory("/run") || !in_memory("/dev/shm") || planted ? "/run/comet/pods"
-                                                                  : "/dev/shm/comet/pods";
+    return "/run/comet/pods";
   }
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");  // NOLINT(concurrency-mt-unsafe)
   if (xdg != nullptr && xdg[0] == '/') {
