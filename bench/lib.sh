@@ -84,6 +84,23 @@ bench_rerun_with_hugetlb_v1() {
   exec "$repo/tests/e2e/with-hugetlb-v1.sh" "$0" "$@"
 }
 
+# bench_rerun_with_tmpfs_run ARGS...: on a systemd host /run is a tmpfs, and every tool here keeps
+# its per-boot state there (comet's volatile pod dirs, crun's and podman's run roots). Where /run
+# is on disk instead (this sandbox: ext4), re-runs the script with ARGS in a private mount
+# namespace whose /run is a fresh tmpfs, so that all tools are measured on the usual layout
+# (prints a note saying so). Returns when /run is a tmpfs already.
+bench_rerun_with_tmpfs_run() {
+  [[ $(stat -f -c %T /run) != tmpfs ]] || return 0
+  [[ -z ${COMET_BENCH_TMPFS_RUN:-} ]] || die "/run is still not a tmpfs after the re-run"
+  export COMET_BENCH_TMPFS_RUN=1
+  echo "run.sh: /run is on $(stat -f -c %T /run) here, not a tmpfs as on a systemd host:" \
+    "every tool runs with /run on a private tmpfs (BENCH_HOST_RUN=1: keep the host's /run)"
+  # shellcheck disable=SC2016 # the inner bash expands these
+  exec unshare --mount --propagation private -- bash -c \
+    'mount -t tmpfs -o mode=0755,nosuid,nodev,size=10% comet-bench-run /run && exec "$@"' \
+    tmpfs-run "$0" "$@"
+}
+
 # bench_hyperfine_rounds: runs hyperfine $rounds times over the commands cmds[i] named names[i]
 # (--runs $runs, --warmup $warmup), rotating their order each round so that drift on the shared
 # machine hits all alike; round r's results go to $tmp/round-r.json.

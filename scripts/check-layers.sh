@@ -21,8 +21,8 @@ declare -A rank=(
   [cgroup]=3 [seccomp]=3
   [runtime]=4
   [image]=5
-  [pod]=6 [kube]=6
-  [supervisor]=7 [network]=7
+  [pod]=6 [kube]=6 [network]=6
+  [supervisor]=7
   [cli]=8 [api]=8 [cri]=8 [node]=8
   [cmd]=9
 )

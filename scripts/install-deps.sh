@@ -32,6 +32,9 @@ packages=(
   # image tests: a real registry (docker-registry), htpasswd for its basic auth, openssl for its
   # TLS certificates and token signing, zstd for compressed layers
   docker-registry apache2-utils openssl zstd
+  # pod networking: the CNI plugins (bridge, ptp, host-local, portmap, firewall...), iptables
+  # for their rules, slirp4netns and pasta (passt) for rootless pods, iperf3 for bench/net
+  containernetworking-plugins iptables slirp4netns passt iperf3
 )
 
 # apt lists may be missing on a fresh machine; update at most once an hour.

@@ -21,10 +21,13 @@ supervisor=${COMET_SUPERVISOR:-$(dirname "$comet")/comet-supervisor}
 bench_check_podman skipped
 have_crun=1
 command -v crun >/dev/null || { have_crun=0; echo "run.sh: crun missing: skipped"; }
+# crun's state in /run as by default (comet's volatile pod dirs are there too).
+crun_root=/run/comet-bench-crun-$$
 # Everything, comet too, runs under the same cgroup layout.
 if ((have_crun || have_podman)); then
   bench_rerun_with_hugetlb_v1 "$@"
 fi
+[[ -n ${BENCH_HOST_RUN:-} ]] || bench_rerun_with_tmpfs_run "$@"
 echo "run.sh: comet = $comet"
 
 bench_make_tmp pod-start
@@ -36,9 +39,10 @@ cleanup() {
   bench_comet_cleanup
   bench_podman_cleanup
   if ((have_crun)); then
-    for id in $(crun --root "$tmp/crun-state" list -q 2>/dev/null); do
-      crun --root "$tmp/crun-state" delete --force "$id" >/dev/null 2>&1 || true
+    for id in $(crun --root "$crun_root" list -q 2>/dev/null); do
+      crun --root "$crun_root" delete --force "$id" >/dev/null 2>&1 || true
     done
+    rm -rf "$crun_root"
   fi
   podman_host_cleanup
   bench_remove_tmp
@@ -56,10 +60,10 @@ if ((have_podman)); then
   cmds+=("$(bench_podman_command) run --rm --network=none localhost/bench-busybox:1 /bin/true")
 fi
 if ((have_crun)); then
-  mkdir -p "$tmp/crun-state"
+  mkdir -p "$crun_root"
   names+=(crun)
   # `$$` (the shell hyperfine starts per run) makes each id unique.
-  cmds+=("crun --root $tmp/crun-state run --bundle $tmp/bundle b-\$\$")
+  cmds+=("crun --root $crun_root run --bundle $tmp/bundle b-\$\$")
 fi
 for i in "${!names[@]}"; do
   out=$(sh -c "${cmds[$i]}" 2>&1) || die "${names[$i]} cannot run /bin/true: $out"

@@ -94,6 +94,16 @@ Status WriteAndRename(const std::string& path, std::string_view data, mode_t mod
       return st;
     }
   }
+  // Without fsync (ReplaceFile), an existing file is swapped out rather than renamed over: ext4
+  // (auto_da_alloc) starts writing the new file's data out on a rename over a file, ~0.2 ms per
+  // status update; the exchange is just as atomic for readers. Then tmp holds the old file.
+  if (!sync && ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    if (::unlink(tmp.c_str()) == 0 || errno != EISDIR) {
+      return Ok();
+    }
+    // `path` was a directory: put it back; the rename below fails on it as it always did.
+    ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE);
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     auto err = Error::FromErrno("rename", tmp);
     ::unlink(tmp.c_str());
@@ -119,8 +129,21 @@ Status MkdirAll(const std::string& path, mode_t mode) {
   if (IsDirectory(path)) {  // the common case: one stat instead of a mkdir per component
     return Ok();
   }
-  std::string partial;
-  for (const std::string& part : Split(path, '/')) {
+  // Only the missing tail is made: from the deepest directory that exists, found backwards (a
+  // stat each), rather than a failing mkdir for each of the path's existing parents.
+  size_t existing = path.size();
+  while (existing > 0) {
+    existing = path.rfind('/', existing - 1);
+    if (existing == std::string::npos || existing == 0) {
+      existing = 0;
+      break;
+    }
+    if (IsDirectory(path.substr(0, existing))) {
+      break;
+    }
+  }
+  std::string partial = path.substr(0, existing);
+  for (const std::string& part : Split(path.substr(existing), '/')) {
     if (part.empty()) {
       if (partial.empty()) {
         partial = "/";

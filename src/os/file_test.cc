@@ -1,5 +1,12 @@
 #include "os/file.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "os/file_lock.h"
@@ -36,6 +43,53 @@ TEST(FileTest, MkdirAllAndRemoveAll) {
   ASSERT_TRUE(RemoveAll(JoinPath(dir->path(), "a")));
   EXPECT_FALSE(Exists(JoinPath(dir->path(), "a")));
   EXPECT_TRUE(RemoveAll(JoinPath(dir->path(), "missing")));
+}
+
+// The file in the directory, one per name, ignoring "." and "..".
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(FileTest, ReplaceFileSwapsContentAndLeavesNoTempFile) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir);
+  std::string path = JoinPath(dir->path(), "status.json");
+  ASSERT_TRUE(ReplaceFile(path, "new file", 0640));
+  ASSERT_TRUE(ReplaceFile(path, "second", 0640));
+  ASSERT_TRUE(ReplaceFile(path, "third", 0640));
+  EXPECT_EQ(*ReadFile(path), "third");
+  EXPECT_EQ(Entries(dir->path()), std::vector<std::string>{"status.json"});
+}
+
+TEST(FileTest, ReplaceFileRefusesADirectoryAndKeepsIt) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir);
+  std::string path = JoinPath(dir->path(), "taken");
+  ASSERT_TRUE(MkdirAll(JoinPath(path, "inside")));
+  EXPECT_FALSE(ReplaceFile(path, "x"));
+  EXPECT_TRUE(IsDirectory(JoinPath(path, "inside")));
+  EXPECT_EQ(Entries(dir->path()), std::vector<std::string>{"taken"});
+}
+
+TEST(FileTest, MkdirAllBelowExistingAndRelativePaths) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(MkdirAll(JoinPath(dir->path(), "a")));
+  ASSERT_TRUE(MkdirAll(JoinPath(dir->path(), "a/b/c/"), 0700));
+  EXPECT_TRUE(IsDirectory(JoinPath(dir->path(), "a/b/c")));
+  ASSERT_TRUE(WriteFile(JoinPath(dir->path(), "a/file"), "x"));
+  auto not_dir = MkdirAll(JoinPath(dir->path(), "a/file/d"));
+  ASSERT_FALSE(not_dir);
+  EXPECT_EQ(not_dir.error().code(), ENOTDIR);
+  ASSERT_EQ(::chdir(dir->path().c_str()), 0);
+  ASSERT_TRUE(MkdirAll("rel/x/y"));
+  EXPECT_TRUE(IsDirectory(JoinPath(dir->path(), "rel/x/y")));
+  ASSERT_EQ(::chdir("/"), 0);
 }
 
 TEST(FileLockTest, ExclusiveConflicts) {
