@@ -20,8 +20,8 @@ declare -A rank=(
   [oci]=2
   [cgroup]=3 [seccomp]=3
   [runtime]=4
-  [image]=5
-  [pod]=6 [kube]=6 [network]=6
+  [image]=5 [network]=5
+  [pod]=6 [kube]=6
   [supervisor]=7
   [cli]=8 [api]=8 [cri]=8 [node]=8
   [cmd]=9

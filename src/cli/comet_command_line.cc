@@ -43,6 +43,9 @@ void AddGlobalFlags(CLI::App& app, CometInvocation& in) {
                  "comet's data directory; images are stored in <dir>/images (default "
                  "/var/lib/comet, or $XDG_DATA_HOME/comet when not root)");
   app.add_flag("--debug", in.global.debug, "Print debug messages and error context");
+  app.add_option("--local-config", in.global.local_config,
+                 "Directory of the node's configuration: network configs in <dir>/net.d "
+                 "(default /etc/comet)");
   app.add_option("--default-registry", in.global.default_registry,
                  "Registry for short image names such as \"busybox\" (default "
                  "$COMET_DEFAULT_REGISTRY, else docker.io)");

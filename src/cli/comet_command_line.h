@@ -23,6 +23,8 @@ struct CometGlobalFlags {
   bool debug = false;
   // Registry for short names ("busybox"); $COMET_DEFAULT_REGISTRY, else docker.io.
   std::string default_registry;
+  // rkt's --local-config: the node's configuration (networks in <dir>/net.d).
+  std::string local_config = "/etc/comet";
 };
 
 // Flags of `fetch` / `image pull`: where images come from and how to reach registries.

@@ -9,6 +9,7 @@
 #include "cli/data_dir.h"
 #include "os/file.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 
 namespace comet::cli {
 namespace {
@@ -118,6 +119,11 @@ PodView ReadPodView(const pod::PodStore& store, pod::PodEntry entry) {
   if (manifest) {
     for (const pod::App& app : manifest->apps) {
       view.apps.push_back(ReadAppView(entry.path, app));
+    }
+  }
+  if (entry.state == pod::PodState::kRunning) {
+    if (auto records = pod::ReadNetworkRecords(entry.path); records) {
+      view.networks = pod::NetworkAddresses(*records);
     }
   }
   return view;

@@ -48,6 +48,31 @@ nlohmann::ordered_json AppJson(const PodAppView& app) {
                                       : nlohmann::ordered_json(nullptr)}};
 }
 
+nlohmann::ordered_json NetworksJson(const std::vector<pod::PodNetworkAddress>& networks) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const pod::PodNetworkAddress& net : networks) {
+    out.push_back({{"name", net.name}, {"ip4", net.ipv4}, {"ip6", net.ipv6}});
+  }
+  return out;
+}
+
+// rkt's form: "default:ip4=172.16.28.2", comma separated (ip6= too when there is one).
+std::string NetworksCell(const std::vector<pod::PodNetworkAddress>& networks) {
+  std::vector<std::string> cells;
+  for (const pod::PodNetworkAddress& net : networks) {
+    std::string cell = net.name;
+    char sep = ':';
+    for (const auto& [key, ip] : {std::pair{"ip4", &net.ipv4}, std::pair{"ip6", &net.ipv6}}) {
+      if (!ip->empty()) {
+        cell += fmt::format("{}{}={}", sep, key, *ip);
+        sep = ',';
+      }
+    }
+    cells.push_back(std::move(cell));
+  }
+  return Join(cells, ",");
+}
+
 nlohmann::ordered_json PodJson(const PodView& pod) {
   nlohmann::ordered_json apps = nlohmann::ordered_json::array();
   for (const PodAppView& app : pod.apps) {
@@ -59,7 +84,7 @@ nlohmann::ordered_json PodJson(const PodView& pod) {
           {"created", OrNull(pod.created)},
           {"started", OrNull(pod.started)},
           {"apps", apps},
-          {"networks", pod.networks}};
+          {"networks", NetworksJson(pod.networks)}};
 }
 
 nlohmann::ordered_json AppDetailJson(const PodAppView& app) {
@@ -98,7 +123,7 @@ std::string FormatPodTable(const std::vector<PodView>& pods, const PodListOption
                                       pod.state,
                                       PodTimeCell(pod.created, options.full, options.now),
                                       PodTimeCell(pod.started, options.full, options.now),
-                                      Join(pod.networks, ",")};
+                                      NetworksCell(pod.networks)};
     for (size_t i = 0; i < pod.apps.size(); ++i) {
       const PodAppView& app = pod.apps[i];
       std::vector<std::string> row =
@@ -126,6 +151,9 @@ std::string FormatPodListJson(const std::vector<PodView>& pods, bool pretty) {
 std::string FormatPodStatus(const PodView& pod) {
   std::string out =
       fmt::format("state={}\ncreated={}\nstarted={}\n", pod.state, pod.created, pod.started);
+  if (!pod.networks.empty()) {
+    out += fmt::format("networks={}\n", NetworksCell(pod.networks));
+  }
   if (pod.pid > 0) {
     out += fmt::format("pid={}\n", pod.pid);
   }

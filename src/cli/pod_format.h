@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "pod/pod_networks.h"
+
 namespace comet::cli {
 
 // One app of a pod as the listings show it.
@@ -38,7 +40,8 @@ struct PodView {
   pid_t pid = 0;        // the supervisor's, when known
   bool exited = false;  // the pod ran and its supervisor is gone
   std::vector<PodAppView> apps;
-  std::vector<std::string> networks;  // none until contained networking (issue #6)
+  // The contained networks of a running pod (pod_networks.h); empty for the other modes.
+  std::vector<pod::PodNetworkAddress> networks;
 };
 
 struct PodListOptions {
@@ -51,10 +54,11 @@ struct PodListOptions {
 // the pod's own cells on its first row only; a pod without apps gets one row with APP "-".
 std::string FormatPodTable(const std::vector<PodView>& pods, const PodListOptions& options);
 // A JSON array of {uuid, name, state, created, started, apps: [{name, image, image_id, state,
-// exit_code}], networks: []}; exit_code is null until the app exited.
+// exit_code}], networks: [{name, ip4, ip6}]}; exit_code is null until the app exited.
 std::string FormatPodListJson(const std::vector<PodView>& pods, bool pretty);
 
-// rkt's `status` lines: state=, created=, started=, pid=, exited=, then app-<name>=<exit code>
+// rkt's `status` lines: state=, created=, started=, networks= (rkt's "NAME:ip4=IP", comma
+// separated; only while the pod has networks), pid=, exited=, then app-<name>=<exit code>
 // for each app that exited. Times and pid are empty / absent when unknown (rkt's behaviour).
 std::string FormatPodStatus(const PodView& pod);
 // One pod as a JSON object: the list fields plus pid and exited.

@@ -20,6 +20,8 @@
 #include "cli/event_record.h"
 #include "cli/image_pull.h"
 #include "cli/pod_launch.h"
+#include "cli/pod_net_flags.h"
+#include "cli/pod_net_plan.h"
 #include "cli/pod_run_app.h"
 #include "cli/pod_run_flags.h"
 #include "cli/rootless_userns.h"
@@ -28,6 +30,7 @@
 #include "pod/control.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 #include "pod/pod_store.h"
 
 namespace comet::cli {
@@ -146,6 +149,13 @@ Result<pod::PodManifest> DraftManifest(Stage0& s, const PodRunOptions& options, 
   }
   manifest.rootless = Rootless();
   RETURN_IF_ERROR(CheckUniqueNames(manifest.apps));
+  std::vector<ExposedPort> exposed;
+  for (const ResolvedImage& image : images) {
+    for (ExposedPort& port : NamedExposedPorts(image.config.config.exposed_ports)) {
+      exposed.push_back(std::move(port));
+    }
+  }
+  RETURN_IF_ERROR(ResolveNamedPorts(manifest.ports, exposed));
   return manifest;
 }
 
@@ -215,12 +225,16 @@ Result<int> StartSupervisor(const Stage0& s, pod::Pod& pod, const std::string& b
 // The steps after the pod directory exists; on error (unless handed over) the caller discards
 // the pod.
 Result<int> FillPod(Stage0& s, pod::Pod& pod, pod::PodManifest manifest,
+                    const std::vector<network::NetworkAttachment>& networks,
                     const std::vector<ResolvedImage>& images, const PodRunOptions& options,
                     const std::string& supervisor, bool& handed_over) {
   CrashPoint("prepare");
   RETURN_IF_ERROR(EnsureLayers(s, images, manifest.apps));
   CrashPoint("layers");
   const bool durable = options.command == "prepare";
+  if (!networks.empty()) {
+    RETURN_IF_ERROR_CTX(pod::WriteNetworkPlan(pod.path(), networks), "the pod's network plan");
+  }
   RETURN_IF_ERROR(pod::WriteManifest(pod.path(), manifest, durable));
   CrashPoint("manifest");
   RecordEvent(s.data_dir, pod::EventType::kPodPrepared, pod.uuid(), PodEventData(manifest));
@@ -276,11 +290,15 @@ Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options
                                                             : image::Store::Durability::kVolatile);
   auto manifest = lease ? DraftManifest(s, options, *lease, images)
                         : Result<pod::PodManifest>(Err(lease.error()));
+  Result<std::vector<network::NetworkAttachment>> networks =
+      std::vector<network::NetworkAttachment>{};
   if (manifest) {
     manifest->uuid = uuid;
     manifest->created = FormatRfc3339Nano(std::chrono::system_clock::now());
     if (Status valid = pod::ValidateManifest(*manifest); !valid) {
       manifest = Err(std::move(valid).error());
+    } else if (networks = PlanPodNetworks(*manifest, global.local_config); !networks) {
+      manifest = Err(std::move(networks).error());
     }
   }
   if (!manifest) {
@@ -288,7 +306,8 @@ Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options
     return Err(std::move(manifest).error());
   }
   bool handed_over = false;
-  auto filled = FillPod(s, pod, std::move(*manifest), images, options, supervisor, handed_over);
+  auto filled =
+      FillPod(s, pod, std::move(*manifest), *networks, images, options, supervisor, handed_over);
   if (!filled && !handed_over) {
     UndoPod(s, std::move(pod), uuid, options);
   }

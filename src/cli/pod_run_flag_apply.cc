@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "cli/pod_net_flags.h"
 #include "cli/pod_run_values.h"
 #include "cli/user_spec.h"
 
@@ -104,14 +105,13 @@ Status ApplyPodFlag(std::string_view name, const std::string& value, PodRunOptio
   } else if (name == "dns-opt") {
     pod.dns_opt.push_back(value);
   } else if (name == "net") {
-    if (value == "none") {
-      pod.net = pod::NetMode::kNone;
-    } else if (value == "host") {
-      pod.net = pod::NetMode::kHost;
-    } else {
-      return Err(Error::Invalid(fmt::format(
-          "{:?}: contained networking is not available yet (use none or host)", value)));
-    }
+    return ApplyNetFlag(value, pod);
+  } else if (name == "port") {
+    ASSIGN_OR_RETURN(pod::PortMapping port, ParsePortFlag(value));
+    pod.ports.push_back(std::move(port));
+  } else if (name == "hosts-entry") {
+    ASSIGN_OR_RETURN(pod::HostsEntry entry, ParseHostsEntryFlag(value));
+    pod.hosts_entries.push_back(std::move(entry));
   } else if (name == "volume") {
     if (StartsWith(value, "/")) {
       return ParseVolumeShorthand(value, out);

@@ -49,6 +49,8 @@ constexpr std::array kFlags = {
     FlagSpec{"dns-search", 0, true, kPod, kMake},
     FlagSpec{"dns-opt", 0, true, kPod, kMake},
     FlagSpec{"net", 0, true, kPod, kMake},
+    FlagSpec{"port", 0, true, kPod, kMake},
+    FlagSpec{"hosts-entry", 0, true, kPod, kMake},
     FlagSpec{"volume", 0, true, kPod, kMake},
     FlagSpec{"set-env", 0, true, kPod, kRun | kPrepare},
     FlagSpec{"set-env-file", 0, true, kPod, kRun | kPrepare},

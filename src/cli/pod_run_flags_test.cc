@@ -234,8 +234,10 @@ TEST(PodRunFlags, VolumeErrorsNameTheVolume) {
 
 TEST(PodRunFlags, ValueErrorsNameTheFlag) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--net=default", "img"}, "contained networking is not available yet"},
-      {{"--net=mynet", "img"}, "--net"},
+      {{"--net=ns:relative", "img"}, "--net"},
+      {{"--net=a,,b", "img"}, "--net"},
+      {{"--port=80", "img"}, "--port"},
+      {{"--hosts-entry=db", "img"}, "--hosts-entry"},
       {{"--pull-policy=sometimes", "img"}, "--pull-policy"},
       {{"--pid=host", "img"}, "--pid"},
       {{"--stop-timeout=-1", "img"}, "--stop-timeout"},

@@ -13,7 +13,13 @@ Pod flags (before the first image):
   --dns=IP                   nameserver for /etc/resolv.conf (repeatable)
   --dns-search=DOMAIN        search domain (repeatable)
   --dns-opt=OPTION           resolver option (repeatable)
-  --net=none|host            networking: none (a loopback only, the default) or the host's
+  --net=NETWORKS             none (a loopback only, the default), host (the host's), ns:PATH
+                             (an existing network namespace), or networks, comma-separated:
+                             default, or names from /etc/comet/net.d
+  --port=[HOSTIP:]HOSTPORT:PODPORT[/tcp|/udp]
+  --port=NAME:[HOSTIP:]HOSTPORT
+                             publish a pod port on the host (NAME: an image's port, 80-tcp)
+  --hosts-entry=IP=HOSTNAME  an extra /etc/hosts line (repeatable)
   --volume=NAME,kind=host,source=PATH[,readOnly=BOOL][,recursive=BOOL]
   --volume=NAME,kind=empty[,mode=0755][,uid=N][,gid=N][,medium=memory][,size=64M]
   --volume=/HOST:/CONTAINER[:ro]

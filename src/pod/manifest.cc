@@ -31,10 +31,6 @@ std::string_view VolumeKindName(VolumeKind kind) {
   return kind == VolumeKind::kHost ? "host" : "empty";
 }
 
-std::string_view NetModeName(NetMode net) {
-  return net == NetMode::kHost ? "host" : "none";
-}
-
 OrderedJson ResourcesToJson(const Resources& r) {
   OrderedJson out = {{"cpu_millis", r.cpu_millis},
                      {"cpu_shares", r.cpu_shares},
@@ -113,16 +109,7 @@ Status ParsePodFields(const ObjectReader& r, PodManifest* m) {
   RETURN_IF_ERROR(r.String("uuid", &m->uuid));
   RETURN_IF_ERROR(r.String("name", &m->name));
   RETURN_IF_ERROR(r.String("created", &m->created));
-  std::string net;
-  RETURN_IF_ERROR(r.String("net", &net));
-  if (net == "host") {
-    m->net = NetMode::kHost;
-  } else if (net.empty() || net == "none") {
-    m->net = NetMode::kNone;
-  } else {
-    return Err(PathError(
-        "net", fmt::format(R"("{}": expected "none" or "host")", internal::Printable(net))));
-  }
+  RETURN_IF_ERROR(internal::ParseNetFields(r, m));
   RETURN_IF_ERROR(r.String("hostname", &m->hostname));
   RETURN_IF_ERROR(r.StringArray("dns", &m->dns));
   RETURN_IF_ERROR(r.StringArray("dns_search", &m->dns_search));
@@ -239,7 +226,6 @@ std::string ManifestToJson(const PodManifest& m, bool pretty) {
                      {"created", m.created},
                      {"apps", apps},
                      {"volumes", volumes},
-                     {"net", NetModeName(m.net)},
                      {"hostname", m.hostname},
                      {"dns", m.dns},
                      {"dns_search", m.dns_search},
@@ -249,6 +235,7 @@ std::string ManifestToJson(const PodManifest& m, bool pretty) {
                      {"rootless", m.rootless},
                      {"stop_grace_seconds", m.stop_grace_seconds},
                      {"annotations", m.annotations}};
+  internal::AddNetFields(m, out);
   std::string text = internal::Dump(out, pretty);
   if (pretty) {
     text += '\n';

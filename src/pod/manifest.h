@@ -31,8 +31,26 @@ inline constexpr const char* kSeccompUnconfined = "unconfined";
 
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
 enum class VolumeKind { kHost, kEmpty };
-// Contained networking (`default`, CNI) comes with issue #6; until then `none` is the default.
-enum class NetMode { kNone, kHost };
+// How the pod's apps reach the network (rkt's --net): kNone, a private network namespace with
+// loopback only; kHost, the host's; kNetworks, a private namespace joined to `networks` (CNI
+// networks: "default" or names from /etc/comet/net.d; rootless: slirp4netns or pasta); kNetns,
+// an existing namespace (`netns`, a path such as /run/netns/NAME).
+enum class NetMode { kNone, kHost, kNetworks, kNetns };
+
+// A published port (--port): host_ip:host_port on the host forwarded to pod_port in the pod.
+struct PortMapping {
+  std::string name;     // rkt's NAME:HOSTPORT form: the image port it was resolved from
+  std::string host_ip;  // empty: every address of the host
+  uint32_t host_port = 0;
+  uint32_t pod_port = 0;
+  std::string protocol = "tcp";  // "tcp" or "udp"
+};
+
+// An extra line of the pod's /etc/hosts (--hosts-entry=IP=NAME[,NAME...]).
+struct HostsEntry {
+  std::string ip;
+  std::vector<std::string> names;
+};
 
 struct Volume {
   std::string name;  // [a-z0-9] with inner '-', '.', '_'; unique in the pod
@@ -101,6 +119,10 @@ struct PodManifest {
   std::vector<App> apps;  // init containers first, then apps, each in start order
   std::vector<Volume> volumes;
   NetMode net = NetMode::kNone;
+  std::vector<std::string> networks;  // kNetworks: attached in this order (eth0, eth1, ...)
+  std::string netns;                  // kNetns: the namespace's path
+  std::vector<PortMapping> ports;     // only with kNetworks
+  std::vector<HostsEntry> hosts_entries;
   std::string hostname;  // empty: "comet-<uuid>"
   std::vector<std::string>
       dns;  // nameservers for /etc/resolv.conf (empty: left as the image has it)

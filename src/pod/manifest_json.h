@@ -1,6 +1,7 @@
 // The JSON form of one app of a pod manifest, shared by the manifest file (manifest.cc) and the
-// control socket's `app add` request (control_json.cc), so that both speak one format. Internal
-// to the pod layer. Thread-safe (pure functions).
+// control socket's `app add` request (control_json.cc), so that both speak one format; and the
+// manifest's network fields (manifest_net.cc). Internal to the pod layer. Thread-safe (pure
+// functions).
 #ifndef COMET_POD_MANIFEST_JSON_H_
 #define COMET_POD_MANIFEST_JSON_H_
 
@@ -13,6 +14,19 @@ namespace comet::pod::internal {
 [[nodiscard]] OrderedJson AppToJsonValue(const App& app);
 // Reads the members of an app object (type checks only; ValidateManifest checks values).
 [[nodiscard]] Status ParseAppValue(const ObjectReader& reader, App* app);
+
+// The network members of a pod object: net, networks, netns, ports, hosts_entries.
+void AddNetFields(const PodManifest& manifest, OrderedJson& out);
+[[nodiscard]] Status ParseNetFields(const ObjectReader& reader, PodManifest* manifest);
+// The network fields' values (manifest_net.cc); errors name the field.
+[[nodiscard]] Status ValidateNetFields(const PodManifest& manifest);
+
+// Shared by the validators (manifest_validate.cc).
+[[nodiscard]] bool IsHostname(std::string_view name);
+[[nodiscard]] bool IsIpAddress(const std::string& text);
+[[nodiscard]] bool HasControlChars(std::string_view text);
+// "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
+[[nodiscard]] bool IsCleanAbsolutePath(std::string_view path);
 
 }  // namespace comet::pod::internal
 

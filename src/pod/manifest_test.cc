@@ -55,6 +55,14 @@ PodManifest MinimalManifest() {
   return m;
 }
 
+PortMapping Port(std::string host_ip, uint32_t host_port, uint32_t pod_port) {
+  PortMapping port;
+  port.host_ip = std::move(host_ip);
+  port.host_port = host_port;
+  port.pod_port = pod_port;
+  return port;
+}
+
 PodManifest FullManifest() {
   PodManifest m = MinimalManifest();
   m.name = "my-pod";
@@ -63,6 +71,7 @@ PodManifest FullManifest() {
   m.dns = {"127.0.0.53", "::1"};
   m.dns_search = {"example.com"};
   m.dns_opt = {"ndots:2"};
+  m.hosts_entries = {{"10.0.0.5", {"db", "db.example"}}};
   m.share_pid = true;
   m.mutable_pod = true;
   m.rootless = true;
@@ -120,11 +129,38 @@ TEST(ManifestTest, RoundTripsEveryField) {
   EXPECT_EQ(parsed->apps[1].restart, RestartPolicy::kOnFailure);
   EXPECT_EQ(parsed->volumes[1].mode, 01777u);
   EXPECT_EQ(parsed->net, NetMode::kHost);
+  EXPECT_EQ(parsed->hosts_entries[0].names[1], "db.example");
   EXPECT_EQ(parsed->apps[1].image_config_id, "sha256:" + std::string(64, 'c'));
   // Pretty output parses to the same thing.
   auto pretty = ParseManifest(ManifestToJson(m, true));
   ASSERT_TRUE(pretty);
   EXPECT_EQ(ManifestToJson(*pretty, false), json);
+}
+
+TEST(ManifestTest, RoundTripsNetworksAndPorts) {
+  PodManifest m = MinimalManifest();
+  m.net = NetMode::kNetworks;
+  m.networks = {"default", "backend.v2"};
+  m.ports = {Port("", 8080, 80), Port("::1", 5353, 53)};
+  m.ports[1].protocol = "udp";
+  m.ports[1].name = "53-udp";
+  ASSERT_TRUE(ValidateManifest(m)) << ErrorOf(m);
+  auto parsed = ParseManifest(ManifestToJson(m, false));
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed->net, NetMode::kNetworks);
+  EXPECT_EQ(parsed->networks, m.networks);
+  ASSERT_EQ(parsed->ports.size(), 2U);
+  EXPECT_EQ(parsed->ports[1].host_ip, "::1");
+  EXPECT_EQ(parsed->ports[1].pod_port, 53U);
+  EXPECT_EQ(parsed->ports[1].protocol, "udp");
+  EXPECT_EQ(parsed->ports[1].name, "53-udp");
+  m.net = NetMode::kNetns;
+  m.networks.clear();
+  m.ports.clear();
+  m.netns = "/run/netns/blue";
+  parsed = ParseManifest(ManifestToJson(m, false));
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed->netns, "/run/netns/blue");
 }
 
 TEST(ManifestTest, UsesSnakeCaseFieldNames) {
@@ -277,6 +313,69 @@ TEST(ManifestTest, ValidationErrorsNameTheField) {
       {[](PodManifest& m) { m.stop_grace_seconds = -1; }, "stop_grace_seconds"},
       {[](PodManifest& m) { m.apps.clear(); }, "apps: a pod needs at least one app"},
       {[](PodManifest& m) { m.version = 2; }, "version"},
+      {[](PodManifest& m) { m.net = NetMode::kNetworks; }, "networks: a pod on contained"},
+      {[](PodManifest& m) { m.networks = {"default"}; }, "networks: only with net \"networks\""},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"default", "../x"};
+       },
+       "networks[1]: \"../x\": not a network name"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"a", "a"};
+       },
+       "networks[1]: \"a\": network listed twice"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetns;
+         m.netns = "/run/netns/../x";
+       },
+       "netns:"},
+      {[](PodManifest& m) { m.netns = "/run/netns/x"; }, "netns: only with net \"netns\""},
+      {[](PodManifest& m) { m.ports = {Port("", 8080, 80)}; },
+       "ports: published ports need contained networks"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"default"};
+         m.ports = {Port("", 8080, 0)};
+       },
+       "ports[0].pod_port: 0: expected a port in 1-65535"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"default"};
+         m.ports = {Port("", 70000, 80)};
+       },
+       "ports[0].host_port"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"default"};
+         m.ports = {Port("", 8080, 80), Port("", 8080, 81)};
+       },
+       "ports[1].host_port: 8080/tcp on every address is published twice"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"default"};
+         m.ports = {Port("localhost", 8080, 80)};
+       },
+       "ports[0].host_ip"},
+      {[](PodManifest& m) {
+         m.net = NetMode::kNetworks;
+         m.networks = {"default"};
+         m.ports = {Port("", 8080, 80)};
+         m.ports[0].protocol = "sctp";
+       },
+       "ports[0].protocol"},
+      {[](PodManifest& m) {
+         m.hosts_entries = {{"db", {"x"}}};
+       },
+       "hosts_entries[0].ip"},
+      {[](PodManifest& m) {
+         m.hosts_entries = {{"10.0.0.1", {}}};
+       },
+       "hosts_entries[0].names"},
+      {[](PodManifest& m) {
+         m.hosts_entries = {{"10.0.0.1", {"a b"}}};
+       },
+       "hosts_entries[0].names[0]"},
   };
   for (size_t i = 0; i < std::size(cases); ++i) {
     PodManifest m = MinimalManifest();

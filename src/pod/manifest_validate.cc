@@ -11,13 +11,18 @@
 #include "base/strings.h"
 #include "pod/json_fields.h"
 #include "pod/manifest.h"
+#include "pod/manifest_json.h"
 #include "runtime/process_plan.h"
 
 namespace comet::pod {
 namespace {
 
 using internal::ChildPath;
+using internal::HasControlChars;
 using internal::IndexPath;
+using internal::IsCleanAbsolutePath;
+using internal::IsHostname;
+using internal::IsIpAddress;
 using internal::PathError;
 using internal::Printable;
 
@@ -25,14 +30,6 @@ bool IsAlnumLower(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-bool HasControlChars(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
-// "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
 // The syntax of an image digest, checked here rather than with image::Digest::Parse so that the
 // supervisor, which validates manifests, does not pull the hashing code (and nettle) in.
 bool IsDigestSyntax(std::string_view digest) {
@@ -50,15 +47,6 @@ bool IsDigestSyntax(std::string_view digest) {
          });
 }
 
-bool IsCleanAbsolutePath(std::string_view path) {
-  if (path.empty() || path[0] != '/' || HasControlChars(path)) {
-    return false;
-  }
-  const std::vector<std::string> parts = Split(path.substr(1), '/');
-  return std::none_of(parts.begin(), parts.end(),
-                      [](const std::string& part) { return part == "." || part == ".."; });
-}
-
 bool IsCapName(std::string_view cap) {
   if (!StartsWith(cap, "CAP_") || cap.size() == 4 || cap.size() > 64) {
     return false;
@@ -67,31 +55,6 @@ bool IsCapName(std::string_view cap) {
   return std::all_of(rest.begin(), rest.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
-}
-
-// RFC 1123 host name: labels of [A-Za-z0-9-], at most 63 characters each, 253 in all.
-bool IsHostname(std::string_view name) {
-  if (name.empty() || name.size() > 253) {
-    return false;
-  }
-  for (const std::string& label : Split(name, '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      bool ok =
-          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-      if (!ok) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-bool IsIpAddress(const std::string& text) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
 // A resolv.conf word: no blanks or control bytes (they would inject lines or options).
@@ -259,6 +222,7 @@ Status ValidatePodFields(const PodManifest& m) {
       }
     }
   }
+  RETURN_IF_ERROR(internal::ValidateNetFields(m));
   if (m.stop_grace_seconds < 0) {
     return Err(PathError("stop_grace_seconds", "must not be negative"));
   }
@@ -269,6 +233,52 @@ Status ValidatePodFields(const PodManifest& m) {
 }
 
 }  // namespace
+
+namespace internal {
+
+bool HasControlChars(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
+bool IsCleanAbsolutePath(std::string_view path) {
+  if (path.empty() || path[0] != '/' || HasControlChars(path)) {
+    return false;
+  }
+  const std::vector<std::string> parts = Split(path.substr(1), '/');
+  return std::none_of(parts.begin(), parts.end(),
+                      [](const std::string& part) { return part == "." || part == ".."; });
+}
+
+// RFC 1123 host name: labels of [A-Za-z0-9-], at most 63 characters each, 253 in all.
+bool IsHostname(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  for (const std::string& label : Split(name, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+}  // namespace internal
 
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength || !IsAlnumLower(name.front()) ||

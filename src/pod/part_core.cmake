@@ -4,6 +4,8 @@ list(APPEND POD_SOURCES
   json_fields.cc
   manifest.cc
   manifest_validate.cc
+  manifest_net.cc
+  pod_networks.cc
   mount_table.cc
   phase_dir.cc
   pod_dir.cc

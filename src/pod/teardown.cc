@@ -22,6 +22,7 @@
 #include "pod/manifest.h"
 #include "pod/mount_table.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 #include "pod/volatile_dir.h"
 #include "runtime/runtime.h"
 
@@ -184,6 +185,9 @@ Status TeardownPod(const std::string& pod_dir, const std::string& uuid,
   // Before anything goes through <pod>/state: a planted or swapped link leads elsewhere.
   errors.Add(DropUntrustedVolatileLink(pod_dir, uuid), "checking the volatile directory");
   errors.Add(KillContainers(pod_dir, options), "killing the pod's containers");
+  // Its apps are dead: the pod's networks go (the supervisor detaches them itself on a normal
+  // end; these are a killed supervisor's).
+  errors.Add(DetachNetworks(pod_dir), "removing the pod's networks");
   errors.Add(RemovePodCgroup(uuid), "removing the pod cgroup");
   errors.Add(UnmountLeftovers(pod_dir), "unmounting");
   errors.Add(RemoveSnapshots(pod_dir), "removing snapshots");

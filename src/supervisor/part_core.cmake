@@ -4,6 +4,7 @@ list(APPEND SUPERVISOR_SOURCES
   app_spec.cc
   backoff.cc
   pod_setup.cc
+  pod_net.cc
   supervisor.cc
   supervisor_apps.cc
   supervisor_control.cc

@@ -2,12 +2,15 @@
 #include "supervisor/pod_setup.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -18,6 +21,7 @@
 #include "os/file.h"
 #include "os/unique_fd.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 #include "pod/volatile_dir.h"
 
 namespace comet::supervisor {
@@ -46,7 +50,23 @@ Status BringLoopbackUp() {
   return Ok();
 }
 
-Status SetUpPodNamespaces(const pod::PodManifest& manifest) {
+Status CheckNetworkNamespace(const std::string& path) {
+  os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return Err(Error::FromErrno("open", "network namespace " + path));
+  }
+  struct statfs fs {};
+  if (::fstatfs(fd.get(), &fs) != 0) {
+    return Err(Error::FromErrno("statfs", path));
+  }
+  if (fs.f_type != NSFS_MAGIC || ::ioctl(fd.get(), NS_GET_NSTYPE) != CLONE_NEWNET) {
+    return Err(Error::Invalid(fmt::format(
+        "{}: not a network namespace (expected /run/netns/NAME or /proc/PID/ns/net)", path)));
+  }
+  return Ok();
+}
+
+Status SetUpPodNamespaces(const pod::PodManifest& manifest, int netns_fd) {
   if (::unshare(CLONE_NEWNS) != 0) {
     return Err(Error::FromErrno("unshare", "mount namespace"));
   }
@@ -55,15 +75,23 @@ Status SetUpPodNamespaces(const pod::PodManifest& manifest) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     return Err(Error::FromErrno("mount --make-rslave", "/"));
   }
+  if (manifest.net == pod::NetMode::kNetns) {
+    RETURN_IF_ERROR(CheckNetworkNamespace(manifest.netns));
+  }
+  const bool own_net = manifest.net == pod::NetMode::kNone;
   int flags = CLONE_NEWIPC | CLONE_NEWUTS;
-  if (manifest.net == pod::NetMode::kNone) {
+  if (own_net) {
     flags |= CLONE_NEWNET;
   }
   if (::unshare(flags) != 0) {
     return Err(Error::FromErrno("unshare", "pod ipc/uts/net namespaces"));
   }
-  if (manifest.net == pod::NetMode::kNone) {
+  if (own_net) {
     RETURN_IF_ERROR_CTX(BringLoopbackUp(), "pod network namespace");
+  }
+  // Contained networks: the pinned namespace the CNI plugins set up (its lo is up).
+  if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
+    return Err(Error::FromErrno("setns", "the pod's network namespace"));
   }
   std::string hostname = PodHostname(manifest);
   if (::sethostname(hostname.data(), hostname.size()) != 0) {
@@ -78,12 +106,43 @@ std::string PodEtcFile(const std::string& pod_dir, const char* name) {
 
 namespace {
 
-std::string HostsText(const std::string& hostname) {
-  return fmt::format(
-      "127.0.0.1\tlocalhost localhost.localdomain\n"
-      "::1\tlocalhost ip6-localhost ip6-loopback\n"
-      "127.0.1.1\t{}\n",
-      hostname);
+constexpr size_t kMaxHostFileBytes = 1 << 20;
+
+// The pod's /etc/hosts: with host networking the host's own (as podman does), else localhost and
+// the pod's hostname; then the --hosts-entry lines.
+Result<std::string> HostsText(const pod::PodManifest& manifest, const std::string& hostname,
+                              const std::vector<pod::PodNetworkAddress>& addresses) {
+  std::string text;
+  if (manifest.net == pod::NetMode::kHost) {
+    auto host = os::ReadFileLimited("/etc/hosts", kMaxHostFileBytes);
+    if (host) {
+      text = std::move(*host);
+      if (!text.empty() && text.back() != '\n') {
+        text += '\n';
+      }
+    } else if (host.error().code() != ENOENT) {
+      return Err(std::move(host).error().AddContext("the host's /etc/hosts"));
+    }
+  }
+  if (text.empty()) {
+    text = fmt::format(
+        "127.0.0.1\tlocalhost localhost.localdomain\n"
+        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+        "127.0.1.1\t{}\n",
+        hostname);
+  }
+  // The pod's own addresses name it, as podman's /etc/hosts does.
+  for (const pod::PodNetworkAddress& address : addresses) {
+    for (const std::string* ip : {&address.ipv4, &address.ipv6}) {
+      if (!ip->empty()) {
+        text += fmt::format("{}\t{}\n", *ip, hostname);
+      }
+    }
+  }
+  for (const pod::HostsEntry& entry : manifest.hosts_entries) {
+    text += fmt::format("{}\t{}\n", entry.ip, Join(entry.names, " "));
+  }
+  return text;
 }
 
 std::string ResolvConfText(const pod::PodManifest& manifest) {
@@ -100,22 +159,49 @@ std::string ResolvConfText(const pod::PodManifest& manifest) {
   return text;
 }
 
+// The host's resolv.conf for a pod with a network namespace of its own: a nameserver on the
+// host's loopback (systemd-resolved's 127.0.0.53, a local dnsmasq) cannot be reached from there,
+// so those lines go (podman does the same).
+std::string WithoutLoopbackNameservers(const std::string& resolv) {
+  std::string out;
+  for (const std::string& line : Split(resolv, '\n')) {
+    std::string_view words = TrimSpace(line);
+    bool loopback = false;
+    if (StartsWith(words, "nameserver") && words.size() > 10 &&
+        (words[10] == ' ' || words[10] == '\t')) {
+      std::string_view server = TrimSpace(words.substr(10));
+      server = server.substr(0, server.find_first_of(" \t"));
+      loopback = StartsWith(server, "127.") || server == "::1";
+    }
+    if (!loopback && !(line.empty() && out.empty())) {
+      out += line + "\n";
+    }
+  }
+  while (out.size() >= 2 && out.ends_with("\n\n")) {
+    out.pop_back();
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<bool> WritePodEtcFiles(const std::string& pod_dir, const pod::PodManifest& manifest) {
+Result<bool> WritePodEtcFiles(const std::string& pod_dir, const pod::PodManifest& manifest,
+                              const std::vector<pod::PodNetworkAddress>& addresses) {
   RETURN_IF_ERROR(os::MkdirAll(os::JoinPath(os::JoinPath(pod_dir, pod::kStateLink), "etc"), 0755));
   std::string hostname = PodHostname(manifest);
-  RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hosts"), HostsText(hostname), 0644));
+  ASSIGN_OR_RETURN(std::string hosts, HostsText(manifest, hostname, addresses));
+  RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hosts"), hosts, 0644));
   RETURN_IF_ERROR(os::ReplaceFile(PodEtcFile(pod_dir, "hostname"), hostname + "\n", 0644));
   std::string resolv;
   if (!manifest.dns.empty() || !manifest.dns_search.empty() || !manifest.dns_opt.empty()) {
     resolv = ResolvConfText(manifest);
-  } else if (manifest.net == pod::NetMode::kHost) {
-    auto host = os::ReadFileLimited("/etc/resolv.conf", 64 << 10);
+  } else if (manifest.net == pod::NetMode::kHost || manifest.net == pod::NetMode::kNetworks) {
+    auto host = os::ReadFileLimited("/etc/resolv.conf", kMaxHostFileBytes);
     if (!host) {
       return false;  // the host has none: leave the image's
     }
-    resolv = std::move(*host);
+    resolv =
+        manifest.net == pod::NetMode::kHost ? std::move(*host) : WithoutLoopbackNameservers(*host);
   } else {
     return false;
   }

@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "pod/manifest.h"
+#include "pod/pod_networks.h"
 
 namespace comet::supervisor {
 
@@ -18,8 +19,12 @@ namespace comet::supervisor {
 
 // Unshares this process's mount namespace (with / made rslave, so host mounts still propagate
 // in and nothing of ours propagates out), ipc and uts (and net for NetMode::kNone, with lo up),
-// then sets the hostname.
-[[nodiscard]] Status SetUpPodNamespaces(const pod::PodManifest& manifest);
+// then sets the hostname. NetMode::kNetns: checks the namespace to join first. `netns_fd` >= 0:
+// joins that network namespace (NetMode::kNetworks: the pinned one the networks were added to).
+[[nodiscard]] Status SetUpPodNamespaces(const pod::PodManifest& manifest, int netns_fd = -1);
+
+// Invalid unless `path` opens as a network namespace (nsfs).
+[[nodiscard]] Status CheckNetworkNamespace(const std::string& path);
 
 // Brings the loopback interface of the current network namespace up.
 [[nodiscard]] Status BringLoopbackUp();
@@ -27,10 +32,14 @@ namespace comet::supervisor {
 // Where the pod's generated /etc files live: <pod>/etc/{hosts,hostname,resolv.conf}.
 [[nodiscard]] std::string PodEtcFile(const std::string& pod_dir, const char* name);
 
-// Writes <pod>/etc/hosts and hostname, and resolv.conf when the manifest has DNS settings (or,
-// with host networking, a copy of the host's). Returns whether resolv.conf was written.
+// Writes <pod>/etc/hosts (with host networking the host's; else localhost, and the pod's
+// hostname for each of its `addresses`; then --hosts-entry lines) and hostname, and resolv.conf
+// when the manifest has DNS settings, or else with host networking a copy of the host's, with
+// contained networks the host's without loopback nameservers. Returns whether resolv.conf was
+// written.
 [[nodiscard]] Result<bool> WritePodEtcFiles(const std::string& pod_dir,
-                                            const pod::PodManifest& manifest);
+                                            const pod::PodManifest& manifest,
+                                            const std::vector<pod::PodNetworkAddress>& addresses);
 
 // Creates the empty volumes: <pod>/volumes/<name> with the volume's mode and owner; a tmpfs is
 // mounted there (in the supervisor's mount namespace, so it dies with it) for medium=memory.

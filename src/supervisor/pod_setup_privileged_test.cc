@@ -160,7 +160,7 @@ TEST(PodEtcFilesTest, WritesHostsHostnameResolvConf) {
   ASSERT_TRUE(dir);
   pod::PodManifest manifest = Manifest();
   manifest.hostname = "web";
-  auto written = WritePodEtcFiles(dir->path(), manifest);
+  auto written = WritePodEtcFiles(dir->path(), manifest, {});
   ASSERT_TRUE(written) << written.error().ToString();
   EXPECT_FALSE(*written);  // no DNS settings, no host network: the image's resolv.conf stays
   auto hosts = os::ReadFile(PodEtcFile(dir->path(), "hosts"));
@@ -172,7 +172,7 @@ TEST(PodEtcFilesTest, WritesHostsHostnameResolvConf) {
   manifest.dns = {"10.0.0.53", "10.0.0.54"};
   manifest.dns_search = {"example.org"};
   manifest.dns_opt = {"ndots:2"};
-  written = WritePodEtcFiles(dir->path(), manifest);
+  written = WritePodEtcFiles(dir->path(), manifest, {});
   ASSERT_TRUE(written && *written);
   EXPECT_EQ(*os::ReadFile(PodEtcFile(dir->path(), "resolv.conf")),
             "nameserver 10.0.0.53\nnameserver 10.0.0.54\nsearch example.org\noptions ndots:2\n");

@@ -23,9 +23,12 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "image/snapshot.h"
+#include "network/port_mapping.h"
 #include "os/file.h"
+#include "pod/pod_networks.h"
 #include "pod/teardown.h"
 #include "pod/volatile_dir.h"
+#include "supervisor/pod_net.h"
 #include "supervisor/pod_setup.h"
 
 namespace comet::supervisor {
@@ -144,9 +147,19 @@ Status Supervisor::SetUp() {
   RETURN_IF_ERROR(WatchSignals());
   ASSIGN_OR_RETURN(manifest_, pod::ReadManifest(options_.pod_dir));
   runtime_.rootless = manifest_.rootless;
-  RETURN_IF_ERROR_CTX(SetUpPodNamespaces(manifest_), "pod namespaces");
+  os::UniqueFd pod_netns;
+  if (manifest_.net == pod::NetMode::kNetworks) {
+    ASSIGN_OR_RETURN(std::vector<network::NetworkAttachment> plan, PrepareNetworks());
+    ASSIGN_OR_RETURN(AttachedNetworks attached,
+                     AttachPodNetworks(options_.pod_dir, manifest_.uuid, std::move(plan)));
+    networks_ = std::move(attached.records);
+    pod_netns = std::move(attached.netns);
+    CrashAt("networks");
+  }
+  RETURN_IF_ERROR_CTX(SetUpPodNamespaces(manifest_, pod_netns.get()), "pod namespaces");
   CrashAt("namespaces");
-  ASSIGN_OR_RETURN(resolv_conf_, WritePodEtcFiles(options_.pod_dir, manifest_));
+  ASSIGN_OR_RETURN(resolv_conf_,
+                   WritePodEtcFiles(options_.pod_dir, manifest_, pod::NetworkAddresses(networks_)));
   RETURN_IF_ERROR_CTX(SetUpVolumes(options_.pod_dir, manifest_), "pod volumes");
   if (manifest_.share_pid) {
     RETURN_IF_ERROR(StartPauseProcess());
@@ -168,6 +181,34 @@ Status Supervisor::SetUp() {
   phase_ = Phase::kInitContainers;
   ContinueStart();
   return Ok();
+}
+
+// Before the pod's network namespace exists: stage0's plan, the published host ports still free
+// (a `prepare`d pod may run long after its plan was made), and handles on the host's network
+// and mount namespaces, where the networks are detached at the end.
+Result<std::vector<network::NetworkAttachment>> Supervisor::PrepareNetworks() {
+  if (manifest_.rootless) {
+    return Err(Error::Invalid(fmt::format(
+        "--net {}: contained networks for rootless pods (slirp4netns, pasta) are not available "
+        "yet; use --net=none or --net=host",
+        Join(manifest_.networks, ","))));
+  }
+  ASSIGN_OR_RETURN(std::vector<network::NetworkAttachment> plan,
+                   pod::ReadNetworkPlan(options_.pod_dir));
+  if (plan.empty()) {
+    return Err(Error::Invalid("the pod has contained networks but no network plan"));
+  }
+  // Held while the pod runs (as podman's conmon does): portmap's DNAT rules hold no socket, so
+  // without these another pod or program could take a published port unnoticed.
+  for (const network::NetworkAttachment& record : plan) {
+    ASSIGN_OR_RETURN(std::vector<os::UniqueFd> sockets,
+                     network::ReserveHostPorts(record.invocation.port_mappings));
+    for (os::UniqueFd& socket : sockets) {
+      reserved_ports_.push_back(std::move(socket));
+    }
+  }
+  ASSIGN_OR_RETURN(host_namespaces_, OpenHostNamespaces());
+  return plan;
 }
 
 Status Supervisor::WatchSignals() {
@@ -429,6 +470,14 @@ int Supervisor::Finish() {
     pause_pid_ = 0;
   }
   RemoveEmptyPodCgroups();
+  if (host_namespaces_.net) {
+    // The apps are gone: the pod's networks go before its statuses say it exited.
+    if (Status detached = DetachPodNetworks(options_.pod_dir, host_namespaces_); !detached) {
+      log::Warning("{}", detached.error().ToString());
+    }
+    networks_.clear();
+    reserved_ports_.clear();
+  }
   int exit_code = 0;
   if (failed_) {
     exit_code = kSupervisorFailure;

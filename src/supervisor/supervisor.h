@@ -1,5 +1,5 @@
 // The supervisor's core (stage1): sets the pod up on this process (namespaces, volumes, /etc
-// files), makes each app's snapshot and config.json, runs the apps through the runtime library
+// files), makes each app's snapshot and OCI spec, runs the apps through the runtime library
 // (init containers first, then the apps, restarted per policy with back-off), reaps every child,
 // records statuses, and stops the pod in order. Implements PodController for the control server.
 // Single-threaded: everything runs from the event loop.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "network/attachment.h"
 #include "os/unique_fd.h"
 #include "pod/event_log.h"
 #include "pod/manifest.h"
@@ -27,6 +28,7 @@
 #include "supervisor/backoff.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/pod_controller.h"
+#include "supervisor/pod_net.h"
 #include "supervisor/user_lookup.h"
 
 namespace comet::supervisor {
@@ -92,7 +94,12 @@ class Supervisor : public PodController {
     pod::AppStatus status;
     Backoff backoff;
     ResolvedUser user;
-    bool prepared = false;   // snapshot made, config.json written
+    // Its OCI config, handed to the runtime in memory (no config.json to write and read
+    // back): built by PrepareApp, dropped once the app started (an idle supervisor keeps no
+    // spec) and built again for a restart.
+    std::optional<oci::Spec> spec;
+    oci::Hooks hooks;  // those of the spec of its container, for runtime::Start and Delete
+    bool prepared = false;   // snapshot made, spec built
     bool container = false;  // a runtime container exists for it
     bool stop_requested = false;
     pid_t pid = 0;
@@ -104,6 +111,7 @@ class Supervisor : public PodController {
 
   // Setup (supervisor.cc).
   Status SetUp();
+  Result<std::vector<network::NetworkAttachment>> PrepareNetworks();
   Status WatchSignals();
   void OnSignals();
   void Reap();
@@ -123,7 +131,7 @@ class Supervisor : public PodController {
   // Apps (supervisor_apps.cc).
   Result<std::vector<std::string>> AppLayers(const pod::App& app) const;
   Status PrepareApp(AppRecord& record);
-  Status WriteAppConfig(AppRecord& record);
+  Status BuildAppConfig(AppRecord& record);
   Status LaunchApp(AppRecord& record);
   void StartOrFail(AppRecord& record);
   void ContinueStart();
@@ -160,6 +168,11 @@ class Supervisor : public PodController {
   EventLoop::TimerId stop_timer_ = 0;
   std::chrono::steady_clock::time_point stop_deadline_;  // when stop_timer_ sends SIGKILL
   os::UniqueFd pause_pipe_;  // the pause process exits when this write end closes
+  // Contained networks (pod_net.h): the host's namespaces, where CNI plugins run, and the
+  // networks attached to the pod's.
+  HostNamespaces host_namespaces_;
+  std::vector<network::NetworkAttachment> networks_;
+  std::vector<os::UniqueFd> reserved_ports_;  // the published host ports (ReserveHostPorts)
 };
 
 }  // namespace comet::supervisor
