@@ -5,6 +5,7 @@
 #define COMET_RUNTIME_CONTAINER_OPS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct RuntimeContext {
   bool rootless = false;
   bool systemd_cgroup = false;
   ContainerStore store{""};
+  std::string seccomp_cache_dir;  // GlobalOptions::seccomp_cache_dir
 };
 
 [[nodiscard]] RuntimeContext MakeContext(const GlobalOptions& global);
@@ -32,6 +34,10 @@ struct RuntimeContext {
 [[nodiscard]] oci::State MakeState(const ContainerRecord& record, const std::string& status);
 // The container's saved config.json.
 [[nodiscard]] Result<oci::Spec> LoadSavedSpec(const RuntimeContext& context, const std::string& id);
+// `known` when the caller holds the container's hooks (see runtime::Start), else those of the
+// saved spec (read into `loaded`); null when it has none or cannot be read.
+[[nodiscard]] const oci::Hooks* HooksOf(const RuntimeContext& context, const std::string& id,
+                                        const oci::Hooks* known, std::optional<oci::Spec>& loaded);
 // Null when the container runs without cgroups (rootless, not delegated).
 [[nodiscard]] Result<std::unique_ptr<cgroup::Manager>> OpenCgroups(const ContainerRecord& record);
 // Lets the intermediate move itself into `cgroups` (v1, see OpenSelfJoinFiles): fills
@@ -42,7 +48,6 @@ struct RuntimeContext {
 
 struct Created {
   ContainerRecord record;
-  oci::Spec spec;
   os::UniqueFd console;  // the pty master, when kept for a foreground `run`
 };
 
@@ -50,10 +55,14 @@ struct Created {
 // result (foreground run) instead of failing.
 [[nodiscard]] Result<Created> CreateContainer(const RuntimeContext& context,
                                               const CreateOptions& options, bool keep_console);
-[[nodiscard]] Status StartContainer(const RuntimeContext& context, ContainerRecord& record);
+// `hooks`: the container's hooks when the caller holds them, else null (the saved spec's).
+[[nodiscard]] Status StartContainer(const RuntimeContext& context, ContainerRecord& record,
+                                    const oci::Hooks* hooks = nullptr);
 // For a container whose processes are gone (or to be killed): kills what is left, removes its
-// cgroups, runs the poststop hooks (failures are warnings) and removes its state.
-[[nodiscard]] Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record);
+// cgroups, runs the poststop hooks (failures are warnings) and removes its state. `hooks` as
+// for StartContainer.
+[[nodiscard]] Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record,
+                                      const oci::Hooks* hooks = nullptr);
 
 // Blocks every catchable signal (to be forwarded by SuperviseForeground) and ignores SIGPIPE;
 // returns a signalfd for them. Call before launching, so no signal is lost or fatal meanwhile.

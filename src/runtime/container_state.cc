@@ -12,6 +12,7 @@ RuntimeContext MakeContext(const GlobalOptions& global) {
   RuntimeContext context;
   context.rootless = global.rootless.value_or(::geteuid() != 0);
   context.systemd_cgroup = global.systemd_cgroup;
+  context.seccomp_cache_dir = global.seccomp_cache_dir;
   context.store = ContainerStore(global.root.empty() ? ContainerStore::DefaultRoot(context.rootless)
                                                      : global.root);
   return context;
@@ -50,6 +51,19 @@ oci::State MakeState(const ContainerRecord& record, const std::string& status) {
 Result<oci::Spec> LoadSavedSpec(const RuntimeContext& context, const std::string& id) {
   ASSIGN_OR_RETURN(std::string text, os::ReadFileLimited(context.store.ConfigPath(id), 64U << 20));
   return oci::ParseSpec(text);
+}
+
+const oci::Hooks* HooksOf(const RuntimeContext& context, const std::string& id,
+                          const oci::Hooks* known, std::optional<oci::Spec>& loaded) {
+  if (known != nullptr) {
+    return known;
+  }
+  auto spec = LoadSavedSpec(context, id);
+  if (!spec || !spec->hooks) {
+    return nullptr;
+  }
+  loaded = std::move(*spec);
+  return &*loaded->hooks;
 }
 
 Result<std::unique_ptr<cgroup::Manager>> OpenCgroups(const ContainerRecord& record) {

@@ -138,6 +138,9 @@ class CreateJob {
   const CreateOptions& options_;
   bool keep_console_;
   Created created_;
+  oci::Spec loaded_spec_;            // read from the bundle, when the caller gave no spec
+  const oci::Spec* spec_ = nullptr;  // options_.spec or &loaded_spec_, once LoadBundle ran
+  std::string mountinfo_;            // /proc/self/mountinfo, read once for rootfs and cgroups
   NamespaceSetup namespaces_;
   std::unique_ptr<cgroup::Manager> cgroups_;
   InitPlan plan_;
@@ -151,31 +154,36 @@ Status CreateJob::LoadBundle() {
   if (error) {
     return Err(Error::FromCode(error.value(), "bundle", options_.bundle));
   }
-  auto spec = oci::LoadSpec(bundle);
-  if (!spec) {
-    return Err(std::move(spec).error());
+  if (options_.spec == nullptr) {
+    auto spec = oci::LoadSpec(bundle);
+    if (!spec) {
+      return Err(std::move(spec).error());
+    }
+    loaded_spec_ = std::move(*spec);
+    spec_ = &loaded_spec_;
+  } else {
+    spec_ = options_.spec;  // the caller's, parsed or built: validated as a loaded one
   }
   oci::ValidateOptions validate;
   validate.rootless = context_.rootless;
-  auto valid = oci::Validate(*spec, validate);
+  auto valid = oci::Validate(*spec_, validate);
   if (!valid) {
     return Err(std::move(valid).error().AddContext("bundle " + bundle + ": config.json"));
   }
-  created_.spec = std::move(*spec);
   ContainerRecord& record = created_.record;
   record.id = options_.id;
   record.bundle = bundle;
-  const std::string& root_path = created_.spec.root.path;
+  const std::string& root_path = spec_->root.path;
   record.rootfs = root_path.front() == '/' ? root_path : os::JoinPath(bundle, root_path);
   record.created = FormatRfc3339Nano(std::chrono::system_clock::now());
   record.owner_uid = ::geteuid();
   record.rootless = context_.rootless;
-  record.annotations = created_.spec.annotations;
+  record.annotations = spec_->annotations;
   return Ok();
 }
 
 Status CreateJob::PrepareCgroups() {
-  const oci::Linux& linux_config = *created_.spec.linux_config;
+  const oci::Linux& linux_config = *spec_->linux_config;
   const std::string& path = linux_config.cgroups_path;
   if (context_.systemd_cgroup) {
     if (std::count(path.begin(), path.end(), ':') == 2) {
@@ -184,7 +192,8 @@ Status CreateJob::PrepareCgroups() {
                                     "use a cgroupfs path and no --systemd-cgroup"));
     }
   }
-  ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());
+  ASSIGN_OR_RETURN(std::string proc_cgroup, os::ReadFile("/proc/self/cgroup"));
+  ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::ParseLayout(mountinfo_, proc_cgroup));
   if (context_.rootless && !cgroup::CanWrite(layout, path, options_.id)) {
     if (linux_config.resources) {
       log::Warning("cgroups are not delegated to this user: linux.resources are not applied");
@@ -204,7 +213,7 @@ Status CreateJob::PrepareCgroups() {
 }
 
 Status CreateJob::BuildPlan() {
-  const oci::Spec& spec = created_.spec;
+  const oci::Spec& spec = *spec_;
   const oci::Linux& linux_config = *spec.linux_config;
   ASSIGN_OR_RETURN(namespaces_, PrepareNamespaces(linux_config.namespaces));
   if (!namespaces_.has_mount_ns) {
@@ -237,6 +246,7 @@ Status CreateJob::BuildPlan() {
     rootfs.new_mount_ns = true;
     rootfs.new_cgroup_ns = namespaces_.new_cgroup_ns;
     rootfs.no_pivot = options_.no_pivot;
+    rootfs.mountinfo = &mountinfo_;
     ASSIGN_OR_RETURN(plan_.rootfs, PlanRootfs(spec, rootfs));
   }
   ASSIGN_OR_RETURN(plan_.sysctls, BuildSysctls(linux_config.sysctl));
@@ -246,6 +256,7 @@ Status CreateJob::BuildPlan() {
   }
   ProcessPlanOptions process;
   process.seccomp = linux_config.seccomp ? &*linux_config.seccomp : nullptr;
+  process.seccomp_cache_dir = context_.seccomp_cache_dir;
   process.set_groups =
       !(namespaces_.new_user_ns &&
         MappingDeniesSetgroups(linux_config.uid_mappings, linux_config.gid_mappings)) &&
@@ -268,7 +279,7 @@ Status CreateJob::BuildPlan() {
 
 LaunchCallbacks CreateJob::Callbacks() {
   LaunchCallbacks callbacks;
-  const oci::Spec& spec = created_.spec;
+  const oci::Spec& spec = *spec_;
   callbacks.on_namespaces_ready = [this, &spec](pid_t intermediate) -> Status {
     if (plan_.new_user_ns) {
       RETURN_IF_ERROR(WriteIdMappings(intermediate, spec.linux_config->uid_mappings,
@@ -340,9 +351,10 @@ Result<Created> CreateJob::Run() {
   dir_made_ = true;
   ScopeExit undo([this] { Undo(); });
   RETURN_IF_ERROR(LoadBundle());
+  ASSIGN_OR_RETURN(mountinfo_, os::ReadFile("/proc/self/mountinfo"));
   RETURN_IF_ERROR(BuildPlan());
-  RETURN_IF_ERROR(os::ReplaceFile(context_.store.ConfigPath(options_.id),
-                                  oci::SpecToJson(created_.spec), 0600));
+  RETURN_IF_ERROR(
+      os::ReplaceFile(context_.store.ConfigPath(options_.id), oci::SpecToJson(*spec_), 0600));
   RETURN_IF_ERROR(PrepareCgroups());
   RETURN_IF_ERROR(context_.store.Save(created_.record));
   std::string fifo = context_.store.FifoPath(options_.id);

@@ -200,8 +200,12 @@ Result<int> Run(const GlobalOptions& global, const RunOptions& options) {
     ASSIGN_OR_RETURN(signals, BlockForwardedSignals());
   }
   ASSIGN_OR_RETURN(Created created, CreateContainer(context, options.create, !options.detach));
-  if (auto started = StartContainer(context, created.record); !started) {
-    (void)DestroyContainer(context, created.record);
+  // The caller's spec, when it gave one, has the hooks; else they are read from the saved copy.
+  const oci::Hooks no_hooks;
+  const oci::Spec* spec = options.create.spec;
+  const oci::Hooks* hooks = spec == nullptr ? nullptr : (spec->hooks ? &*spec->hooks : &no_hooks);
+  if (auto started = StartContainer(context, created.record, hooks); !started) {
+    (void)DestroyContainer(context, created.record, hooks);
     return Err(std::move(started).error());
   }
   if (options.detach) {
@@ -210,7 +214,7 @@ Result<int> Run(const GlobalOptions& global, const RunOptions& options) {
   auto code =
       SuperviseForeground(created.record.pid, std::move(created.console), std::move(signals));
   if (!options.keep) {
-    RETURN_IF_ERROR(DestroyContainer(context, created.record));
+    RETURN_IF_ERROR(DestroyContainer(context, created.record, hooks));
   }
   return code;
 }

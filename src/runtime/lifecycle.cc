@@ -90,7 +90,8 @@ Result<ContainerRecord> LoadRecord(const RuntimeContext& context, const std::str
 
 }  // namespace
 
-Status StartContainer(const RuntimeContext& context, ContainerRecord& record) {
+Status StartContainer(const RuntimeContext& context, ContainerRecord& record,
+                      const oci::Hooks* hooks) {
   std::string status = ComputeStatus(context, record);
   if (status != "created") {
     return Err(Error(EINVAL, "cannot start a container that is " + status));
@@ -98,16 +99,17 @@ Status StartContainer(const RuntimeContext& context, ContainerRecord& record) {
   RETURN_IF_ERROR(OpenExecFifo(context, record));
   record.started = true;
   RETURN_IF_ERROR(context.store.Save(record));
-  auto spec = LoadSavedSpec(context, record.id);
-  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
+  std::optional<oci::Spec> loaded;
+  hooks = HooksOf(context, record.id, hooks, loaded);
+  if (hooks != nullptr && !hooks->poststart.empty()) {
     // runtime-spec: a failing poststart hook is logged and the container keeps running.
-    RunHooksWarnOnly(spec->hooks->poststart, oci::StateToJson(MakeState(record, "running")),
-                     "poststart");
+    RunHooksWarnOnly(hooks->poststart, oci::StateToJson(MakeState(record, "running")), "poststart");
   }
   return Ok();
 }
 
-Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record) {
+Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& record,
+                        const oci::Hooks* hooks) {
   if (record.pid > 0 && !WaitGone(record, std::chrono::milliseconds(0))) {
     ::kill(record.pid, SIGKILL);
   }
@@ -123,10 +125,10 @@ Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& re
     return Err(Error(
         EBUSY, fmt::format("process {} of container {} did not exit", record.pid, record.id)));
   }
-  auto spec = LoadSavedSpec(context, record.id);
-  if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
-    RunHooksWarnOnly(spec->hooks->poststop, oci::StateToJson(MakeState(record, "stopped")),
-                     "poststop");
+  std::optional<oci::Spec> loaded;
+  hooks = HooksOf(context, record.id, hooks, loaded);
+  if (hooks != nullptr && !hooks->poststop.empty()) {
+    RunHooksWarnOnly(hooks->poststop, oci::StateToJson(MakeState(record, "stopped")), "poststop");
   }
   return context.store.Remove(record.id);
 }
@@ -140,11 +142,11 @@ Status Create(const GlobalOptions& global, const CreateOptions& options) {
   return Ok();
 }
 
-Status Start(const GlobalOptions& global, const std::string& id) {
+Status Start(const GlobalOptions& global, const std::string& id, const oci::Hooks* hooks) {
   RuntimeContext context = MakeContext(global);
   ASSIGN_OR_RETURN(os::FileLock lock, context.store.Lock(id));
   ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
-  return StartContainer(context, record);
+  return StartContainer(context, record, hooks);
 }
 
 Result<oci::State> GetState(const GlobalOptions& global, const std::string& id) {
@@ -197,7 +199,8 @@ Status Kill(const GlobalOptions& global, const KillOptions& options) {
   return Ok();
 }
 
-Status Delete(const GlobalOptions& global, const std::string& id, bool force) {
+Status Delete(const GlobalOptions& global, const std::string& id, bool force,
+              const oci::Hooks* hooks) {
   RuntimeContext context = MakeContext(global);
   RETURN_IF_ERROR(ContainerStore::ValidateId(id));
   auto lock = context.store.Lock(id);
@@ -219,7 +222,7 @@ Status Delete(const GlobalOptions& global, const std::string& id, bool force) {
       (void)(*cgroups)->Thaw();
     }
   }
-  return DestroyContainer(context, *record);
+  return DestroyContainer(context, *record, hooks);
 }
 
 Result<std::vector<ContainerInfo>> List(const GlobalOptions& global) {

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "os/file.h"
+#include "seccomp/filter_cache.h"
 
 namespace comet::runtime {
 namespace {
@@ -237,7 +238,7 @@ Result<ProcessPlan> BuildProcessPlan(const oci::Process& process,
         std::to_string(ClampOomScoreAdj(*process.oom_score_adj, options.other_user_ns));
   }
   if (options.seccomp != nullptr) {
-    auto compiled = seccomp::Compile(*options.seccomp);
+    auto compiled = seccomp::CompileCached(*options.seccomp, options.seccomp_cache_dir);
     if (!compiled) {
       return Err(std::move(compiled).error());
     }

@@ -16,6 +16,7 @@ namespace comet::runtime {
 
 struct ProcessPlanOptions {
   const oci::Seccomp* seccomp = nullptr;  // linux.seccomp, when present
+  std::string seccomp_cache_dir;          // GlobalOptions::seccomp_cache_dir
   bool set_groups = true;
   int preserve_fds = 0;
   std::string session_keyring;  // empty: none (--no-new-keyring, exec)

@@ -21,6 +21,9 @@ struct GlobalOptions {
   bool systemd_cgroup = false;   // accepted; the systemd driver is not implemented (see docs)
   std::optional<bool> rootless;  // nullopt = auto (euid != 0)
   bool debug = false;
+  // A per-boot directory of this user caching compiled seccomp programs (seccomp/filter_cache.h);
+  // empty: every profile is compiled afresh (comet-runtime's CLI).
+  std::string seccomp_cache_dir;
 };
 
 // Fds the container's process gets as its fds 0, 1 and 2 (stdin, stdout, stderr), for a caller
@@ -45,6 +48,11 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   StdioFds stdio;  // the container's init: see StdioFds
+  // The bundle's config when the caller holds it already (the pod supervisor builds it): used
+  // instead of reading <bundle>/config.json, and validated exactly as a read one. The bundle
+  // directory still anchors a relative root.path and is recorded as the bundle. Not owned: it
+  // must outlive the call.
+  const oci::Spec* spec = nullptr;
 };
 
 struct RunOptions {
@@ -91,7 +99,12 @@ struct ContainerInfo {
 // Init is a child of the caller (the caller is made a child subreaper), so the caller may
 // waitpid() it after Start; runtime::Delete afterwards removes the state.
 [[nodiscard]] Status Create(const GlobalOptions& global, const CreateOptions& options);
-[[nodiscard]] Status Start(const GlobalOptions& global, const std::string& id);
+// `hooks`, in Start and Delete (which need nothing else of the spec): the hooks of the spec
+// the container was created with, when the caller holds it (CreateOptions::spec; an empty
+// Hooks when it has none), so the saved config.json need not be read back and parsed; null
+// reads the saved copy, as an unrelated caller must.
+[[nodiscard]] Status Start(const GlobalOptions& global, const std::string& id,
+                           const oci::Hooks* hooks = nullptr);
 // Creates and starts; unless detached, waits and returns the container process's exit code
 // (128+signal when killed), then deletes the container unless `keep`.
 [[nodiscard]] Result<int> Run(const GlobalOptions& global, const RunOptions& options);
@@ -99,7 +112,8 @@ struct ContainerInfo {
 // The `state` document in runc's shape (adds rootfs, created, owner), which podman and conmon read.
 [[nodiscard]] Result<std::string> StateJson(const GlobalOptions& global, const std::string& id);
 [[nodiscard]] Status Kill(const GlobalOptions& global, const KillOptions& options);
-[[nodiscard]] Status Delete(const GlobalOptions& global, const std::string& id, bool force);
+[[nodiscard]] Status Delete(const GlobalOptions& global, const std::string& id, bool force,
+                            const oci::Hooks* hooks = nullptr);
 // Unless detached, returns the exec'd process's exit code.
 [[nodiscard]] Result<int> Exec(const GlobalOptions& global, const ExecOptions& options);
 // Exec, always detached (options.detach is ignored): returns once the process has exec'd, with

@@ -89,6 +89,10 @@ Supervisor::Supervisor(EventLoop& loop, AppIo& io, SupervisorOptions options)
       options_(std::move(options)),
       backoff_policy_(BackoffPolicy::FromEnvironment()) {
   runtime_.root = pod::RuntimeRoot(options_.pod_dir);
+  // Beside the pods' volatile root (/run/comet/seccomp as root): per boot, this user's only.
+  const std::string volatile_root = pod::VolatileRoot();
+  runtime_.seccomp_cache_dir =
+      os::JoinPath(volatile_root.substr(0, volatile_root.rfind('/')), "seccomp");
 }
 
 Supervisor::~Supervisor() {

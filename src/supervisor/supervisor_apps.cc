@@ -1,4 +1,4 @@
-// Supervisor: one app's life — its snapshot and config.json, each run through the runtime
+// Supervisor: one app's life — its snapshot and OCI spec, each run through the runtime
 // library, its exits, restarts with back-off, and the order in which the pod's apps start.
 #include <malloc.h>
 #include <signal.h>
@@ -17,7 +17,6 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "image/snapshot.h"
-#include "oci/spec_json.h"
 #include "os/file.h"
 #include "supervisor/app_spec.h"
 #include "supervisor/supervisor.h"
@@ -183,13 +182,15 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   record.prepared = true;
   ASSIGN_OR_RETURN(record.user, ResolveUser(image::SnapshotRootfs(dir), app.user, app.group,
                                             app.supplementary_gids));
-  RETURN_IF_ERROR(WriteAppConfig(record));
+  RETURN_IF_ERROR(BuildAppConfig(record));
   record.status.state = pod::AppState::kCreated;
   SaveStatus(record);
   return Ok();
 }
 
-Status Supervisor::WriteAppConfig(AppRecord& record) {
+// The runtime keeps its own copy of the config (its state's config.json, which `exec`, a
+// teardown after a crash and comet-runtime read), so none is written into the bundle.
+Status Supervisor::BuildAppConfig(AppRecord& record) {
   AppSpecInput input;
   input.manifest = &manifest_;
   input.app = &record.app;
@@ -198,16 +199,15 @@ Status Supervisor::WriteAppConfig(AppRecord& record) {
   input.pid_namespace_holder = pause_pid_;
   input.user = record.user;
   input.resolv_conf = resolv_conf_;
-  ASSIGN_OR_RETURN(oci::Spec spec, BuildAppSpec(input));
-  return os::ReplaceFile(pod::AppConfigPath(options_.pod_dir, record.app.name),
-                         oci::SpecToJson(spec), 0600);
+  ASSIGN_OR_RETURN(record.spec, BuildAppSpec(input));
+  return Ok();
 }
 
 void Supervisor::DeleteContainer(AppRecord& record) {
   if (!record.container) {
     return;
   }
-  if (auto st = runtime::Delete(runtime_, record.app.name, /*force=*/true); !st) {
+  if (auto st = runtime::Delete(runtime_, record.app.name, /*force=*/true, &record.hooks); !st) {
     log::Warning("deleting the container of {}: {}", record.app.name, st.error().ToString());
   }
   record.container = false;
@@ -216,17 +216,22 @@ void Supervisor::DeleteContainer(AppRecord& record) {
 Status Supervisor::LaunchApp(AppRecord& record) {
   const std::string& name = record.app.name;
   DeleteContainer(record);
+  if (!record.spec) {
+    RETURN_IF_ERROR(BuildAppConfig(record));
+  }
   ASSIGN_OR_RETURN(LaunchStdio stdio, io_.Prepare(record.app));
   runtime::CreateOptions create;
   create.id = name;
   create.bundle = pod::AppDir(options_.pod_dir, name);
   create.console_socket = stdio.console_socket;
   create.stdio = {stdio.in, stdio.out, stdio.err};
+  create.spec = &*record.spec;
   if (auto created = runtime::Create(runtime_, create); !created) {
     io_.LaunchFailed(name);
     return created;
   }
   record.container = true;
+  record.hooks = record.spec->hooks.value_or(oci::Hooks{});
   CrashAt("create");
   auto state = runtime::GetState(runtime_, name);
   if (!state) {
@@ -239,7 +244,7 @@ Status Supervisor::LaunchApp(AppRecord& record) {
     DeleteContainer(record);
     return launched;
   }
-  if (auto started = runtime::Start(runtime_, name); !started) {
+  if (auto started = runtime::Start(runtime_, name, &record.hooks); !started) {
     // Init is our child: make sure it is gone before the container's state goes.
     ::kill(pid, SIGKILL);
     (void)::waitpid(pid, nullptr, 0);
@@ -247,6 +252,7 @@ Status Supervisor::LaunchApp(AppRecord& record) {
     DeleteContainer(record);
     return started;
   }
+  record.spec.reset();
   record.pid = pid;
   record.started_at = Clock::now();
   pod::AppStatus& status = record.status;

@@ -29,6 +29,9 @@ struct RootfsContext {
   bool new_mount_ns = true;
   bool new_cgroup_ns = false;
   bool no_pivot = false;
+  // /proc/self/mountinfo as the caller read it (create reads it once for the cgroup layout
+  // too); null: read when needed.
+  const std::string* mountinfo = nullptr;
 };
 
 // Fails with a message naming the field, e.g. `mounts[3].destination "foo": not absolute`, or

@@ -53,6 +53,10 @@ std::string BaseName(const std::string& path) {
 
 Result<std::vector<CgroupHierarchy>> ReadCgroupV1Hierarchies(const std::string& mountinfo_path) {
   ASSIGN_OR_RETURN(std::string text, os::ReadFile(mountinfo_path));
+  return ParseCgroupV1Hierarchies(text);
+}
+
+std::vector<CgroupHierarchy> ParseCgroupV1Hierarchies(const std::string& text) {
   std::vector<CgroupHierarchy> out;
   std::set<std::string> seen;
   for (const std::string& line : Split(text, '\n')) {

@@ -17,6 +17,8 @@ namespace comet::runtime {
 // The cgroup hierarchies mounted under /sys/fs/cgroup according to `mountinfo_path`.
 [[nodiscard]] Result<std::vector<CgroupHierarchy>> ReadCgroupV1Hierarchies(
     const std::string& mountinfo_path);
+// The same, from the text of a mountinfo file.
+[[nodiscard]] std::vector<CgroupHierarchy> ParseCgroupV1Hierarchies(const std::string& mountinfo);
 
 // Mounts `step` (a kCgroupV1 step) onto the directory `dest_fd` (an O_PATH fd inside the
 // rootfs). The caller's cgroup, read from /proc/self/cgroup, picks each hierarchy's directory.

@@ -272,7 +272,11 @@ Result<std::shared_ptr<const RootfsPlan>> PlanRootfs(const oci::Spec& spec,
       plan->setup_dev = false;
     }
     if (step.kind == MountKind::kCgroupV1 && plan->cgroup_hierarchies.empty()) {
-      ASSIGN_OR_RETURN(plan->cgroup_hierarchies, ReadCgroupV1Hierarchies("/proc/self/mountinfo"));
+      if (context.mountinfo != nullptr) {
+        plan->cgroup_hierarchies = ParseCgroupV1Hierarchies(*context.mountinfo);
+      } else {
+        ASSIGN_OR_RETURN(plan->cgroup_hierarchies, ReadCgroupV1Hierarchies("/proc/self/mountinfo"));
+      }
       // A hybrid host's unified tree holds no container group unless the runtime made one, so
       // binding "our" group there would show the host's whole tree; like runc, leave it out.
       // In a cgroup namespace a fresh cgroup2 mount is rooted at the container's group: keep it.
