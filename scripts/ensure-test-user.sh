@@ -21,4 +21,9 @@ for file in /etc/subuid /etc/subgid; do
     echo "$name:$start:65536" >>"$file"
   fi
 done
+# Rootless pod networking (pasta, slirp4netns) opens /dev/net/tun as the user: Debian's udev
+# rule makes it 0666; machines without udev (containers, some VMs) leave the kernel's 0600.
+if [[ -c /dev/net/tun ]] && [[ $(stat -c %a /dev/net/tun) != 666 ]]; then
+  chmod 0666 /dev/net/tun
+fi
 id -u "$name"

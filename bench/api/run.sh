@@ -43,10 +43,10 @@ echo "run.sh: preparing $pods pods"
 start=$SECONDS
 # shellcheck disable=SC2016 # expanded by the inner sh, per pod
 seq 1 "$pods" | xargs -P 2 -I{} sh -c \
-  '"$@" prepare --annotation=bench/group=g$(({} % 10)) --annotation=bench/n={} bench/busybox:1 -- /bin/true >/dev/null' \
+  '"$@" prepare --net=none --annotation=bench/group=g$(({} % 10)) --annotation=bench/n={} bench/busybox:1 -- /bin/true >/dev/null' \
   _ "${c[@]}"
 for _ in 1 2 3 4 5; do
-  "${c[@]}" run bench/busybox:1 -- /bin/true >/dev/null
+  "${c[@]}" run --net=none bench/busybox:1 -- /bin/true >/dev/null
 done
 echo "run.sh: $pods prepared + 5 exited pods in $((SECONDS - start)) s"
 "${c[@]}" list --no-legend --full | awk '{print $1}' | sort -u >"$tmp/ids"

@@ -61,7 +61,7 @@ smaps() {
 echo "run.sh: starting $pods comet pods"
 start=$(date +%s%N)
 for ((i = 0; i < pods; i++)); do
-  C run -d bench/busybox:1 -- /bin/sleep 3600 >>"$tmp/comet.uuids" || die "comet run -d failed at pod $i"
+  C run -d --net=none bench/busybox:1 -- /bin/sleep 3600 >>"$tmp/comet.uuids" || die "comet run -d failed at pod $i"
 done
 echo "run.sh: comet: $pods pods in $((($(date +%s%N) - start) / 1000000)) ms"
 sleep 2

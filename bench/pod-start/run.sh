@@ -52,7 +52,8 @@ trap 'exit 130' INT TERM
 
 # The image: busybox-static with its applets, from a rootfs tarball (make-bundle.sh's tree).
 bench_comet_image
-comet_cmd="$comet --dir $tmp/comet run --rm bench/busybox:1 -- /bin/true"
+# No network but loopback for any of them (podman: --network=none; bench/net measures networks).
+comet_cmd="$comet --dir $tmp/comet run --rm --net=none bench/busybox:1 -- /bin/true"
 names=(comet) cmds=("$comet_cmd")
 if ((have_podman)); then
   bench_podman_setup

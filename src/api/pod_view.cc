@@ -15,6 +15,7 @@
 #include "os/unique_fd.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 #include "pod/volatile_dir.h"
 
 namespace comet::api {
@@ -82,9 +83,21 @@ void AddApp(const std::string& pod_dir, const pod::App& app, bool pod_running, v
   }
 }
 
-// Where issue #6 fills Pod.networks (name, ipv4, ipv6 of each network the pod joined) from the
-// pod's network state, while it runs. comet pods have no contained network yet.
-void AddNetworks(const pod::PodEntry& /*entry*/, v1alpha::Pod& /*pod*/) {}
+// Pod.networks while the pod runs: each contained network it joined, with its addresses (the
+// supervisor's records, pod_networks.h; none for --net=none/host or a pod that ended).
+void AddNetworks(const pod::PodEntry& entry, v1alpha::Pod& pod) {
+  auto records = pod::ReadNetworkRecords(entry.path);
+  if (!records) {
+    log::Debug("api: pod {}: {}", pod.id(), records.error().ToString());
+    return;
+  }
+  for (const pod::PodNetworkAddress& address : pod::NetworkAddresses(*records)) {
+    v1alpha::Network* network = pod.add_networks();
+    network->set_name(address.name);
+    network->set_ipv4(address.ipv4);
+    network->set_ipv6(address.ipv6);
+  }
+}
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -40,6 +41,10 @@ Status ParseHostSide(std::string_view text, std::string_view flag, pod::PortMapp
   } else if (const size_t colon = text.rfind(':'); colon != std::string_view::npos) {
     out.host_ip = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
+    if (out.host_ip.find(':') != std::string::npos) {
+      return Err(Error::Invalid(
+          fmt::format("--port {:?}: an IPv6 host address is written [ADDRESS]:HOSTPORT", flag)));
+    }
   }
   if (!out.host_ip.empty() && !IsIp(out.host_ip)) {
     return Err(Error::Invalid(
@@ -54,10 +59,19 @@ Status ParseHostSide(std::string_view text, std::string_view flag, pod::PortMapp
   return Ok();
 }
 
-// rkt's port names: an image port's "<port>-<protocol>", or an appc port name (letters first).
+constexpr size_t kMaxPortName = 64;
+
+// rkt's port names (appc's): an image port's "<port>-<protocol>" as rkt named docker images'
+// ports, or a name such as "http": lowercase letters, digits and inner '-', '.', '_', not a
+// number, not an address.
 bool LooksLikePortName(std::string_view field) {
-  return !field.empty() && !StartsWith(field, "[") && !ParseUint(field) &&
-         !IsIp(std::string(field));
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (field.empty() || field.size() > kMaxPortName || !alnum(field.front()) ||
+      !alnum(field.back()) || ParseUint(field) || IsIp(std::string(field))) {
+    return false;
+  }
+  return std::all_of(field.begin(), field.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '.' || c == '_'; });
 }
 
 }  // namespace

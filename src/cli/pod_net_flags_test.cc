@@ -85,6 +85,36 @@ TEST(PortFlagTest, BadValuesSayWhatIsWrong) {
   }
 }
 
+TEST(PortFlagTest, HostileValuesAreRefused) {
+  for (const char* bad : {"",
+                          "8080",
+                          "0:80",
+                          "8080:0",
+                          "70000:80",
+                          "8080:80/sctp",
+                          "8080:80/",
+                          "a:b:c:d",
+                          "1.2.3:8080:80",
+                          "::1:8080:80",
+                          "[::1]8080:80",
+                          "[zz]:80:80",
+                          "[::1:80:80",
+                          "http:",
+                          "http:x",
+                          "http:80:90",
+                          "8080:80:90",
+                          "-1:80",
+                          "1.2.3.4:80",
+                          "http:8080/tcp",
+                          "a\nb:80"}) {
+    auto p = ParsePortFlag(bad);
+    EXPECT_FALSE(p) << bad;
+    if (!p) {
+      EXPECT_NE(p.error().ToString().find("--port"), std::string::npos) << p.error().ToString();
+    }
+  }
+}
+
 TEST(HostsEntryFlagTest, Forms) {
   auto e = ParseHostsEntryFlag("10.0.0.5=db");
   ASSERT_TRUE(e);
@@ -99,12 +129,11 @@ TEST(HostsEntryFlagTest, Forms) {
 }
 
 TEST(NamedPortsTest, ResolvedFromExposedPorts) {
-  std::vector<ExposedPort> exposed = NamedExposedPorts({"80/tcp", "53/udp", "8080", "x/tcp",
-                                                        "70000/tcp", "9/sctp"});
+  std::vector<ExposedPort> exposed =
+      NamedExposedPorts({"80/tcp", "53/udp", "8080", "x/tcp", "70000/tcp", "9/sctp"});
   ASSERT_EQ(exposed.size(), 3U);
   EXPECT_EQ(exposed[2].name, "8080-tcp");
-  std::vector<pod::PortMapping> ports = {*ParsePortFlag("53-udp:5353"),
-                                         *ParsePortFlag("9000:90")};
+  std::vector<pod::PortMapping> ports = {*ParsePortFlag("53-udp:5353"), *ParsePortFlag("9000:90")};
   ASSERT_TRUE(ResolveNamedPorts(ports, exposed));
   EXPECT_EQ(ports[0].pod_port, 53U);
   EXPECT_EQ(ports[0].protocol, "udp");

@@ -1,6 +1,9 @@
 // Stage0's network plan; see pod_net_plan.h.
 #include "cli/pod_net_plan.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "network/network_dir.h"
@@ -8,6 +11,7 @@
 #include "network/port_mapping.h"
 #include "os/file.h"
 #include "pod/pod_networks.h"
+#include "supervisor/rootless_net_tool.h"
 
 namespace comet::cli {
 namespace {
@@ -33,14 +37,32 @@ Result<std::vector<network::NetworkAttachment>> PlanPodNetworks(const pod::PodMa
   if (manifest.net != pod::NetMode::kNetworks) {
     return std::vector<network::NetworkAttachment>{};
   }
+  if (manifest.rootless) {
+    // No CNI: the supervisor's pasta or slirp4netns gives the pod "default" (and publishes
+    // the ports, which must be free now). Found through the same $PATH the supervisor gets.
+    RETURN_IF_ERROR(supervisor::CheckRootlessNetworks(manifest));
+    RETURN_IF_ERROR(
+        supervisor::FindRootlessNetTool(std::getenv("PATH")));  // NOLINT(concurrency-mt-unsafe)
+    RETURN_IF_ERROR(network::CheckHostPortsFree(HostPorts(manifest.ports)));
+    return std::vector<network::NetworkAttachment>{};
+  }
   const std::string dir = os::JoinPath(local_config, "net.d");
   ASSIGN_OR_RETURN(network::NetworkCatalog catalog, network::LoadNetworks(dir));
   network::AttachRequest request;
   request.container_id = manifest.uuid;
-  // The pod's namespace does not exist yet: the supervisor puts its own in each record.
-  request.netns = "/proc/self/ns/net";
+  // Where the supervisor will pin the pod's namespace (it does not exist yet).
+  request.netns = pod::NetnsPinPath(manifest.uuid);
   request.materialize.ipam_data_dir = kIpamDataDir;
-  for (const std::string& name : manifest.networks) {
+  std::vector<std::string> names = manifest.networks;
+  if (names == std::vector<std::string>{"all"}) {  // rkt's --net=all: every network, in order
+    names.clear();
+    for (const network::NetworkConfig& config : catalog.networks) {
+      names.push_back(config.name);
+    }
+  } else if (std::find(names.begin(), names.end(), "all") != names.end()) {
+    return Err(Error::Invalid("--net all: means every network, it cannot be listed with others"));
+  }
+  for (const std::string& name : names) {
     const network::NetworkConfig* config = catalog.Find(name);
     if (config == nullptr) {
       return Err(Error::Invalid(fmt::format(

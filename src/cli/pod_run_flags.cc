@@ -308,6 +308,11 @@ Result<PodRunOptions> ParsePodRunArgs(const std::string& command,
   }
   PodRunOptions out;
   out.command = command;
+  // rkt's default: a pod gets the default network (--net changes it).
+  if (command == "run" || command == "prepare" || command == "app sandbox") {
+    out.pod.net = pod::NetMode::kNetworks;
+    out.pod.networks = {"default"};
+  }
   if (command == "run-prepared" || command == "app sandbox") {
     RETURN_IF_ERROR(ParseFlagsOnly(args, out));
   } else {

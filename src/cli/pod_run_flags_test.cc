@@ -31,7 +31,8 @@ TEST(PodRunFlags, OneImageWithDefaults) {
   EXPECT_FALSE(o.apps[0].args_given);
   EXPECT_FALSE(o.detach);
   EXPECT_EQ(o.pull_policy, PullPolicy::kNew);
-  EXPECT_EQ(o.pod.net, pod::NetMode::kNone);
+  EXPECT_EQ(o.pod.net, pod::NetMode::kNetworks) << "rkt's default: the default network";
+  EXPECT_EQ(o.pod.networks, std::vector<std::string>{"default"});
   EXPECT_EQ(o.pod.stop_grace_seconds, 10);
 }
 

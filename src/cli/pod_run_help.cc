@@ -13,9 +13,9 @@ Pod flags (before the first image):
   --dns=IP                   nameserver for /etc/resolv.conf (repeatable)
   --dns-search=DOMAIN        search domain (repeatable)
   --dns-opt=OPTION           resolver option (repeatable)
-  --net=NETWORKS             none (a loopback only, the default), host (the host's), ns:PATH
-                             (an existing network namespace), or networks, comma-separated:
-                             default, or names from /etc/comet/net.d
+  --net=NETWORKS             networks, comma-separated: default (the default: a bridge, an
+                             address, outbound NAT), names from /etc/comet/net.d, or all; none
+                             (a loopback only), host (the host's), ns:PATH (an existing one)
   --port=[HOSTIP:]HOSTPORT:PODPORT[/tcp|/udp]
   --port=NAME:[HOSTIP:]HOSTPORT
                              publish a pod port on the host (NAME: an image's port, 80-tcp)

@@ -200,7 +200,7 @@ Result<std::optional<Frame>> Enter(int dirfd, const std::string& name, const str
                                    const std::string& shown, bool remove, os::UniqueFd& fd) {
   // A hostile layer may hold directories with mode 0000: make them ours to list and empty.
   if (remove && (st.st_mode & S_IRWXU) != S_IRWXU) {
-    (void)::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
+    (void)!::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
   }
   const int raw = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (raw < 0) {

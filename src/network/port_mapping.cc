@@ -1,4 +1,4 @@
-// --port parsing and the free-port check; see port_mapping.h.
+// Published ports: portmap entries and the free-port check; see port_mapping.h.
 #include "network/port_mapping.h"
 
 #include <arpa/inet.h>
@@ -13,111 +13,6 @@
 #include "os/unique_fd.h"
 
 namespace comet::network {
-
-namespace {
-
-constexpr size_t kMaxPortNameLength = 64;
-
-Error BadPort(std::string_view value, std::string_view why) {
-  return Error::Invalid(fmt::format("invalid port mapping \"{}\": {}", Printable(value, 100), why));
-}
-
-Result<uint16_t> ParsePortNumber(std::string_view value, std::string_view text,
-                                 std::string_view which) {
-  std::optional<long long> n = ParseInt(text);
-  if (!n || *n < 1 || *n > 65535) {
-    return Err(BadPort(value, fmt::format("{} \"{}\" is not a port number (1-65535)", which,
-                                          Printable(text, 20))));
-  }
-  return static_cast<uint16_t>(*n);
-}
-
-// App port names as rkt's ACName: lowercase letters, digits and '-', starting with a letter.
-bool IsPortName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxPortNameLength || name[0] < 'a' || name[0] > 'z') {
-    return false;
-  }
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Splits off "[v6]:" or "v4:" from `rest` when it holds `colons_with_ip` colons.
-Status TakeHostIp(std::string_view value, std::string_view* rest, size_t colons_with_ip,
-                  std::string* host_ip) {
-  if (!rest->empty() && rest->front() == '[') {
-    size_t close = rest->find(']');
-    if (close == std::string_view::npos || close + 1 >= rest->size() || (*rest)[close + 1] != ':') {
-      return Err(BadPort(value, "an IPv6 host address is written [ADDRESS]:HOSTPORT"));
-    }
-    std::string ip(rest->substr(1, close - 1));
-    in6_addr addr{};
-    if (::inet_pton(AF_INET6, ip.c_str(), &addr) != 1) {
-      return Err(BadPort(value, fmt::format("\"{}\" is not an IPv6 address", Printable(ip, 64))));
-    }
-    *host_ip = ip;
-    rest->remove_prefix(close + 2);
-    return Ok();
-  }
-  size_t colons = static_cast<size_t>(std::count(rest->begin(), rest->end(), ':'));
-  if (colons + 1 < colons_with_ip || colons > colons_with_ip) {
-    return Err(
-        BadPort(value, "want [HOSTIP:]HOSTPORT:PODPORT[/tcp|udp] or NAME:[HOSTIP:]HOSTPORT"));
-  }
-  if (colons == colons_with_ip) {
-    size_t colon = rest->find(':');
-    std::string ip(rest->substr(0, colon));
-    in_addr addr{};
-    if (::inet_pton(AF_INET, ip.c_str(), &addr) != 1) {
-      return Err(BadPort(value, fmt::format("\"{}\" is not an IPv4 address (IPv6 goes in [])",
-                                            Printable(ip, 64))));
-    }
-    *host_ip = ip;
-    rest->remove_prefix(colon + 1);
-  }
-  return Ok();
-}
-
-}  // namespace
-
-Result<PortRequest> ParsePortFlag(std::string_view value) {
-  PortRequest request;
-  std::string_view rest = value;
-  if (!rest.empty() && rest[0] >= 'a' && rest[0] <= 'z') {
-    size_t colon = rest.find(':');
-    std::string_view name = rest.substr(0, colon);
-    if (colon == std::string_view::npos || !IsPortName(name)) {
-      return Err(BadPort(value, "want NAME:[HOSTIP:]HOSTPORT with NAME an app port name"));
-    }
-    request.app_port_name = std::string(name);
-    rest.remove_prefix(colon + 1);
-    RETURN_IF_ERROR(TakeHostIp(value, &rest, 1, &request.mapping.host_ip));
-    ASSIGN_OR_RETURN(request.mapping.host_port, ParsePortNumber(value, rest, "host port"));
-    return request;
-  }
-  if (size_t slash = rest.rfind('/'); slash != std::string_view::npos) {
-    std::string_view protocol = rest.substr(slash + 1);
-    if (protocol != "tcp" && protocol != "udp") {
-      return Err(BadPort(
-          value, fmt::format("protocol \"{}\" is not tcp or udp", Printable(protocol, 20))));
-    }
-    request.mapping.protocol = std::string(protocol);
-    rest = rest.substr(0, slash);
-  }
-  RETURN_IF_ERROR(TakeHostIp(value, &rest, 2, &request.mapping.host_ip));
-  size_t colon = rest.find(':');
-  if (colon == std::string_view::npos) {
-    return Err(BadPort(value, "want [HOSTIP:]HOSTPORT:PODPORT[/tcp|udp]"));
-  }
-  ASSIGN_OR_RETURN(request.mapping.host_port,
-                   ParsePortNumber(value, rest.substr(0, colon), "host port"));
-  ASSIGN_OR_RETURN(request.mapping.container_port,
-                   ParsePortNumber(value, rest.substr(colon + 1), "pod port"));
-  return request;
-}
 
 std::string HostSide(const PortMapping& mapping) {
   if (mapping.host_ip.empty()) {
@@ -173,14 +68,20 @@ Result<os::UniqueFd> Reserve(const PortMapping& m) {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(m.host_port);
-    ::inet_pton(AF_INET6, m.host_ip.c_str(), &sin6->sin6_addr);
+    if (::inet_pton(AF_INET6, m.host_ip.c_str(), &sin6->sin6_addr) != 1) {
+      return Err(Error::Invalid(
+          fmt::format("published port {}: {:?} is not an IPv6 address", HostSide(m), m.host_ip)));
+    }
     length = sizeof(sockaddr_in6);
   } else {
     auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
     sin->sin_family = AF_INET;
     sin->sin_port = htons(m.host_port);
-    if (m.host_ip.empty() || ::inet_pton(AF_INET, m.host_ip.c_str(), &sin->sin_addr) != 1) {
+    if (m.host_ip.empty()) {
       sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (::inet_pton(AF_INET, m.host_ip.c_str(), &sin->sin_addr) != 1) {
+      return Err(Error::Invalid(
+          fmt::format("published port {}: {:?} is not an IPv4 address", HostSide(m), m.host_ip)));
     }
     length = sizeof(sockaddr_in);
   }

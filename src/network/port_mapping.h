@@ -1,5 +1,6 @@
-// Published ports: the --port flag's forms and the check that a host port is free before the
-// CNI portmap plugin takes it. Thread-safe (pure functions, plus sockets the check closes).
+// Published ports (the CLI parses --port into them): portmap's runtimeConfig entries and the
+// reservation of host ports before the CNI portmap plugin takes them. Thread-safe (pure functions,
+// plus sockets the check closes).
 #ifndef COMET_NETWORK_PORT_MAPPING_H_
 #define COMET_NETWORK_PORT_MAPPING_H_
 
@@ -22,18 +23,6 @@ struct PortMapping {
 
   bool operator==(const PortMapping&) const = default;
 };
-
-// One --port value. rkt's `NAME:[HOSTIP:]HOSTPORT` form names an app port instead of giving
-// PODPORT/protocol: the caller resolves `app_port_name` against the apps' declared ports and
-// fills mapping.container_port and mapping.protocol.
-struct PortRequest {
-  std::string app_port_name;  // empty for the numeric form
-  PortMapping mapping;
-};
-
-// Parses `[HOSTIP:]HOSTPORT:PODPORT[/tcp|udp]` (an IPv6 HOSTIP in brackets) or
-// `NAME:[HOSTIP:]HOSTPORT`; errors quote the value.
-[[nodiscard]] Result<PortRequest> ParsePortFlag(std::string_view value);
 
 // "8080/tcp", "[::1]:8080/udp", "127.0.0.1:8080/tcp": for messages and status output.
 std::string HostSide(const PortMapping& mapping);

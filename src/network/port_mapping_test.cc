@@ -1,4 +1,4 @@
-// Tests for --port parsing and the free-port check.
+// Tests for published ports: the portmap entries and the free-port check.
 #include "network/port_mapping.h"
 
 #include <arpa/inet.h>
@@ -15,57 +15,6 @@ namespace {
 
 PortMapping M(std::string ip, uint16_t host, uint16_t pod, std::string proto) {
   return PortMapping{std::move(ip), host, pod, std::move(proto)};
-}
-
-TEST(PortMapping, ParsesNumericForms) {
-  struct Case {
-    std::string_view text;
-    PortMapping want;
-  } cases[] = {
-      {"8080:80", M("", 8080, 80, "tcp")},
-      {"8080:80/udp", M("", 8080, 80, "udp")},
-      {"127.0.0.1:8080:80/tcp", M("127.0.0.1", 8080, 80, "tcp")},
-      {"[::1]:53:5353/udp", M("::1", 53, 5353, "udp")},
-      {"[fd00::1]:1:65535", M("fd00::1", 1, 65535, "tcp")},
-  };
-  for (const Case& c : cases) {
-    auto r = ParsePortFlag(c.text);
-    ASSERT_TRUE(r) << c.text << ": " << r.error().ToString();
-    EXPECT_TRUE(r->app_port_name.empty());
-    EXPECT_EQ(r->mapping, c.want) << c.text;
-  }
-}
-
-TEST(PortMapping, ParsesRktNamedForm) {
-  auto r = ParsePortFlag("http:8080");
-  ASSERT_TRUE(r) << r.error().ToString();
-  EXPECT_EQ(r->app_port_name, "http");
-  EXPECT_EQ(r->mapping.host_port, 8080);
-  EXPECT_EQ(r->mapping.container_port, 0);
-  r = ParsePortFlag("dns-udp:10.0.0.1:53");
-  ASSERT_TRUE(r) << r.error().ToString();
-  EXPECT_EQ(r->app_port_name, "dns-udp");
-  EXPECT_EQ(r->mapping.host_ip, "10.0.0.1");
-  r = ParsePortFlag("web:[::1]:8443");
-  ASSERT_TRUE(r) << r.error().ToString();
-  EXPECT_EQ(r->mapping.host_ip, "::1");
-  EXPECT_EQ(r->mapping.host_port, 8443);
-}
-
-TEST(PortMapping, RejectsBadValuesNamingThem) {
-  for (std::string_view bad :
-       {"",           "8080",      "0:80",          "8080:0",      "70000:80",     "8080:80/sctp",
-        "8080:80/",   "a:b:c:d",   "1.2.3:8080:80", "::1:8080:80", "[::1]8080:80", "[zz]:80:80",
-        "[::1:80:80", "http:",     "http:x",        "Http:80",     "http:80:90",   "8080:80:90",
-        "-1:80",      "1.2.3.4:80"}) {
-    auto r = ParsePortFlag(bad);
-    EXPECT_FALSE(r) << bad;
-    if (!r) {
-      EXPECT_NE(r.error().ToString().find(std::string("\"") + std::string(bad) + "\""),
-                std::string::npos)
-          << r.error().ToString();
-    }
-  }
 }
 
 TEST(PortMapping, JsonRoundTrip) {

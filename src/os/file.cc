@@ -181,7 +181,9 @@ Result<UniqueFd> OpenDirToEmpty(int dirfd, const std::string& name, const std::s
   struct stat st {};
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
       (st.st_mode & S_IRWXU) != S_IRWXU) {
-    (void)::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
+    // Best effort: when it fails, the openat below says why the directory cannot be emptied.
+    // ("(void)!": a plain (void) cast does not silence warn_unused_result under fortify.)
+    (void)!::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
   }
   const int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {

@@ -194,7 +194,7 @@ Result<int> CopyPty(int socket, int master, const ExecRequest& request,
     if (fds[2].revents != 0 && !CopyChunk(options.stdin_fd, master)) {
       stdin_open = false;
       char eof = 0x04;  // the terminal's EOF character ends the process's read
-      (void)::write(master, &eof, 1);
+      (void)!::write(master, &eof, 1);
     }
     if (fds[3].revents != 0) {
       winch.Drain();

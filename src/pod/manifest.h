@@ -118,7 +118,7 @@ struct PodManifest {
   std::string created;    // RFC 3339 with nanoseconds, UTC
   std::vector<App> apps;  // init containers first, then apps, each in start order
   std::vector<Volume> volumes;
-  NetMode net = NetMode::kNone;
+  NetMode net = NetMode::kNone;       // the CLI's default: kNetworks {"default"}
   std::vector<std::string> networks;  // kNetworks: attached in this order (eth0, eth1, ...)
   std::string netns;                  // kNetns: the namespace's path
   std::vector<PortMapping> ports;     // only with kNetworks

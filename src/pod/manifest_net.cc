@@ -8,6 +8,7 @@
 
 #include "base/enum_names.h"
 #include "base/strings.h"
+#include "network/cni_config.h"
 #include "pod/json_fields.h"
 #include "pod/manifest.h"
 #include "pod/manifest_json.h"
@@ -20,25 +21,8 @@ constexpr EnumName<NetMode> kNetModes[] = {{NetMode::kNone, "none"},
                                            {NetMode::kNetworks, "networks"},
                                            {NetMode::kNetns, "netns"}};
 
-// CNI's rule for network names, bounded as an interface-name-sized label would not be.
-constexpr size_t kMaxNetworkName = 128;
 constexpr uint32_t kMaxPort = 65535;
-
-bool IsAsciiAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool IsNetworkName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNetworkName || !IsAsciiAlnum(name.front())) {
-    return false;
-  }
-  for (char c : name) {
-    if (!IsAsciiAlnum(c) && c != '_' && c != '.' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
+constexpr size_t kMaxPortName = 64;
 
 OrderedJson PortToJson(const PortMapping& p) {
   return {{"name", p.name},
@@ -87,11 +71,8 @@ Status ValidateMode(const PodManifest& m) {
   }
   std::set<std::string> seen;
   for (size_t i = 0; i < m.networks.size(); ++i) {
-    if (!IsNetworkName(m.networks[i])) {
-      return Err(
-          PathError(IndexPath("networks", i),
-                    fmt::format("\"{}\": not a network name (want [A-Za-z0-9][A-Za-z0-9_.-]*)",
-                                Printable(m.networks[i]))));
+    if (Status valid = network::ValidateNetworkName(m.networks[i]); !valid) {
+      return Err(PathError(IndexPath("networks", i), valid.error().message()));
     }
     if (!seen.insert(m.networks[i]).second) {
       return Err(PathError(IndexPath("networks", i),
@@ -125,7 +106,7 @@ Status ValidatePort(const PortMapping& p, const std::string& path) {
     return Err(PathError(ChildPath(path, "host_ip"),
                          fmt::format("\"{}\": not an IP address", Printable(p.host_ip))));
   }
-  if (HasControlChars(p.name) || p.name.size() > kMaxNetworkName) {
+  if (HasControlChars(p.name) || p.name.size() > kMaxPortName) {
     return Err(PathError(ChildPath(path, "name"), "not a port name"));
   }
   return Ok();

@@ -319,7 +319,7 @@ TEST(ManifestTest, ValidationErrorsNameTheField) {
          m.net = NetMode::kNetworks;
          m.networks = {"default", "../x"};
        },
-       "networks[1]: \"../x\": not a network name"},
+       "networks[1]: name: invalid network name \"../x\""},
       {[](PodManifest& m) {
          m.net = NetMode::kNetworks;
          m.networks = {"a", "a"};

@@ -69,9 +69,6 @@ std::string AppDir(const std::string& pod_dir, std::string_view app) {
 std::string AppStatusPath(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(AppDir(pod_dir, app), "status.json");
 }
-std::string AppConfigPath(const std::string& pod_dir, std::string_view app) {
-  return os::JoinPath(AppDir(pod_dir, app), "config.json");
-}
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(AppDiskDir(pod_dir, app), "snapshot");
 }

@@ -45,10 +45,11 @@ inline constexpr const char* kSupervisorStatusFile = "state/supervisor.json";
 inline constexpr const char* kReadyLink = "state/supervisor-status";
 inline constexpr const char* kControlSocket = "state/ctl";
 
-// The app's volatile directory (<pod>/state/apps/<app>): status, bundle config, console socket.
+// The app's volatile directory (<pod>/state/apps/<app>): its status and, for a tty app, the
+// console socket; it is the app's OCI bundle directory (the spec itself goes to the runtime in
+// memory).
 std::string AppDir(const std::string& pod_dir, std::string_view app);
 std::string AppStatusPath(const std::string& pod_dir, std::string_view app);
-std::string AppConfigPath(const std::string& pod_dir, std::string_view app);
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app);
 std::string AppLogPath(const std::string& pod_dir, std::string_view app);
 std::string VolumeDir(const std::string& pod_dir, std::string_view volume);

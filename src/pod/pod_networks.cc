@@ -3,9 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -29,6 +29,21 @@ Result<std::vector<network::NetworkAttachment>> ReadRecordsFile(const std::strin
     return Err(std::move(records).error().AddContext(path));
   }
   return records;
+}
+
+// A DEL runs as root with what a record says: it must be one of this pod's (CNI_CONTAINERID
+// scopes the plugins' state, CNI_IFNAME the interface they delete).
+Status CheckRecordIsThePods(const network::NetworkAttachment& record, std::string_view uuid) {
+  const std::string& ifname = record.invocation.ifname;
+  const bool eth_n =
+      ifname.size() > 3 && ifname.size() <= 6 && ifname.starts_with("eth") &&
+      std::all_of(ifname.begin() + 3, ifname.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (record.invocation.container_id != uuid || !eth_n) {
+    return Err(Error::Invalid(
+        fmt::format("network record {:?} is not one of pod {} (container id {:?}, interface {:?})",
+                    record.network, uuid, record.invocation.container_id, ifname)));
+  }
+  return Ok();
 }
 
 // "172.16.28.5/24" -> "172.16.28.5".
@@ -83,25 +98,25 @@ std::string NetnsPinPath(std::string_view uuid) {
   return os::JoinPath(kNetnsPinDir, std::string(uuid));
 }
 
-Status DetachNetworks(const std::string& pod_dir) {
+bool IsRootlessNetworkRecord(const network::NetworkAttachment& record) {
+  return record.config.is_object() && record.config.contains(kRootlessToolKey);
+}
+
+Status DetachNetworks(const std::string& pod_dir, std::string_view uuid) {
   ASSIGN_OR_RETURN(std::vector<network::NetworkAttachment> records, ReadNetworkRecords(pod_dir));
-  if (records.empty()) {
-    return Ok();
-  }
-  Status detached = network::Detach(records, CniOptionsFromEnvironment());
-  if (!detached) {
-    return Err(std::move(detached).error().AddContext("detaching the pod's networks"));
-  }
-  // Only pins of ours: a record's netns is a path a hostile pod file could have set.
-  std::set<std::string> pins;
-  for (const network::NetworkAttachment& record : records) {
-    const std::string& netns = record.invocation.netns;
-    if (netns.starts_with(std::string(kNetnsPinDir) + "/") &&
-        netns.find("/..") == std::string::npos) {
-      pins.insert(netns);
+  std::erase_if(records, IsRootlessNetworkRecord);
+  const std::string pin = NetnsPinPath(uuid);
+  for (network::NetworkAttachment& record : records) {
+    RETURN_IF_ERROR(CheckRecordIsThePods(record, uuid));
+    if (record.invocation.netns != pin) {
+      record.invocation.netns.clear();
     }
   }
-  for (const std::string& pin : pins) {
+  if (!records.empty()) {
+    Status detached = network::Detach(records, CniOptionsFromEnvironment());
+    if (!detached) {
+      return Err(std::move(detached).error().AddContext("detaching the pod's networks"));
+    }
     RETURN_IF_ERROR(network::RemovePinnedNetns(pin));
   }
   const std::string path = os::JoinPath(pod_dir, kNetworkRecordsFile);

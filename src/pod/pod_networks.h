@@ -18,6 +18,7 @@ namespace comet::pod {
 
 // Relative to the pod directory.
 inline constexpr const char* kNetworkPlanFile = "networks.json";
+inline constexpr const char* kNetworkRecordsName = "net.json";  // in the volatile directory
 inline constexpr const char* kNetworkRecordsFile = "state/net.json";
 
 // The plan (records without results); missing: an empty plan.
@@ -53,10 +54,19 @@ struct PodNetworkAddress {
 inline constexpr const char* kNetnsPinDir = "/run/comet/netns";
 [[nodiscard]] std::string NetnsPinPath(std::string_view uuid);
 
-// Teardown's network step: DELs every recorded network (network::Detach, in the pinned netns
-// when it is still there), then removes the pins and the records. No records: nothing to do.
-// Repeatable. Runs in the host's network and mount namespaces.
-[[nodiscard]] Status DetachNetworks(const std::string& pod_dir);
+// A rootless pod's network (pasta or slirp4netns, supervisor/rootless_net.h) is recorded like a
+// CNI one, for status, with this member in its config naming the tool. Such a record has nothing
+// to DEL: its helper process ends with the pod.
+inline constexpr const char* kRootlessToolKey = "comet.rootless";
+[[nodiscard]] bool IsRootlessNetworkRecord(const network::NetworkAttachment& record);
+
+// Teardown's network step: DELs every recorded CNI network of pod `uuid` (network::Detach, in
+// its pinned netns when that is still there), then removes the pin and the records. The records
+// are trusted only as far as they agree with the pod: a netns other than the pod's pin is not
+// entered (the DEL runs without one); a record naming another container id, or an interface
+// not eth<N>, is an error. No records: nothing to do. Repeatable. Runs in the host's network and
+// mount namespaces. On failure the records stay, for a later try.
+[[nodiscard]] Status DetachNetworks(const std::string& pod_dir, std::string_view uuid);
 
 }  // namespace comet::pod
 

@@ -186,8 +186,11 @@ Status TeardownPod(const std::string& pod_dir, const std::string& uuid,
   errors.Add(DropUntrustedVolatileLink(pod_dir, uuid), "checking the volatile directory");
   errors.Add(KillContainers(pod_dir, options), "killing the pod's containers");
   // Its apps are dead: the pod's networks go (the supervisor detaches them itself on a normal
-  // end; these are a killed supervisor's).
-  errors.Add(DetachNetworks(pod_dir), "removing the pod's networks");
+  // end; these are a killed supervisor's). Their records are in the volatile directory: when
+  // the DEL fails, that stays for the next try.
+  Status networks = DetachNetworks(pod_dir, uuid);
+  const bool networks_gone = static_cast<bool>(networks);
+  errors.Add(std::move(networks), "removing the pod's networks");
   errors.Add(RemovePodCgroup(uuid), "removing the pod cgroup");
   errors.Add(UnmountLeftovers(pod_dir), "unmounting");
   errors.Add(RemoveSnapshots(pod_dir), "removing snapshots");
@@ -195,7 +198,9 @@ Status TeardownPod(const std::string& pod_dir, const std::string& uuid,
     errors.Add(ReleaseLease(uuid, options.image_store_dir), "releasing the image lease");
   }
   // Last: the runtime's state in it was what KillContainers went by.
-  errors.Add(RemoveVolatileDir(pod_dir, uuid), "removing the volatile directory");
+  if (networks_gone) {
+    errors.Add(RemoveVolatileDir(pod_dir, uuid), "removing the volatile directory");
+  }
   Status result = errors.Result();
   if (!result) {
     return Err(std::move(result).error().AddContext(fmt::format("tearing down pod {}", uuid)));

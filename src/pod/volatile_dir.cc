@@ -22,6 +22,7 @@
 #include "os/unique_fd.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 #include "runtime/container_store.h"
 
 namespace comet::pod {
@@ -311,6 +312,11 @@ Status PersistVolatileDir(const std::string& pod_dir) {
       return Err(Error(EBUSY, fmt::format("{}: containers are left, for gc", runtime_root)));
     }
     return Err(Error::FromErrno("rmdir", runtime_root));
+  }
+  // So do the records of networks that could not be detached (pod_networks.h).
+  const std::string networks = os::JoinPath(target, kNetworkRecordsName);
+  if (::access(networks.c_str(), F_OK) == 0) {
+    return Err(Error(EBUSY, fmt::format("{}: networks are left, for gc", networks)));
   }
   const std::string fresh = os::JoinPath(pod_dir, kNewStateDir);
   RETURN_IF_ERROR(os::RemoveAll(fresh));  // a crash's leftover

@@ -50,7 +50,7 @@ class VolatileDirTest : public ::testing::Test {
       status.state = AppState::kExited;
       status.exit_code = 3;
       ASSERT_TRUE(WriteAppStatus(pod_, status));
-      ASSERT_TRUE(os::WriteFile(AppConfigPath(pod_, app), "{}"));
+      ASSERT_TRUE(os::WriteFile(os::JoinPath(AppDir(pod_, app), "config.json"), "{}"));
     }
     ASSERT_TRUE(os::MkdirAll(RuntimeRoot(pod_)));
     ASSERT_TRUE(os::MkdirAll(pod_ + "/state/etc"));
@@ -112,7 +112,7 @@ TEST_F(VolatileDirTest, PersistKeepsTheFinalStatusesOnDisk) {
   char target[16] = {};
   EXPECT_EQ(::readlink((pod_ + "/" + kReadyLink).c_str(), target, sizeof(target)), 5);
   // Only the statuses: no config, runtime state or /etc files.
-  EXPECT_FALSE(os::Exists(AppConfigPath(pod_, "web")));
+  EXPECT_FALSE(os::Exists(os::JoinPath(AppDir(pod_, "web"), "config.json")));
   EXPECT_FALSE(os::Exists(RuntimeRoot(pod_)));
   EXPECT_FALSE(os::Exists(PodEtcPath(pod_, "hosts")));
   // Removal leaves a persisted directory to the pod directory's own removal.

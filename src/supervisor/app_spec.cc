@@ -72,11 +72,10 @@ std::vector<oci::Namespace> AppNamespaces(const AppSpecInput& input) {
   }
   namespaces.push_back({"mount", ""});
   // Host networking: the supervisor stayed in the host's network namespace, and so do the apps.
-  // An existing namespace (--net=ns:PATH) is joined by path, checked by SetUpPodNamespaces.
-  if (manifest.net == pod::NetMode::kNone || manifest.net == pod::NetMode::kNetworks) {
+  // Otherwise the supervisor is in the pod's (its own, the pinned one of its networks, or the
+  // one --net=ns:PATH named): the apps join it there.
+  if (manifest.net != pod::NetMode::kHost) {
     namespaces.push_back({"network", ns_path(input.supervisor_pid, "net")});
-  } else if (manifest.net == pod::NetMode::kNetns) {
-    namespaces.push_back({"network", manifest.netns});
   }
   namespaces.push_back({"ipc", ns_path(input.supervisor_pid, "ipc")});
   namespaces.push_back({"uts", ns_path(input.supervisor_pid, "uts")});

@@ -75,6 +75,12 @@ Result<AttachedNetworks> AttachPodNetworks(const std::string& pod_dir, const std
     }
   }
   if (!done) {
+    // Attach rolled back what it added; a DEL of everything again tells whether that worked.
+    // If not, the records and the pin stay: gc DELs from them.
+    if (Status undone = network::Detach(plan, pod::CniOptionsFromEnvironment()); !undone) {
+      log::Warning("the pod's networks are left for gc: {}", undone.error().ToString());
+      return Err(std::move(done).error());
+    }
     DropPinAndRecords(pod_dir, pin);
     return Err(std::move(done).error());
   }
@@ -83,7 +89,8 @@ Result<AttachedNetworks> AttachPodNetworks(const std::string& pod_dir, const std
   return attached;
 }
 
-Status DetachPodNetworks(const std::string& pod_dir, const HostNamespaces& host) {
+Status DetachPodNetworks(const std::string& pod_dir, const std::string& uuid,
+                         const HostNamespaces& host) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return Err(Error::FromErrno("pipe2"));
@@ -103,7 +110,7 @@ Status DetachPodNetworks(const std::string& pod_dir, const HostNamespaces& host)
     } else if (::setns(host.net.get(), CLONE_NEWNET) != 0) {
       done = Err(Error::FromErrno("setns", "the host's network namespace"));
     } else {
-      done = pod::DetachNetworks(pod_dir);
+      done = pod::DetachNetworks(pod_dir, uuid);
     }
     if (!done) {
       (void)os::WriteAll(write_end.get(), done.error().ToString());

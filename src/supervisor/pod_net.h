@@ -28,7 +28,8 @@ struct HostNamespaces {
 // Records `plan` (with the pin as each network's netns), pins a new network namespace for the
 // pod `uuid` and ADDs the networks to it. Returns the records with their results and an fd of
 // the pinned namespace to join. On failure nothing stays: networks rolled back, pin and records
-// removed. Called in the host's network and mount namespaces.
+// removed — unless the rollback failed too: then the records and the pin stay, for gc.
+// Called in the host's network and mount namespaces.
 struct AttachedNetworks {
   std::vector<network::NetworkAttachment> records;
   os::UniqueFd netns;
@@ -39,7 +40,8 @@ struct AttachedNetworks {
 
 // DELs the pod's recorded networks and removes the pin and the records (pod::DetachNetworks),
 // from a child in the host's namespaces. Nothing recorded: nothing to do.
-[[nodiscard]] Status DetachPodNetworks(const std::string& pod_dir, const HostNamespaces& host);
+[[nodiscard]] Status DetachPodNetworks(const std::string& pod_dir, const std::string& uuid,
+                                       const HostNamespaces& host);
 
 }  // namespace comet::supervisor
 

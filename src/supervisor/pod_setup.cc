@@ -50,7 +50,7 @@ Status BringLoopbackUp() {
   return Ok();
 }
 
-Status CheckNetworkNamespace(const std::string& path) {
+Result<os::UniqueFd> OpenNetworkNamespace(const std::string& path) {
   os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     return Err(Error::FromErrno("open", "network namespace " + path));
@@ -63,7 +63,7 @@ Status CheckNetworkNamespace(const std::string& path) {
     return Err(Error::Invalid(fmt::format(
         "{}: not a network namespace (expected /run/netns/NAME or /proc/PID/ns/net)", path)));
   }
-  return Ok();
+  return fd;
 }
 
 Status SetUpPodNamespaces(const pod::PodManifest& manifest, int netns_fd) {
@@ -75,8 +75,12 @@ Status SetUpPodNamespaces(const pod::PodManifest& manifest, int netns_fd) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     return Err(Error::FromErrno("mount --make-rslave", "/"));
   }
+  // --net=ns:PATH: opened once, here; the apps join it through the supervisor, so that a
+  // restart cannot join whatever the path names by then (a /proc/PID whose PID was reused).
+  os::UniqueFd joined;
   if (manifest.net == pod::NetMode::kNetns) {
-    RETURN_IF_ERROR(CheckNetworkNamespace(manifest.netns));
+    ASSIGN_OR_RETURN(joined, OpenNetworkNamespace(manifest.netns));
+    netns_fd = joined.get();
   }
   const bool own_net = manifest.net == pod::NetMode::kNone;
   int flags = CLONE_NEWIPC | CLONE_NEWUTS;
@@ -110,6 +114,26 @@ constexpr size_t kMaxHostFileBytes = 1 << 20;
 
 // The pod's /etc/hosts: with host networking the host's own (as podman does), else localhost and
 // the pod's hostname; then the --hosts-entry lines.
+// Whether a hosts file has a line naming `hostname`.
+bool NamesHost(const std::string& hosts, const std::string& hostname) {
+  for (const std::string& line : Split(hosts, '\n')) {
+    std::string_view rest = TrimSpace(line.substr(0, line.find('#')));
+    const size_t blank = rest.find_first_of(" \t");
+    if (blank == std::string_view::npos) {
+      continue;
+    }
+    rest = rest.substr(blank);
+    while (!(rest = TrimSpace(rest)).empty()) {
+      const size_t end = rest.find_first_of(" \t");
+      if (rest.substr(0, end) == hostname) {
+        return true;
+      }
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+    }
+  }
+  return false;
+}
+
 Result<std::string> HostsText(const pod::PodManifest& manifest, const std::string& hostname,
                               const std::vector<pod::PodNetworkAddress>& addresses) {
   std::string text;
@@ -124,20 +148,26 @@ Result<std::string> HostsText(const pod::PodManifest& manifest, const std::strin
       return Err(std::move(host).error().AddContext("the host's /etc/hosts"));
     }
   }
-  if (text.empty()) {
-    text = fmt::format(
+  const bool host_file = !text.empty();
+  if (!host_file) {
+    text =
         "127.0.0.1\tlocalhost localhost.localdomain\n"
-        "::1\tlocalhost ip6-localhost ip6-loopback\n"
-        "127.0.1.1\t{}\n",
-        hostname);
+        "::1\tlocalhost ip6-localhost ip6-loopback\n";
   }
-  // The pod's own addresses name it, as podman's /etc/hosts does.
+  // The pod's hostname resolves to its own addresses (as podman's /etc/hosts has it: what a
+  // clustered app advertises), else to 127.0.1.1 as on Debian — also with the host's file, which
+  // does not know the pod's hostname.
+  bool named = false;
   for (const pod::PodNetworkAddress& address : addresses) {
     for (const std::string* ip : {&address.ipv4, &address.ipv6}) {
       if (!ip->empty()) {
         text += fmt::format("{}\t{}\n", *ip, hostname);
+        named = true;
       }
     }
+  }
+  if (!named && !(host_file && NamesHost(text, hostname))) {
+    text += fmt::format("127.0.1.1\t{}\n", hostname);
   }
   for (const pod::HostsEntry& entry : manifest.hosts_entries) {
     text += fmt::format("{}\t{}\n", entry.ip, Join(entry.names, " "));
@@ -171,7 +201,7 @@ std::string WithoutLoopbackNameservers(const std::string& resolv) {
         (words[10] == ' ' || words[10] == '\t')) {
       std::string_view server = TrimSpace(words.substr(10));
       server = server.substr(0, server.find_first_of(" \t"));
-      loopback = StartsWith(server, "127.") || server == "::1";
+      loopback = StartsWith(server, "127.") || server == "::1" || server == "0:0:0:0:0:0:0:1";
     }
     if (!loopback && !(line.empty() && out.empty())) {
       out += line + "\n";
@@ -181,6 +211,21 @@ std::string WithoutLoopbackNameservers(const std::string& resolv) {
     out.pop_back();
   }
   return out;
+}
+
+// The host's resolv.conf for a pod on contained networks. On a host whose only nameserver is
+// systemd-resolved's stub (127.0.0.53), the servers behind it are in
+// /run/systemd/resolve/resolv.conf: those, as podman does.
+std::string ContainedResolvConf(const std::string& host) {
+  std::string resolv = WithoutLoopbackNameservers(host);
+  if (resolv.find("nameserver") == std::string::npos &&
+      host.find("127.0.0.53") != std::string::npos) {
+    if (auto upstream = os::ReadFileLimited("/run/systemd/resolve/resolv.conf", kMaxHostFileBytes);
+        upstream) {
+      resolv = WithoutLoopbackNameservers(*upstream);
+    }
+  }
+  return resolv;
 }
 
 }  // namespace
@@ -200,8 +245,7 @@ Result<bool> WritePodEtcFiles(const std::string& pod_dir, const pod::PodManifest
     if (!host) {
       return false;  // the host has none: leave the image's
     }
-    resolv =
-        manifest.net == pod::NetMode::kHost ? std::move(*host) : WithoutLoopbackNameservers(*host);
+    resolv = manifest.net == pod::NetMode::kHost ? std::move(*host) : ContainedResolvConf(*host);
   } else {
     return false;
   }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "os/unique_fd.h"
 #include "pod/manifest.h"
 #include "pod/pod_networks.h"
 
@@ -19,12 +20,12 @@ namespace comet::supervisor {
 
 // Unshares this process's mount namespace (with / made rslave, so host mounts still propagate
 // in and nothing of ours propagates out), ipc and uts (and net for NetMode::kNone, with lo up),
-// then sets the hostname. NetMode::kNetns: checks the namespace to join first. `netns_fd` >= 0:
-// joins that network namespace (NetMode::kNetworks: the pinned one the networks were added to).
+// then sets the hostname. `netns_fd` >= 0: joins that network namespace (NetMode::kNetworks: the
+// pinned one the networks were added to); NetMode::kNetns: joins the manifest's namespace.
 [[nodiscard]] Status SetUpPodNamespaces(const pod::PodManifest& manifest, int netns_fd = -1);
 
-// Invalid unless `path` opens as a network namespace (nsfs).
-[[nodiscard]] Status CheckNetworkNamespace(const std::string& path);
+// `path` opened (O_CLOEXEC); invalid unless it is a network namespace (nsfs).
+[[nodiscard]] Result<os::UniqueFd> OpenNetworkNamespace(const std::string& path);
 
 // Brings the loopback interface of the current network namespace up.
 [[nodiscard]] Status BringLoopbackUp();

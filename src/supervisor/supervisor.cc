@@ -152,7 +152,10 @@ Status Supervisor::SetUp() {
   ASSIGN_OR_RETURN(manifest_, pod::ReadManifest(options_.pod_dir));
   runtime_.rootless = manifest_.rootless;
   os::UniqueFd pod_netns;
-  if (manifest_.net == pod::NetMode::kNetworks) {
+  if (manifest_.net == pod::NetMode::kNetworks && manifest_.rootless) {
+    ASSIGN_OR_RETURN(pod_netns, SetUpRootlessNetwork());
+    CrashAt("networks");
+  } else if (manifest_.net == pod::NetMode::kNetworks) {
     ASSIGN_OR_RETURN(std::vector<network::NetworkAttachment> plan, PrepareNetworks());
     ASSIGN_OR_RETURN(AttachedNetworks attached,
                      AttachPodNetworks(options_.pod_dir, manifest_.uuid, std::move(plan)));
@@ -164,6 +167,15 @@ Status Supervisor::SetUp() {
   CrashAt("namespaces");
   ASSIGN_OR_RETURN(resolv_conf_,
                    WritePodEtcFiles(options_.pod_dir, manifest_, pod::NetworkAddresses(networks_)));
+  if (rootless_net_ && manifest_.dns.empty() && manifest_.dns_search.empty() &&
+      manifest_.dns_opt.empty()) {
+    // The helper's DNS (slirp4netns's 10.0.2.3) before the host's reachable nameservers.
+    auto host = os::ReadFileLimited("/etc/resolv.conf", 1 << 20);
+    RETURN_IF_ERROR(os::ReplaceFile(
+        PodEtcFile(options_.pod_dir, "resolv.conf"),
+        RootlessResolvConf(rootless_net_->kind(), host ? *host : std::string()), 0644));
+    resolv_conf_ = true;
+  }
   RETURN_IF_ERROR_CTX(SetUpVolumes(options_.pod_dir, manifest_), "pod volumes");
   if (manifest_.share_pid) {
     RETURN_IF_ERROR(StartPauseProcess());
@@ -191,12 +203,6 @@ Status Supervisor::SetUp() {
 // (a `prepare`d pod may run long after its plan was made), and handles on the host's network
 // and mount namespaces, where the networks are detached at the end.
 Result<std::vector<network::NetworkAttachment>> Supervisor::PrepareNetworks() {
-  if (manifest_.rootless) {
-    return Err(Error::Invalid(fmt::format(
-        "--net {}: contained networks for rootless pods (slirp4netns, pasta) are not available "
-        "yet; use --net=none or --net=host",
-        Join(manifest_.networks, ","))));
-  }
   ASSIGN_OR_RETURN(std::vector<network::NetworkAttachment> plan,
                    pod::ReadNetworkPlan(options_.pod_dir));
   if (plan.empty()) {
@@ -213,6 +219,27 @@ Result<std::vector<network::NetworkAttachment>> Supervisor::PrepareNetworks() {
   }
   ASSIGN_OR_RETURN(host_namespaces_, OpenHostNamespaces());
   return plan;
+}
+
+// A rootless pod's network (rootless_net.h): the helper is forked while this process is still
+// in the user's network namespace, which it cannot re-enter once it left; then the pod's
+// namespace is made here (owned by our user namespace) and the helper starts on it. Returns the
+// namespace, which SetUpPodNamespaces joins (this process is in it already).
+Result<os::UniqueFd> Supervisor::SetUpRootlessNetwork() {
+  ASSIGN_OR_RETURN(rootless_net_, RootlessNet::Prepare(manifest_, options_.pod_dir));
+  if (::unshare(CLONE_NEWNET) != 0) {
+    return Err(Error::FromErrno("unshare", "the pod's network namespace"));
+  }
+  RETURN_IF_ERROR_CTX(BringLoopbackUp(), "pod network namespace");
+  os::UniqueFd netns(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!netns) {
+    return Err(Error::FromErrno("open", "/proc/self/ns/net"));
+  }
+  ASSIGN_OR_RETURN(network::NetworkAttachment record, rootless_net_->Start());
+  networks_ = {std::move(record)};
+  RETURN_IF_ERROR_CTX(pod::WriteNetworkRecords(options_.pod_dir, networks_),
+                      "recording the pod's network");
+  return netns;
 }
 
 Status Supervisor::WatchSignals() {
@@ -262,6 +289,10 @@ void Supervisor::Reap() {
     }
     bool signaled = WIFSIGNALED(wait_status);
     int code = signaled ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+    if (rootless_net_ && pid == rootless_net_->pid()) {
+      rootless_net_->Exited(wait_status);
+      continue;
+    }
     if (pid == pause_pid_) {
       log::Warning("the pod's pause process exited ({})", code);
       pause_pid_ = 0;
@@ -474,10 +505,20 @@ int Supervisor::Finish() {
     pause_pid_ = 0;
   }
   RemoveEmptyPodCgroups();
+  if (rootless_net_) {
+    rootless_net_->Stop();  // the apps are gone; the helper and its published ports go too
+    rootless_net_.reset();
+    networks_.clear();
+    (void)::unlink(os::JoinPath(options_.pod_dir, pod::kNetworkRecordsFile).c_str());
+  }
+  bool networks_left = false;
   if (host_namespaces_.net) {
-    // The apps are gone: the pod's networks go before its statuses say it exited.
-    if (Status detached = DetachPodNetworks(options_.pod_dir, host_namespaces_); !detached) {
-      log::Warning("{}", detached.error().ToString());
+    // The apps are gone: the pod's networks go before its statuses say it exited. When that
+    // fails, their records stay in the volatile directory and the pod stays for gc.
+    if (Status detached = DetachPodNetworks(options_.pod_dir, manifest_.uuid, host_namespaces_);
+        !detached) {
+      log::Warning("{} (the pod stays for `comet gc`)", detached.error().ToString());
+      networks_left = true;
     }
     networks_.clear();
     reserved_ports_.clear();
@@ -501,7 +542,7 @@ int Supervisor::Finish() {
   RecordEvent(pod::EventType::kPodExited, {{"exit-code", std::to_string(exit_code)}});
   // A pod that failed to start (bad input: an unknown user, a missing layer...) leaves nothing
   // behind: no directory, no image lease. The ready fd learns of the failure afterwards.
-  if (options_.remove || (failed_ && !status_.ready)) {
+  if ((options_.remove || (failed_ && !status_.ready)) && !networks_left) {
     // The lock stays ours through the removal (it is an fd on the directory), so no other
     // command can take the pod while it goes.
     (void)::chdir("/");

@@ -29,6 +29,7 @@
 #include "supervisor/event_loop.h"
 #include "supervisor/pod_controller.h"
 #include "supervisor/pod_net.h"
+#include "supervisor/rootless_net.h"
 #include "supervisor/user_lookup.h"
 
 namespace comet::supervisor {
@@ -98,7 +99,7 @@ class Supervisor : public PodController {
     // back): built by PrepareApp, dropped once the app started (an idle supervisor keeps no
     // spec) and built again for a restart.
     std::optional<oci::Spec> spec;
-    oci::Hooks hooks;  // those of the spec of its container, for runtime::Start and Delete
+    oci::Hooks hooks;        // those of the spec of its container, for runtime::Start and Delete
     bool prepared = false;   // snapshot made, spec built
     bool container = false;  // a runtime container exists for it
     bool stop_requested = false;
@@ -112,6 +113,7 @@ class Supervisor : public PodController {
   // Setup (supervisor.cc).
   Status SetUp();
   Result<std::vector<network::NetworkAttachment>> PrepareNetworks();
+  Result<os::UniqueFd> SetUpRootlessNetwork();
   Status WatchSignals();
   void OnSignals();
   void Reap();
@@ -173,6 +175,8 @@ class Supervisor : public PodController {
   HostNamespaces host_namespaces_;
   std::vector<network::NetworkAttachment> networks_;
   std::vector<os::UniqueFd> reserved_ports_;  // the published host ports (ReserveHostPorts)
+  // A rootless pod's network: the pasta or slirp4netns process (rootless_net.h).
+  std::unique_ptr<RootlessNet> rootless_net_;
 };
 
 }  // namespace comet::supervisor

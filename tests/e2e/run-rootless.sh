@@ -42,8 +42,16 @@ wrapper=()
 if [[ $(basename "$COMET_RUNTIME") == crun ]]; then
   wrapper=("$here/with-hugetlb-v1.sh")
 fi
+# The tests run in a network namespace of their own (the network rule: their traffic stays in
+# namespaces the tests made): lo, and for rootless pod networking (pasta copies the outside
+# interface and route into the pod) a veth pair with both ends in it, one with a TEST-NET-1
+# (RFC 5737) address and the default route, the other without an address: whatever took that
+# route would die there.
+netns=(unshare --net -- sh -c 'ip link set lo up && ip link add comet-rl0 type veth peer name \
+comet-rl1 && ip link set comet-rl1 up && ip link set comet-rl0 up && ip addr add 192.0.2.1/24 \
+dev comet-rl0 && ip route add default via 192.0.2.254 dev comet-rl0 && exec "$@"' netns)
 set +e
-"${wrapper[@]}" setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \
+"${wrapper[@]}" "${netns[@]}" setpriv --reuid="$uid" --regid="$gid" --clear-groups --reset-env \
   env TMPDIR="$tmp" HOME="$tmp" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
   XDG_RUNTIME_DIR="$tmp" COMET_RUNTIME="$COMET_RUNTIME" \
   ${COMET_CHECKER:+COMET_CHECKER="$COMET_CHECKER"} \

@@ -387,11 +387,44 @@ void PodTest::TearDown() {
   tmp_.reset();
 }
 
+namespace {
+
+// `run`, `prepare` and `app sandbox` put a pod on the default network unless --net says
+// otherwise: a bridge and firewall rules in the namespace comet runs in. Tests run comet in the
+// machine's own network namespace, where nothing of the kind may go (only the network tests,
+// which make a namespace of their own first, ask for networks): --net=none unless the test gave
+// a --net.
+void WithoutNetworkUnlessAsked(std::vector<std::string>& args) {
+  size_t command = 0;
+  while (command < args.size() && args[command].starts_with("--")) {
+    ++command;  // global flags (--local-config=...)
+  }
+  size_t after = command + 1;
+  if (command < args.size() && args[command] == "app" && after < args.size() &&
+      args[after] == "sandbox") {
+    ++after;
+  } else if (command >= args.size() || (args[command] != "run" && args[command] != "prepare")) {
+    return;
+  }
+  for (const std::string& arg : args) {
+    if (arg == "--" || arg == "---") {
+      break;
+    }
+    if (arg.starts_with("--net=") || arg == "--net") {
+      return;
+    }
+  }
+  args.insert(args.begin() + static_cast<std::ptrdiff_t>(after), "--net=none");
+}
+
+}  // namespace
+
 ProcResult PodTest::CometWith(const std::string& binary, std::vector<std::string> args,
                               ProcOptions options) {
   if (!args.empty() && (args[0] == "run" || args[0] == "prepare")) {
     args.insert(args.begin() + 1, "--set-env=COMET_E2E_MARK=" + marker_);
   }
+  WithoutNetworkUnlessAsked(args);
   args.insert(args.begin(), {binary, "--dir=" + data_});
   options.env.push_back("COMET_E2E_MARK=" + marker_);
   return Exec(args, options);
