@@ -15,10 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
+#include "network/attachment.h"
 #include "os/file.h"
 #include "os/temp_dir.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
+#include "pod/pod_networks.h"
 #include "pod/pod_store.h"
 #include "pod/volatile_dir.h"
 
@@ -170,6 +172,35 @@ TEST_F(PodCatalogTest, EveryState) {
     basic.set_state(state_of(uuid));
     EXPECT_EQ(FindPod(*pods, uuid)->SerializeAsString(), basic.SerializeAsString()) << uuid;
   }
+}
+
+// Pod.networks of a running pod: its recorded networks that were attached, with their addresses
+// (a record still without a result — ADD not done — is not shown); none once the pod ended.
+TEST_F(PodCatalogTest, RunningPodNetworksFromTheRecords) {
+  pod::Pod running = Running("net");
+  network::NetworkAttachment attached;
+  attached.network = "default";
+  attached.invocation.container_id = running.uuid();
+  attached.invocation.ifname = "eth0";
+  attached.invocation.netns = pod::NetnsPinPath(running.uuid());
+  attached.config = {
+      {"cniVersion", "1.0.0"}, {"name", "default"}, {"plugins", {{{"type", "bridge"}}}}};
+  attached.result = nlohmann::json::object();
+  attached.ipv4 = "172.16.28.7/24";
+  attached.ipv6 = "fd00::7/64";
+  network::NetworkAttachment planned = attached;
+  planned.network = "backend";
+  planned.invocation.ifname = "eth1";
+  planned.result.reset();
+  planned.ipv4.clear();
+  planned.ipv6.clear();
+  ASSERT_TRUE(pod::WriteNetworkRecords(running.path(), {attached, planned}));
+  auto pod = Catalog()->Inspect(running.uuid());
+  ASSERT_TRUE(pod) << pod.error().ToString();
+  ASSERT_EQ(pod->networks_size(), 1);
+  EXPECT_EQ(pod->networks(0).name(), "default");
+  EXPECT_EQ(pod->networks(0).ipv4(), "172.16.28.7");
+  EXPECT_EQ(pod->networks(0).ipv6(), "fd00::7");
 }
 
 TEST_F(PodCatalogTest, RunningPodFields) {

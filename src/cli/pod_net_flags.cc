@@ -185,6 +185,7 @@ Status ResolveNamedPorts(std::vector<pod::PortMapping>& ports,
     }
     if (found == nullptr) {
       std::vector<std::string> names;
+      names.reserve(exposed.size());
       for (const ExposedPort& port : exposed) {
         names.push_back(port.name);
       }

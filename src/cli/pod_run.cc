@@ -298,7 +298,7 @@ Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options
     if (Status valid = pod::ValidateManifest(*manifest); !valid) {
       manifest = Err(std::move(valid).error());
     } else if (networks = PlanPodNetworks(*manifest, global.local_config); !networks) {
-      manifest = Err(std::move(networks).error());
+      manifest = Err(networks.error());
     }
   }
   if (!manifest) {

@@ -19,6 +19,7 @@ namespace comet::network {
 
 inline constexpr size_t kMaxAttachmentsBytes = size_t{4} << 20;
 
+// NOLINTNEXTLINE(bugprone-exception-escape): false positive on implicit members (json::Json)
 struct NetworkAttachment {
   std::string network;               // the network's name
   CniInvocation invocation;          // container id, netns, ifname, CNI_ARGS, port mappings

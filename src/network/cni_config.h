@@ -21,6 +21,7 @@ inline constexpr size_t kMaxPluginsPerNetwork = 32;
 // CNI_PATH when the caller sets none: Debian's plugins, then the upstream install location.
 inline constexpr std::string_view kDefaultCniPath = "/usr/lib/cni:/opt/cni/bin";
 
+// NOLINTNEXTLINE(bugprone-exception-escape): false positive on implicit members (json::Json)
 struct PluginConfig {
   std::string type;                       // the plugin's file name ("bridge")
   std::vector<std::string> capabilities;  // capability names the plugin declares true

@@ -47,8 +47,8 @@ class CniExecTest : public ::testing::Test {
     ASSERT_TRUE(os::WriteFile(dir_.path() + "/" + name, kPrologue + body + "\n", 0755));
   }
 
-  NetworkConfig Net(const std::string& name, const std::vector<std::string>& types,
-                    const std::string& version = "1.0.0") {
+  static NetworkConfig Net(const std::string& name, const std::vector<std::string>& types,
+                           const std::string& version = "1.0.0") {
     NetworkConfig config;
     config.name = name;
     config.cni_version = version;
@@ -70,7 +70,7 @@ class CniExecTest : public ::testing::Test {
     return json::Json::parse(os::ReadFile(dir_.path() + "/in." + plugin + "." + command).value());
   }
 
-  CniInvocation Invocation() {
+  static CniInvocation Invocation() {
     CniInvocation inv;
     inv.container_id = "pod-1";
     inv.netns = "/proc/self/ns/net";

@@ -52,7 +52,7 @@ struct CniResult {
 };
 
 // Reads a result object; unknown members are ignored, wrong types are errors naming the field.
-[[nodiscard]] Result<CniResult> ParseCniResult(const json::Json& result);
+[[nodiscard]] Result<CniResult> ParseCniResult(const json::Json& value);
 
 }  // namespace comet::network
 

@@ -53,7 +53,7 @@ TEST(NetnsPrivileged, CreateEnterRemove) {
   auto outcome = testing::RunInChild([] {
     auto env = TestNetworkEnv::Create();
     if (!env) {
-      std::fprintf(stderr, "%s\n", env.error().ToString().c_str());
+      (void)std::fprintf(stderr, "%s\n", env.error().ToString().c_str());
       return 1;
     }
     std::string pin = env->netns_dir() + "/pod-a";
@@ -84,7 +84,7 @@ TEST(NetnsPrivileged, PinsPropagateToCopiedMountNamespaces) {
   auto outcome = testing::RunInChild([] {
     auto env = TestNetworkEnv::Create();
     if (!env) {
-      std::fprintf(stderr, "%s\n", env.error().ToString().c_str());
+      (void)std::fprintf(stderr, "%s\n", env.error().ToString().c_str());
       return 1;
     }
     std::string early = env->netns_dir() + "/early";

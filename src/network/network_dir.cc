@@ -17,12 +17,10 @@ namespace comet::network {
 namespace {
 
 bool HasConfigSuffix(std::string_view name) {
-  for (std::string_view suffix : {".conf", ".conflist", ".json"}) {
-    if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
-      return true;
-    }
-  }
-  return false;
+  constexpr std::string_view kSuffixes[] = {".conf", ".conflist", ".json"};
+  return std::ranges::any_of(kSuffixes, [name](std::string_view suffix) {
+    return name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  });
 }
 
 // The config files of `dir` in name order; hidden files (editor leftovers) are skipped.
@@ -119,7 +117,7 @@ Result<NetworkCatalog> LoadNetworks(const std::string& dir, const DefaultNetwork
     }
     catalog.networks.push_back(std::move(config));
   }
-  if (defined_in.count(std::string(kDefaultNetworkName)) == 0) {
+  if (!defined_in.contains(std::string(kDefaultNetworkName))) {
     catalog.networks.insert(catalog.networks.begin(), DefaultNetwork(defaults));
   }
   return catalog;

@@ -129,7 +129,7 @@ Status Attach(std::vector<NetworkAttachment>* records, const CniRuntimeOptions& 
     auto result = AddNetwork(config, record.invocation, options, on_result);
     Status summarized = Ok();
     if (result) {
-      record.result = *std::move(result);
+      record.result = std::move(*result);
       summarized = Summarize(&record);
     }
     if (result && summarized) {

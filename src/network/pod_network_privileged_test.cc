@@ -89,7 +89,9 @@ bool Fetch(const std::string& ip, uint16_t port) {
   addr.sin_port = htons(port);
   ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
   if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::fprintf(stderr, "connect %s:%d: %s\n", ip.c_str(), port, std::strerror(errno));
+    (void)std::fprintf(
+        stderr, "connect %s:%d: %s\n", ip.c_str(), port,
+        std::strerror(errno));  // NOLINT(concurrency-mt-unsafe): single-threaded test
     return false;
   }
   char buf[64] = {};
@@ -151,8 +153,8 @@ int TwoPodsBody() {
   CHILD_OK(rb);
   std::string ip_a = Address((*ra)[0].ipv4);
   std::string ip_b = Address((*rb)[0].ipv4);
-  std::fprintf(stderr, "pod-a %s gw %s, pod-b %s\n", (*ra)[0].ipv4.c_str(),
-               (*ra)[0].gateway4.c_str(), (*rb)[0].ipv4.c_str());
+  (void)std::fprintf(stderr, "pod-a %s gw %s, pod-b %s\n", (*ra)[0].ipv4.c_str(),
+                     (*ra)[0].gateway4.c_str(), (*rb)[0].ipv4.c_str());
   CHILD_CHECK(StartsWith(ip_a, "10.99.77.") && StartsWith(ip_b, "10.99.77.") && ip_a != ip_b);
   CHILD_CHECK((*ra)[0].gateway4 == "10.99.77.1");
   // Pod b only: Debian's portmap 1.1.1 fails CHECK of an IPv4-only published port, looking for
@@ -188,7 +190,7 @@ int TwoPodsBody() {
   auto after = NetworkStateSnapshot(f.env);
   CHILD_OK(after);
   if (*after != *before) {
-    std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
+    (void)std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
     return 1;
   }
   return 0;
@@ -230,7 +232,7 @@ int FirstCheckpointBody() {
   auto after = NetworkStateSnapshot(f.env);
   CHILD_OK(after);
   if (*after != *before) {
-    std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
+    (void)std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
     return 1;
   }
   return 0;
@@ -258,8 +260,8 @@ int DualStackBody() {
   CHILD_OK(CreatePinnedNetns(request.netns));
   auto records = AttachPod(request, f.options);
   CHILD_OK(records);
-  std::fprintf(stderr, "pod-6 %s %s gw %s\n", (*records)[0].ipv4.c_str(),
-               (*records)[0].ipv6.c_str(), (*records)[0].gateway6.c_str());
+  (void)std::fprintf(stderr, "pod-6 %s %s gw %s\n", (*records)[0].ipv4.c_str(),
+                     (*records)[0].ipv6.c_str(), (*records)[0].gateway6.c_str());
   CHILD_CHECK(StartsWith((*records)[0].ipv4, "10.99.78."));
   CHILD_CHECK(StartsWith((*records)[0].ipv6, "fd99:78::"));
   CHILD_CHECK((*records)[0].gateway6 == "fd99:78::1");
@@ -268,7 +270,7 @@ int DualStackBody() {
   auto after = NetworkStateSnapshot(f.env);
   CHILD_OK(after);
   if (*after != *before) {
-    std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
+    (void)std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
     return 1;
   }
   return 0;
@@ -324,7 +326,7 @@ int FailureBody() {
   auto after = NetworkStateSnapshot(f.env);
   CHILD_OK(after);
   if (*after != *before) {
-    std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
+    (void)std::fprintf(stderr, "before:\n%s\nafter:\n%s\n", before->c_str(), after->c_str());
     return 1;
   }
   return 0;

@@ -56,7 +56,8 @@ void ListFiles(const std::string& dir, std::vector<std::string>* out) {
     if (name == "." || name == ".." || name == "lock" || StartsWith(name, "last_reserved_ip")) {
       continue;
     }
-    std::string path = dir + "/" + name;
+    std::string path = dir;
+    path.append("/").append(name);
     out->push_back(path);
     if (e->d_type == DT_DIR) {
       ListFiles(path, out);
@@ -101,15 +102,15 @@ Result<std::string> NetworkStateSnapshot(const TestNetworkEnv& env) {
     std::copy_if(fields.begin(), fields.end(), std::back_inserter(words),
                  [](const std::string& w) { return !w.empty(); });
     if (words.size() > 3) {
-      out += "addr " + words[1] + " " + words[3] + "\n";
+      out.append("addr ").append(words[1]).append(" ").append(words[3]).append("\n");
     }
   }
-  static const std::regex counters(R"(\[\d+:\d+\])");
+  static const std::regex kCounters(R"(\[\d+:\d+\])");
   for (const char* tool : {"/usr/sbin/iptables-save", "/usr/sbin/ip6tables-save"}) {
     ASSIGN_OR_RETURN(std::string rules, Run({tool}));
     for (const std::string& line : Split(rules, '\n')) {
       if (!line.empty() && line[0] != '#') {
-        out += std::string("rule ") + std::regex_replace(line, counters, "") + "\n";
+        out += std::string("rule ") + std::regex_replace(line, kCounters, "") + "\n";
       }
     }
   }

@@ -15,9 +15,12 @@ class TestNetworkEnv {
  public:
   [[nodiscard]] static Result<TestNetworkEnv> Create();
 
+  // Instance accessors on purpose: callers ask the env they created for its directories.
+  // NOLINTBEGIN(readability-convert-member-functions-to-static)
   [[nodiscard]] std::string netns_dir() const { return "/tmp/comet-net/netns"; }
   [[nodiscard]] std::string ipam_dir() const { return "/tmp/comet-net/ipam"; }
   [[nodiscard]] std::string scratch_dir() const { return "/tmp/comet-net/scratch"; }
+  // NOLINTEND(readability-convert-member-functions-to-static)
 };
 
 // Links, addresses, iptables/ip6tables rules (counters dropped), IPAM lease files under

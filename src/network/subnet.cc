@@ -45,7 +45,7 @@ bool Overlaps(const IpPrefix& a, const IpPrefix& b) {
   int bits = a.length < b.length ? a.length : b.length;
   for (int i = 0; i < bits; ++i) {
     int shift = 7 - (i % 8);
-    size_t byte = static_cast<size_t>(i / 8);
+    auto byte = static_cast<size_t>(i / 8);
     if (((a.address[byte] >> shift) & 1) != ((b.address[byte] >> shift) & 1)) {
       return false;
     }

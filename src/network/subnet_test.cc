@@ -36,7 +36,7 @@ TEST(Subnet, Overlaps) {
   EXPECT_FALSE(Overlaps(P("10.0.0.0/8"), P("a00::/8")));  // families never overlap
 }
 
-NetworkConfig Net(std::string name, std::string ipam) {
+NetworkConfig Net(const std::string& name, const std::string& ipam) {
   auto config = ParseNetworkConfig(R"({"cniVersion":"1.0.0","name":")" + name +
                                        R"(","plugins":[{"type":"bridge","ipam":)" + ipam + "}]}",
                                    name);

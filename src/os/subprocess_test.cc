@@ -2,6 +2,7 @@
 #include "os/subprocess.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -98,7 +99,7 @@ TEST(Subprocess, MissingProgramIsAnError) {
 
 TEST(Subprocess, LeaksNoDescriptors) {
   // An fd without O_CLOEXEC (as a careless library might make) must not reach the child either.
-  UniqueFd leaky(::open("/dev/null", O_RDONLY));
+  UniqueFd leaky(::open("/dev/null", O_RDONLY));  // NOLINT(android-cloexec-open): deliberate
   ASSERT_TRUE(leaky);
   auto r = RunSubprocess(Shell("ls /proc/self/fd"));
   ASSERT_TRUE(r) << r.error().ToString();
@@ -111,9 +112,9 @@ TEST(Subprocess, ResetsSignalMaskAndDispositions) {
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
   sigset_t old;
-  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &block, &old), 0);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old), 0);
   auto r = RunSubprocess(Shell("kill -TERM $$; sleep 5"));
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(r->signal, SIGTERM);
 }

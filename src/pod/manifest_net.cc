@@ -66,7 +66,7 @@ Status ValidateMode(const PodManifest& m) {
     return Err(PathError("networks", "a pod on contained networks needs at least one network"));
   }
   if (m.net != NetMode::kNetworks && !m.networks.empty()) {
-    return Err(PathError("networks", fmt::format("only with net \"networks\", not \"{}\"",
+    return Err(PathError("networks", fmt::format(R"(only with net "networks", not "{}")",
                                                  NameOf(kNetModes, m.net))));
   }
   std::set<std::string> seen;

@@ -56,7 +56,7 @@ class InMemorySpecTest : public ::testing::Test {
   }
 
   // The default spec running `sh -c script`.
-  oci::Spec Spec(const std::string& script) const {
+  static oci::Spec Spec(const std::string& script) {
     oci::Spec spec = oci::DefaultSpec(false);
     spec.process->terminal = false;
     spec.process->args = {"sh", "-c", script};

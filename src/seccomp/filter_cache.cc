@@ -152,14 +152,14 @@ int FindBuildId(dl_phdr_info* info, size_t /*size*/, void* data) {
 // Identifies the code that compiles (this file's object, linked into a binary): an upgraded
 // binary must not take programs that an older one compiled. Empty when there is no build id.
 const std::string& OwnBuildId() {
-  static const std::string id = [] {
+  static const std::string kBuildId = [] {
     BuildIdSearch search;
     // NOLINTNEXTLINE(performance-no-int-to-ptr,cppcoreguidelines-pro-type-reinterpret-cast)
     search.address = reinterpret_cast<uintptr_t>(&FindBuildId);
     ::dl_iterate_phdr(FindBuildId, &search);
     return search.id;
   }();
-  return id;
+  return kBuildId;
 }
 
 void EncodeSyscall(Encoder& out, const oci::SeccompSyscall& syscall) {

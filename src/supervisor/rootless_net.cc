@@ -64,6 +64,7 @@ struct HelperFds {
   }
   sigset_t none;
   sigemptyset(&none);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the forked child has only this thread
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   // Out of the way of the fixed numbers first (every copy close-on-exec), then into them.
   const int null = ::fcntl(fds.null, F_DUPFD_CLOEXEC, 20);
@@ -241,6 +242,7 @@ Status RootlessNet::Fork(const std::vector<std::string>& args) {
   // Everything the child needs, made before the fork.
   std::vector<char*> argv;
   std::vector<std::string> owned = args;
+  argv.reserve(owned.size() + 1);
   for (std::string& arg : owned) {
     argv.push_back(arg.data());
   }
@@ -366,9 +368,9 @@ Error RootlessNet::WithToolOutput(Error error) const {
       lines.emplace_back(TrimSpace(line));
     }
   }
-  return Error(error.code(),
-               fmt::format("{} ({} said: {})", error.ToString(), RootlessNetToolName(tool_.kind),
-                           Printable(Join(lines, "; "), kMaxToolOutput)));
+  return {error.code(),
+          fmt::format("{} ({} said: {})", error.ToString(), RootlessNetToolName(tool_.kind),
+                      Printable(Join(lines, "; "), kMaxToolOutput))};
 }
 
 void RootlessNet::Exited(int wait_status) {

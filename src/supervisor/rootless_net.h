@@ -79,7 +79,7 @@ class RootlessNet {
 
  private:
   RootlessNet() = default;
-  Status Fork(const std::vector<std::string>& argv);
+  Status Fork(const std::vector<std::string>& args);
   Status WaitReady();
   Status PublishSlirpPorts() const;
   Error WithToolOutput(Error error) const;

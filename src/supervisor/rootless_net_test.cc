@@ -12,7 +12,6 @@
 namespace comet::supervisor {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 pod::PortMapping Port(std::string host_ip, uint32_t host, uint32_t pod, std::string proto) {

@@ -485,6 +485,29 @@ void Supervisor::RemoveEmptyPodCgroups() const {
   ::closedir(root);
 }
 
+// The pod's networks at its end (its apps are gone): the rootless helper stops, taking its
+// published ports along; contained networks are detached. Returns false when those could not be:
+// their records stay in the volatile directory, and the pod stays for gc.
+bool Supervisor::EndNetworks() {
+  if (rootless_net_) {
+    rootless_net_->Stop();
+    rootless_net_.reset();
+    networks_.clear();
+    (void)::unlink(os::JoinPath(options_.pod_dir, pod::kNetworkRecordsFile).c_str());
+  }
+  if (!host_namespaces_.net) {
+    return true;
+  }
+  Status detached = DetachPodNetworks(options_.pod_dir, manifest_.uuid, host_namespaces_);
+  networks_.clear();
+  reserved_ports_.clear();
+  if (!detached) {
+    log::Warning("{} (the pod stays for `comet gc`)", detached.error().ToString());
+    return false;
+  }
+  return true;
+}
+
 int Supervisor::Finish() {
   io_.Shutdown();
   for (auto& record : apps_) {
@@ -505,24 +528,7 @@ int Supervisor::Finish() {
     pause_pid_ = 0;
   }
   RemoveEmptyPodCgroups();
-  if (rootless_net_) {
-    rootless_net_->Stop();  // the apps are gone; the helper and its published ports go too
-    rootless_net_.reset();
-    networks_.clear();
-    (void)::unlink(os::JoinPath(options_.pod_dir, pod::kNetworkRecordsFile).c_str());
-  }
-  bool networks_left = false;
-  if (host_namespaces_.net) {
-    // The apps are gone: the pod's networks go before its statuses say it exited. When that
-    // fails, their records stay in the volatile directory and the pod stays for gc.
-    if (Status detached = DetachPodNetworks(options_.pod_dir, manifest_.uuid, host_namespaces_);
-        !detached) {
-      log::Warning("{} (the pod stays for `comet gc`)", detached.error().ToString());
-      networks_left = true;
-    }
-    networks_.clear();
-    reserved_ports_.clear();
-  }
+  const bool networks_left = !EndNetworks();
   int exit_code = 0;
   if (failed_) {
     exit_code = kSupervisorFailure;

@@ -129,6 +129,7 @@ class Supervisor : public PodController {
   void MaybeEnd();
   void KillApps(int signal);
   void RemoveEmptyPodCgroups() const;
+  bool EndNetworks();
 
   // Apps (supervisor_apps.cc).
   Result<std::vector<std::string>> AppLayers(const pod::App& app) const;

@@ -18,7 +18,7 @@ namespace comet::runtime {
 [[nodiscard]] Result<std::vector<CgroupHierarchy>> ReadCgroupV1Hierarchies(
     const std::string& mountinfo_path);
 // The same, from the text of a mountinfo file.
-[[nodiscard]] std::vector<CgroupHierarchy> ParseCgroupV1Hierarchies(const std::string& mountinfo);
+[[nodiscard]] std::vector<CgroupHierarchy> ParseCgroupV1Hierarchies(const std::string& text);
 
 // Mounts `step` (a kCgroupV1 step) onto the directory `dest_fd` (an O_PATH fd inside the
 // rootfs). The caller's cgroup, read from /proc/self/cgroup, picks each hierarchy's directory.

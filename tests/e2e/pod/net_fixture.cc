@@ -28,6 +28,12 @@ namespace {
 
 constexpr const char* kPinDir = "/run/comet/netns";
 
+// strerror(errno) without strerror's shared buffer.
+const char* ErrnoText() {
+  const char* text = ::strerrordesc_np(errno);
+  return text != nullptr ? text : "unknown error";
+}
+
 bool LoopbackUp() {
   const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) {
@@ -131,14 +137,13 @@ void NetPodTest::SetUp() {
   cwd_ = fs::current_path().string();
   original_net_ = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   original_mnt_ = ::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(original_net_, 0) << std::strerror(errno);
-  ASSERT_GE(original_mnt_, 0) << std::strerror(errno);
+  ASSERT_GE(original_net_, 0) << ErrnoText();
+  ASSERT_GE(original_mnt_, 0) << ErrnoText();
   ASSERT_EQ(::unshare(CLONE_NEWNET | CLONE_NEWNS), 0)
-      << "unshare(net|mnt): " << std::strerror(errno) << " (a multi-threaded test process?)";
+      << "unshare(net|mnt): " << ErrnoText() << " (a multi-threaded test process?)";
   // Private, so that nothing this test mounts (pins, files over /etc) reaches the host.
-  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
-      << std::strerror(errno);
-  ASSERT_TRUE(LoopbackUp()) << std::strerror(errno);
+  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << ErrnoText();
+  ASSERT_TRUE(LoopbackUp()) << ErrnoText();
   base_set_up_ = true;
   PodTest::SetUp();
   if (HasFatalFailure()) {
@@ -153,7 +158,7 @@ void NetPodTest::SetUp() {
 
 void NetPodTest::TearDown() {
   for (auto it = unmount_at_end_.rbegin(); it != unmount_at_end_.rend(); ++it) {
-    EXPECT_EQ(::umount2(it->c_str(), MNT_DETACH), 0) << *it << ": " << std::strerror(errno);
+    EXPECT_EQ(::umount2(it->c_str(), MNT_DETACH), 0) << *it << ": " << ErrnoText();
   }
   unmount_at_end_.clear();
   if (base_set_up_) {
@@ -173,12 +178,12 @@ void NetPodTest::TearDown() {
   }
   // Back to the namespaces the process started in: the test's one goes with its last user.
   if (original_mnt_ >= 0) {
-    EXPECT_EQ(::setns(original_mnt_, CLONE_NEWNS), 0) << std::strerror(errno);
+    EXPECT_EQ(::setns(original_mnt_, CLONE_NEWNS), 0) << ErrnoText();
     ::close(original_mnt_);
     original_mnt_ = -1;
   }
   if (original_net_ >= 0) {
-    EXPECT_EQ(::setns(original_net_, CLONE_NEWNET), 0) << std::strerror(errno);
+    EXPECT_EQ(::setns(original_net_, CLONE_NEWNET), 0) << ErrnoText();
     ::close(original_net_);
     original_net_ = -1;
   }
@@ -258,7 +263,7 @@ std::string NetPodTest::NetState(const std::vector<std::string>& extra_lease_dir
   return out;
 }
 
-std::vector<std::string> NetPodTest::OwnPins() const {
+std::vector<std::string> NetPodTest::OwnPins() {
   // This mount namespace is private: a pin mounted here is one of this test's pods.
   std::vector<std::string> pins;
   const std::string prefix = std::string(kPinDir) + "/";
@@ -294,7 +299,7 @@ void NetPodTest::BindFileOver(const std::string& target, const std::string& cont
   const std::string source = tmp() + "/bind-" + fs::path(target).filename().string();
   WriteFileOrDie(source, content);
   ASSERT_EQ(::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr), 0)
-      << target << ": " << std::strerror(errno);
+      << target << ": " << ErrnoText();
   unmount_at_end_.push_back(target);
 }
 

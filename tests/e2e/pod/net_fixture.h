@@ -61,7 +61,7 @@ class NetPodTest : public PodTest {
   // `extra_lease_dirs`, and the pins of this test.
   std::string NetState(const std::vector<std::string>& extra_lease_dirs = {}) const;
   // Pin mounts in this mount namespace under /run/comet/netns, and pin files of this test's pods.
-  std::vector<std::string> OwnPins() const;
+  static std::vector<std::string> OwnPins();
 
   // A shell script running busybox httpd on port 80 that serves "hello-<tag>\n" and logs each
   // client (-vv, to the app's log), in the background of a shell that ends on SIGTERM.

@@ -43,9 +43,9 @@ std::string Diff(const std::string& before, const std::string& after) {
 TEST_F(PodNetworkChurn, FiftyCyclesAndAKilledSupervisorLeaveTheHostAsItWas) {
   const std::vector<std::string> ports = {"--port=127.0.0.1:18090:80", "--port=18091:81/udp"};
   auto flags = [&](std::vector<std::string> head) {
-    head.push_back("--net=default");
+    head.emplace_back("--net=default");
     head.insert(head.end(), ports.begin(), ports.end());
-    head.push_back(kImage);
+    head.emplace_back(kImage);
     return head;
   };
   std::vector<std::string> warm = flags({"run", "--rm"});

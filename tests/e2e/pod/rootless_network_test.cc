@@ -76,7 +76,7 @@ std::vector<pid_t> HelperChildren(pid_t parent) {
     return out;
   }
   while (const dirent* entry = ::readdir(proc)) {  // NOLINT(concurrency-mt-unsafe)
-    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    const auto pid = static_cast<pid_t>(std::atoi(entry->d_name));
     if (pid <= 0) {
       continue;
     }
@@ -89,7 +89,7 @@ std::vector<pid_t> HelperChildren(pid_t parent) {
       continue;
     }
     const std::string comm = line.substr(open + 1, close - open - 1);
-    const pid_t ppid = static_cast<pid_t>(std::atoi(line.c_str() + close + 4));
+    const auto ppid = static_cast<pid_t>(std::atoi(line.c_str() + close + 4));
     if ((parent == 0 || ppid == parent) &&
         (comm.starts_with("passt") || comm == "pasta" || comm == "slirp4netns")) {
       out.push_back(pid);
@@ -106,7 +106,12 @@ std::string ToolPath(const std::string& dir, const std::vector<std::string>& too
   std::vector<std::string> all = {"newuidmap", "newgidmap"};
   all.insert(all.end(), tools.begin(), tools.end());
   for (const std::string& tool : all) {
-    (void)::symlink(("/usr/bin/" + tool).c_str(), (dir + "/" + tool).c_str());
+    std::string target = "/usr/bin/";
+    target += tool;
+    std::string link = dir;
+    link += '/';
+    link += tool;
+    (void)::symlink(target.c_str(), link.c_str());
   }
   return dir;
 }
@@ -123,6 +128,8 @@ class ScopedPath {
   ~ScopedPath() { ::setenv("PATH", old_.c_str(), 1); }  // NOLINT(concurrency-mt-unsafe)
   ScopedPath(const ScopedPath&) = delete;
   ScopedPath& operator=(const ScopedPath&) = delete;
+  ScopedPath(ScopedPath&&) = delete;
+  ScopedPath& operator=(ScopedPath&&) = delete;
 
  private:
   std::string old_;
