@@ -21,3 +21,8 @@ find_package(CURL REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+# Kubernetes YAML (comet play, comet node) and CDI specs: yaml-cpp 0.7 (the kube and cdi layers
+# only: the supervisor links no YAML).
+find_package(yaml-cpp CONFIG REQUIRED)
+# The node agent drives systemd over D-Bus with sd-bus (comet-node only).
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

@@ -18,11 +18,11 @@ declare -A rank=(
   [base]=0
   [os]=1
   [oci]=2
-  [cgroup]=3 [seccomp]=3
+  [cgroup]=3 [seccomp]=3 [cdi]=3
   [runtime]=4
   [image]=5 [network]=5
-  [pod]=6 [kube]=6
-  [supervisor]=7
+  [pod]=6
+  [supervisor]=7 [kube]=7
   [cli]=8 [api]=8 [cri]=8 [node]=8
   [cmd]=9
 )
@@ -57,10 +57,10 @@ check_file() {
         fail "$file:$lineno: $owner may not include ${inc#*#include } ($target is not below $owner)"
       fi
     elif [[ $target == v1alpha ]]; then
-      # The api-service's generated protobuf/gRPC code (proto/): only the api layer, the
-      # comet-api-service main and tests may see it, so nothing else drags gRPC in.
-      if [[ $owner != api && $owner != cmd && $is_test != 1 ]]; then
-        fail "$file:$lineno: only src/api, src/cmd and tests may include ${inc#*#include } (generated gRPC code)"
+      # The api-service's generated protobuf/gRPC code (proto/): only the api layer, the node
+      # agent (its client), the mains and tests may see it, so nothing else drags gRPC in.
+      if [[ $owner != api && $owner != node && $owner != cmd && $is_test != 1 ]]; then
+        fail "$file:$lineno: only src/api, src/node, src/cmd and tests may include ${inc#*#include } (generated gRPC code)"
       fi
     elif is_test_root "$target"; then
       if [[ $is_test != 1 ]]; then

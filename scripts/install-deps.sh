@@ -16,7 +16,7 @@ packages=(
   libtcmalloc-minimal4
   # libraries
   libexpected-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libseccomp-dev libcap-dev libsystemd-dev
+  libseccomp-dev libcap-dev libsystemd-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the image store: hashing, archives, compression, registries
   nettle-dev libarchive-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
@@ -35,6 +35,8 @@ packages=(
   # pod networking: the CNI plugins (bridge, ptp, host-local, portmap, firewall...), iptables
   # for their rules, slirp4netns and pasta (passt) for rootless pods, iperf3 for bench/net
   containernetworking-plugins iptables slirp4netns passt iperf3
+  # the node agent's tests boot a real systemd (and its D-Bus) in their own namespaces
+  systemd systemd-container dbus
 )
 
 # apt lists may be missing on a fresh machine; update at most once an hour.

@@ -262,10 +262,10 @@ pod::PodManifest KubeletPod() {
   web.resources.cpu_millis = 750;
   web.resources.memory_bytes = 128 << 20;
   web.resources.oom_score_adj = 500;
-  web.mounts = {{"data", "/data", true},
-                {"scratch_1", "/tmp/a", false},
-                {"scratch_1", "/tmp/b", false},
-                {"missing", "/x", false}};
+  web.mounts = {{"data", "/data", true, ""},
+                {"scratch_1", "/tmp/a", false, ""},
+                {"scratch_1", "/tmp/b", false, ""},
+                {"missing", "/x", false, ""}};
   web.annotations = {{"rkt.kubernetes.io/container-hash", "1234567890"},
                      {"io.kubernetes.container.name", "web"},
                      {"rkt.kubernetes.io/termination-message-path", "/var/lib/kubelet/x"}};
@@ -552,7 +552,7 @@ TEST(AppcManifestTest, HostilePodYieldsValidJson) {
     app.caps_retain = {odd};
     app.resources.cpu_shares = 1;  // out of appc's range: left out
     app.resources.oom_score_adj = 5000;
-    app.mounts = {{odd, "/a", false}, {huge, "", false}, {huge, "/b", true}};
+    app.mounts = {{odd, "/a", false, ""}, {huge, "", false, ""}, {huge, "/b", true, ""}};
     app.annotations = {{odd, huge}};
     manifest.apps.push_back(app);
   }

@@ -14,6 +14,7 @@
 #include "cli/comet_command_line.h"
 #include "cli/data_dir.h"
 #include "cli/image_commands.h"
+#include "cli/kube_play.h"
 #include "cli/pod_commands.h"
 #include "cli/pod_launch.h"
 #include "cli/pod_run.h"
@@ -41,7 +42,7 @@ int Report(const Error& error, const std::string& command, bool debug) {
 // Commands that write images or pods run, when rootless, in a user namespace with the user's
 // subordinate ids (design: run, prepare, run-prepared, rm, gc, app sandbox, app add).
 bool NeedsUserNamespace(const std::string& command) {
-  return IsImageCommand(command) || IsPodRunCommand(command) ||
+  return IsImageCommand(command) || IsPodRunCommand(command) || command == "play" ||
          PodCommandNeedsUserNamespace(command);
 }
 
@@ -64,6 +65,30 @@ Result<int> ExecApiService(const CometInvocation& in) {
   ::execv(binary.c_str(), argv.data());
   return Err(
       Error::FromErrno("exec", binary + " (set COMET_API_SERVICE to comet-api-service's path)"));
+}
+
+// `comet node`: execs comet-node ($COMET_NODE, else beside comet) with its arguments, and the
+// global --dir and --debug as comet-node's own flags; returns only on failure.
+Result<int> ExecNode(const CometInvocation& in) {
+  ASSIGN_OR_RETURN(std::string binary,
+                   HelperBinary("COMET_NODE", "comet-node", "the node agent program"));
+  std::vector<std::string> args = {binary};
+  args.insert(args.end(), in.node.args.begin(), in.node.args.end());
+  // After the subcommand words (get pods, describe pod NAME): comet-node takes its flags there.
+  if (!in.global.dir.empty()) {
+    args.push_back("--dir=" + in.global.dir);
+  }
+  if (in.global.debug) {
+    args.emplace_back("--debug");
+  }
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& arg : args) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  ::execv(binary.c_str(), argv.data());
+  return Err(Error::FromErrno("exec", binary + " (set COMET_NODE to comet-node's path)"));
 }
 
 // `comet install`: shares the data directory with --group (data_dir.h ShareDataDir).
@@ -105,12 +130,16 @@ int CometMain(int argc, char** argv) {
   Result<int> result = Err(Error::Invalid("unknown command " + invocation.command));
   if (invocation.command == "api-service") {
     result = ExecApiService(invocation);
+  } else if (invocation.command == "node") {
+    result = ExecNode(invocation);
   } else if (invocation.command == "install") {
     result = Install(invocation);
   } else if (IsImageCommand(invocation.command)) {
     result = RunImageCommand(invocation);
   } else if (IsPodRunCommand(invocation.command)) {
     result = RunPodCommand(invocation.global, invocation.command, invocation.pod.args);
+  } else if (invocation.command == "play") {
+    result = RunPlay(invocation);
   } else if (IsPodCommand(invocation.command)) {
     result = RunPodManagementCommand(invocation);
   }

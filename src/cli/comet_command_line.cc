@@ -49,6 +49,9 @@ void AddGlobalFlags(CLI::App& app, CometInvocation& in) {
   app.add_option("--default-registry", in.global.default_registry,
                  "Registry for short image names such as \"busybox\" (default "
                  "$COMET_DEFAULT_REGISTRY, else docker.io)");
+  AddRepeatable(&app, "--cdi-spec-dir", in.global.cdi_spec_dirs,
+                "Directory of CDI device specs for --device=vendor.com/class=name, lowest "
+                "priority first (repeatable; default /etc/cdi and /var/run/cdi)");
   app.set_version_flag("--version", fmt::format("comet version {}", COMET_VERSION),
                        "Print the version and exit");
 }
@@ -221,6 +224,58 @@ void AddInstall(CLI::App& app, CometInvocation& in) {
   install->add_option("--group", in.api.group, "The group (default comet; it must exist)");
 }
 
+// `comet play`: Kubernetes YAML to pods (cli/kube_play.h).
+void AddPlay(CLI::App& app, CometInvocation& in) {
+  CLI::App* play = AddCommand(
+      app, "play", "Run the pods of Kubernetes YAML (like podman kube play)",
+      "Reads v1 Pods, the pod templates of Deployments, ReplicaSets, StatefulSets, DaemonSets, "
+      "Jobs and CronJobs (each run once), and the ConfigMaps and Secrets they use, from FILE "
+      "(a file, a directory of *.yaml/*.yml/*.json, or - for stdin), and starts one comet pod "
+      "per Pod, detached unless --attach. Prints each pod's UUID with its Kubernetes name. "
+      "Fields comet does not support are named in a warning; invalid documents are errors "
+      "naming the field (spec.containers[1].image). A hostPath that does not exist is created "
+      "(DirectoryOrCreate, FileOrCreate, and no type). See docs/kubernetes.md.");
+  play->add_option("file", in.play.files, "YAML file(s), directories, or -")->required();
+  play->add_flag("--down", in.play.down, "Stop and remove the pods the YAML describes");
+  play->add_flag("--replace", in.play.replace,
+                 "Stop and remove running pods of the same names first");
+  play->add_flag("--attach", in.play.attach,
+                 "Run the pod in the foreground, its first container attached (one pod only)");
+  play->add_flag("--rm", in.play.rm, "Remove each pod when it exits");
+  play->add_flag("-i,--interactive", in.play.interactive,
+                 "Keep the first container's stdin open (with --attach: the terminal's)");
+  play->add_flag("-t,--tty", in.play.tty, "Give the first container a terminal");
+  play->add_flag("-q,--quiet", in.play.quiet, "Print only the pods' UUIDs; no pull progress");
+  play->add_option("--net", in.play.net,
+                   "The pods' networks, as run --net (default: default; hostNetwork pods: host)");
+  play->add_option("--pull-policy", in.play.pull_policy,
+                   "new, never or update for every container (default: each container's "
+                   "imagePullPolicy)")
+      ->check(CLI::IsMember({"new", "never", "update"}));
+  play->add_flag("--prepare", in.play.prepare,
+                 "Prepare the pods (as `comet prepare`) instead of running them; start them "
+                 "with run-prepared");
+  AddRepeatable(play, "--only", in.play.only,
+                "Only the pod NAMESPACE/NAME (or NAME, in namespace default), repeatable");
+  AddRepeatable(play, "--annotation", in.play.annotations,
+                "Annotation K=V for every pod made, repeatable");
+}
+
+// `comet node`: execs comet-node (a separate binary, so that comet links no gRPC) with every
+// argument after the command word, --help included (comet-node prints its own).
+CLI::App* AddNode(CLI::App& app) {
+  CLI::App* node = AddCommand(
+      app, "node", "Run the kubelet-style node agent (comet-node), or show its pods",
+      "Runs comet-node (found beside comet, or $COMET_NODE): `comet node "
+      "--pod-manifest-path=DIR ...` runs the static pods of DIR as systemd units until SIGTERM; "
+      "`comet node get pods` and `comet node describe pod NAME` show them. `comet node --help` "
+      "lists its flags. See docs/node.md.");
+  node->set_help_flag();
+  node->prefix_command();
+  node->allow_extras();
+  return node;
+}
+
 std::string LowerFirst(std::string message) {
   if (!message.empty() && message[0] >= 'A' && message[0] <= 'Z') {
     message[0] = static_cast<char>(message[0] - 'A' + 'a');
@@ -269,6 +324,8 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   AddPodCommands(app, in, pod_parts);
   AddApiService(app, in);
   AddInstall(app, in);
+  AddPlay(app, in);
+  CLI::App* node = AddNode(app);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
   if (!rest.empty()) {
@@ -294,6 +351,10 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   in.command = CommandPath(app);
   if (in.command.empty()) {
     in.output = app.help();
+    return Ok();
+  }
+  if (in.command == "node") {
+    in.node.args = node->remaining();
     return Ok();
   }
   if (in.command == "image") {

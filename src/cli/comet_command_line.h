@@ -25,6 +25,9 @@ struct CometGlobalFlags {
   std::string default_registry;
   // rkt's --local-config: the node's configuration (networks in <dir>/net.d).
   std::string local_config = "/etc/comet";
+  // --cdi-spec-dir (repeatable): where CDI device specs are read, lowest priority first; empty:
+  // /etc/cdi then /var/run/cdi.
+  std::vector<std::string> cdi_spec_dirs;
 };
 
 // Flags of `fetch` / `image pull`: where images come from and how to reach registries.
@@ -97,6 +100,30 @@ struct ApiServiceFlags {
   std::string group = "comet";      // `comet install --group`
 };
 
+// `comet play`.
+struct PlayFlags {
+  std::vector<std::string> files;  // files, directories, or "-" for stdin
+  bool down = false;
+  bool replace = false;
+  bool attach = false;  // run the (single) pod in the foreground, attached
+  bool rm = false;
+  bool interactive = false;
+  bool tty = false;
+  bool quiet = false;
+  std::string net;          // --net: overrides the pods' networks (not hostNetwork pods)
+  std::string pull_policy;  // --pull-policy: overrides every container's imagePullPolicy
+  // --prepare: prepare the pods (rkt prepare) instead of running them; the node agent then
+  // starts each with `run-prepared` from a systemd unit.
+  bool prepare = false;
+  std::vector<std::string> only;         // --only NAMESPACE/NAME: just these pods
+  std::vector<std::string> annotations;  // --annotation K=V: added to every pod made
+};
+
+// `comet node`: comet-node's arguments, handed over as they are (it parses them itself).
+struct NodeAgentFlags {
+  std::vector<std::string> args;
+};
+
 struct CometInvocation {
   // "fetch", "image list", "image rm", ... (the canonical path of the chosen command); empty
   // when only help or the version was asked for.
@@ -106,6 +133,8 @@ struct CometInvocation {
   ImageFlags image;
   PodFlags pod;
   ApiServiceFlags api;
+  PlayFlags play;
+  NodeAgentFlags node;
 };
 
 // Parses `args` (args[0] is the program name). Errors carry the command as context.

@@ -338,6 +338,17 @@ Result<int> DoCatManifest(const CometInvocation& in) {
 
 }  // namespace
 
+Status StopAndRemovePod(const CometGlobalFlags& global, const std::string& uuid) {
+  ASSIGN_OR_RETURN(pod::PodStore store, OpenPodStore(global));
+  ASSIGN_OR_RETURN(pod::PodEntry entry, store.Find(uuid));
+  if (entry.state == pod::PodState::kRunning) {
+    RETURN_IF_ERROR(StopPod(store, entry, PodFlags{}));
+    ASSIGN_OR_RETURN(entry, store.Find(uuid));
+  }
+  RETURN_IF_ERROR(MarkForRemoval(store, entry));
+  return SweepPod(store, uuid, TeardownOptionsFor(global));
+}
+
 bool IsPodCommand(const std::string& command) {
   static const std::set<std::string, std::less<>> kCommands = {
       "list",   "status",   "stop",       "rm",      "gc",        "cat-manifest",

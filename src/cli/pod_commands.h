@@ -18,6 +18,10 @@ bool IsPodCommand(const std::string& command);
 // True for those that change pods on disk (rm, gc) and so run in the rootless user namespace.
 bool PodCommandNeedsUserNamespace(const std::string& command);
 
+// Stops a pod (its grace period, then SIGKILL) when it runs and removes it, as `stop` then `rm`
+// would (`comet play --down` and `--replace`). A pod that is gone already is an error.
+[[nodiscard]] Status StopAndRemovePod(const CometGlobalFlags& global, const std::string& uuid);
+
 // Runs the command; its exit code (exec, enter, attach: the process's), or the error to report.
 [[nodiscard]] Result<int> RunPodManagementCommand(const CometInvocation& invocation);
 

@@ -19,6 +19,7 @@
 #include "cli/data_dir.h"
 #include "cli/event_record.h"
 #include "cli/image_pull.h"
+#include "cli/pod_devices.h"
 #include "cli/pod_launch.h"
 #include "cli/pod_net_flags.h"
 #include "cli/pod_net_plan.h"
@@ -100,7 +101,8 @@ Result<std::pair<pod::App, ResolvedImage>> ResolveApp(Stage0& s, const PodRunOpt
                                                       const AppFlags& flags, image::Lease& lease,
                                                       const std::vector<std::string>& pod_env) {
   ASSIGN_OR_RETURN(ResolvedImage image,
-                   ResolveImage(s.store, flags.app.image, options.pull_policy, options.quiet));
+                   ResolveImage(s.store, flags.app.image,
+                                flags.pull_policy.value_or(options.pull_policy), options.quiet));
   RETURN_IF_ERROR_CTX(lease.Add(image.LeaseDigests()), "image " + flags.app.image);
   std::string name = flags.app.name;
   if (name.empty()) {
@@ -108,6 +110,7 @@ Result<std::pair<pod::App, ResolvedImage>> ResolveApp(Stage0& s, const PodRunOpt
                      DefaultAppName(flags.app.image, image.record, s.store.reference_options()));
   }
   ASSIGN_OR_RETURN(pod::App app, BuildApp(flags, name, image, pod_env, options.pod_mounts));
+  RETURN_IF_ERROR_CTX(ApplyDeviceFlags(options, flags, s.global.cdi_spec_dirs, app), "app " + name);
   return std::make_pair(std::move(app), std::move(image));
 }
 
@@ -218,8 +221,29 @@ Result<int> StartSupervisor(const Stage0& s, pod::Pod& pod, const std::string& b
   Status launched = LaunchSupervisor(launch, result);
   handed_over = result.started;
   RETURN_IF_ERROR(launched);
-  RETURN_IF_ERROR(Print(pod.uuid() + "\n"));
+  if (options.print_uuid) {
+    RETURN_IF_ERROR(Print(pod.uuid() + "\n"));
+  }
   return 0;
+}
+
+// PodRunOptions::pod_files, under directories of mode 0700 (secrets may be among them).
+Status WritePodFiles(const std::string& pod_dir, const std::vector<PodFile>& files) {
+  for (const PodFile& file : files) {
+    const std::vector<std::string> parts = Split(file.path, '/');
+    const bool clean = !file.path.empty() && file.path.front() != '/' &&
+                       std::none_of(parts.begin(), parts.end(), [](const std::string& part) {
+                         return part.empty() || part == "." || part == "..";
+                       });
+    if (!clean) {
+      return Err(
+          Error::Invalid(fmt::format("pod file {:?}: not a clean relative path", file.path)));
+    }
+    const std::string path = os::JoinPath(pod_dir, file.path);
+    RETURN_IF_ERROR(os::MkdirAll(path.substr(0, path.rfind('/')), 0700));
+    RETURN_IF_ERROR_CTX(os::WriteFile(path, file.content, file.mode & 07777), file.path);
+  }
+  return Ok();
 }
 
 // The steps after the pod directory exists; on error (unless handed over) the caller discards
@@ -235,6 +259,7 @@ Result<int> FillPod(Stage0& s, pod::Pod& pod, pod::PodManifest manifest,
   if (!networks.empty()) {
     RETURN_IF_ERROR_CTX(pod::WriteNetworkPlan(pod.path(), networks), "the pod's network plan");
   }
+  RETURN_IF_ERROR(WritePodFiles(pod.path(), options.pod_files));
   RETURN_IF_ERROR(pod::WriteManifest(pod.path(), manifest, durable));
   CrashPoint("manifest");
   RecordEvent(s.data_dir, pod::EventType::kPodPrepared, pod.uuid(), PodEventData(manifest));
@@ -244,7 +269,9 @@ Result<int> FillPod(Stage0& s, pod::Pod& pod, pod::PodManifest manifest,
   if (options.command == "prepare") {
     RETURN_IF_ERROR(pod.FinishPrepare());
     handed_over = true;
-    RETURN_IF_ERROR(Print(pod.uuid() + "\n"));
+    if (options.print_uuid) {
+      RETURN_IF_ERROR(Print(pod.uuid() + "\n"));
+    }
     return 0;
   }
   RETURN_IF_ERROR(pod.StartRunning());
@@ -271,8 +298,11 @@ void UndoPod(const Stage0& s, std::optional<pod::Pod> pod, const std::string& uu
   }
 }
 
+}  // namespace
+
 // run, prepare, app sandbox.
-Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options) {
+Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options,
+                    std::string* uuid_out) {
   ASSIGN_OR_RETURN(Stage0 s, OpenStage0(global));
   std::string supervisor;
   if (options.command != "prepare") {
@@ -282,6 +312,9 @@ Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options
   // and tears down, lease included (a lease alone would protect its images forever).
   ASSIGN_OR_RETURN(pod::Pod pod, s.pods.CreatePreparing());
   const std::string uuid = pod.uuid();
+  if (uuid_out != nullptr) {
+    *uuid_out = uuid;
+  }
   CrashPoint("embryo");
   std::vector<ResolvedImage> images;
   // A pod that runs at once is dead after a power cut: its lease need not reach the disk.
@@ -313,6 +346,8 @@ Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options
   }
   return filled;
 }
+
+namespace {
 
 // run-prepared UUID [-d] [-i] [--rm].
 Result<int> RunPrepared(const CometGlobalFlags& global, const PodRunOptions& options) {
@@ -403,7 +438,7 @@ Result<int> RunPodCommand(const CometGlobalFlags& global, const std::string& com
   if (command == "app add") {
     return AppAdd(global, options);
   }
-  return MakePod(global, options);
+  return MakePod(global, options, nullptr);
 }
 
 }  // namespace comet::cli

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "cli/comet_command_line.h"
+#include "cli/pod_run_flags.h"
 
 namespace comet::cli {
 
@@ -24,6 +25,12 @@ bool IsPodRunCommand(const std::string& command);
 // prints PodRunHelp(command) and returns 0.
 [[nodiscard]] Result<int> RunPodCommand(const CometGlobalFlags& global, const std::string& command,
                                         const std::vector<std::string>& args);
+
+// Makes a pod from parsed options (run, prepare, app sandbox; `comet play` builds the options
+// itself), as RunPodCommand would; `uuid` (optional) gets the new pod's UUID as soon as its
+// directory exists. A foreground run execs the supervisor and so returns only on error.
+[[nodiscard]] Result<int> MakePod(const CometGlobalFlags& global, const PodRunOptions& options,
+                                  std::string* uuid);
 
 // The --help text of one of these commands (wrapped with WrapHelp).
 std::string PodRunHelp(const std::string& command);

@@ -73,7 +73,10 @@ void SplitUser(const std::string& user, std::string& uid, std::string& gid) {
 Result<std::vector<std::string>> BuildExec(const AppFlags& flags,
                                            const image::ImageConfig::Process& config) {
   std::vector<std::string> exec;
-  if (flags.exec) {
+  if (flags.command) {
+    exec = *flags.command;
+    exec.insert(exec.end(), flags.args.begin(), flags.args.end());
+  } else if (flags.exec) {
     exec.push_back(*flags.exec);
     exec.insert(exec.end(), flags.args.begin(), flags.args.end());
   } else {

@@ -34,7 +34,7 @@ Status ParseVolumeShorthand(std::string_view text, PodRunOptions& out) {
     }
     volume.read_only = parts[2] == "ro";
   }
-  out.pod_mounts.push_back(pod::MountPoint{volume.name, parts[1], volume.read_only});
+  out.pod_mounts.push_back(pod::MountPoint{volume.name, parts[1], volume.read_only, ""});
   out.pod.volumes.push_back(std::move(volume));
   return Ok();
 }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "cli/pod_devices.h"
 #include "cli/pod_run_flag_apply.h"
 #include "cli/pod_run_values.h"
 
@@ -69,6 +70,7 @@ constexpr std::array kFlags = {
     FlagSpec{"help", 'h', false, kPod | kApp, kAll},
     // Both: before the first image for the pod (or its first app), after an image for that app.
     FlagSpec{"mount", 0, true, kPod | kApp, kRun | kPrepare | kAppAdd},
+    FlagSpec{"device", 0, true, kPod | kApp, kRun | kPrepare | kAppAdd},
     FlagSpec{"interactive", 'i', false, kPod | kApp, kRun | kPrepare | kRunPrepared | kAppAdd},
     FlagSpec{"tty", 't', false, kPod | kApp, kRun | kPrepare | kAppAdd},
     // App flags.
@@ -155,6 +157,11 @@ Status ApplyFlag(const FlagSpec& spec, const std::optional<std::string>& value, 
   if (spec.name == "mount" && app == nullptr) {
     ASSIGN_OR_RETURN(pod::MountPoint mount, ParseMountFlag(*value));
     out.pod_mounts.push_back(std::move(mount));
+    return Ok();
+  }
+  if (spec.name == "device") {  // checked now, resolved by stage0 (cli/pod_devices.h)
+    RETURN_IF_ERROR(CheckDeviceFlag(*value));
+    (app != nullptr ? app->devices : out.pod_devices).push_back(*value);
     return Ok();
   }
   if ((spec.scope & kApp) != 0 && app != nullptr) {

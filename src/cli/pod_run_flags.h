@@ -27,13 +27,27 @@ struct AppFlags {
   // supplementary_gids. exec/env/user/group/working_dir are left to stage0, which merges the
   // image config with the optional values below.
   pod::App app;
-  std::optional<std::string> exec;       // --exec
-  bool args_given = false;               // "--" was given (ARGS may be empty)
-  std::vector<std::string> args;         // after "--"
-  std::vector<std::string> environment;  // --environment K=V, in order
-  std::optional<std::string> user;       // --user
-  std::optional<std::string> group;      // --group
+  std::optional<std::string> exec;  // --exec
+  // Kubernetes' command (`comet play`): replaces the image's entrypoint, and its cmd unless
+  // args are given too.
+  std::optional<std::vector<std::string>> command;
+  std::optional<PullPolicy> pull_policy;  // this app's; else the pod's --pull-policy
+  bool args_given = false;                // "--" was given (ARGS may be empty)
+  std::vector<std::string> args;          // after "--"
+  std::vector<std::string> environment;   // --environment K=V, in order
+  std::optional<std::string> user;        // --user
+  std::optional<std::string> group;       // --group
   std::optional<std::string> working_dir;
+  // --device values (host nodes, CDI names), in order; resolved by stage0 (cli/pod_devices.h).
+  std::vector<std::string> devices;
+};
+
+// A file stage0 writes into the new pod's directory before the supervisor starts (`comet play`'s
+// configMap and secret volume contents, under pod::Volume::seed). Contents are never logged.
+struct PodFile {
+  std::string path;  // relative to the pod directory, clean (checked when written)
+  std::string content;
+  uint32_t mode = 0644;
 };
 
 struct PodRunOptions {
@@ -42,6 +56,7 @@ struct PodRunOptions {
   // annotations. uuid, created, apps and rootless are stage0's.
   pod::PodManifest pod;
   std::vector<pod::MountPoint> pod_mounts;  // --mount before the first image: every app
+  std::vector<std::string> pod_devices;     // --device before the first image: every app
   std::vector<std::string> set_env;         // --set-env K=V, in order
   std::vector<std::string> set_env_files;   // --set-env-file PATH, in order
   std::vector<AppFlags> apps;
@@ -53,6 +68,8 @@ struct PodRunOptions {
   bool no_overlay = false;
   bool help = false;  // --help/-h: print PodRunHelp, nothing else
   std::string uuid_file_save;
+  std::vector<PodFile> pod_files;
+  bool print_uuid = true;  // a started or prepared pod's UUID on stdout (`play` prints its own)
   PullPolicy pull_policy = PullPolicy::kNew;
   std::string uuid;  // run-prepared, app add: the pod (full uuid or prefix)
 };

@@ -26,6 +26,11 @@ Pod flags (before the first image):
                              a host directory mounted in every app
   --mount=volume=NAME,target=PATH[,readOnly=BOOL]
                              mount a volume in every app (after an image: in that app)
+  --device=HOSTPATH[:CONTAINERPATH][:PERMISSIONS]
+  --device=VENDOR/CLASS=NAME a host device node (permissions: some of rwm, default rwm), or a
+                             CDI device such as nvidia.com/gpu=0 or nvidia.com/gpu=all, from
+                             the specs in /etc/cdi and /var/run/cdi (comet --cdi-spec-dir);
+                             in every app (after an image: in that app)
   --pod-name=NAME            a name for the pod
   --annotation=KEY=VALUE     pod annotation (repeatable)
   --pid=private|pod          each app its own pid namespace, or one shared by the pod
@@ -66,6 +71,7 @@ App flags (after the app's image):
   --init                     an init container: runs to success before the apps start
   -i, --interactive          keep the app's stdin open
   -t, --tty                  give the app a terminal
+  --device=DEVICE            a host device node or a CDI device (see the pod flag)
 )";
 
 std::string RunHelp() {

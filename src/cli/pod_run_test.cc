@@ -109,7 +109,7 @@ TEST(BuildApp, FlagsOverrideUserGroupWorkdir) {
 }
 
 TEST(BuildApp, AppMountReplacesPodMountOnTheSameTarget) {
-  std::vector<pod::MountPoint> pod_mounts = {{"a", "/data", false}, {"b", "/other", false}};
+  std::vector<pod::MountPoint> pod_mounts = {{"a", "/data", false, ""}, {"b", "/other", false, ""}};
   auto app =
       BuildApp(Flags({"img", "--mount=volume=c,target=/data"}), "x", FakeImage(), {}, pod_mounts);
   ASSERT_EQ(app->mounts.size(), 2u);

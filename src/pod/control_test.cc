@@ -173,7 +173,7 @@ TEST(ControlCodec, AppAddRoundTrip) {
   app.caps_remove = {"CAP_NET_RAW"};
   app.resources.memory_bytes = 1 << 20;
   app.resources.oom_score_adj = -5;
-  app.mounts.push_back({"data", "/data", true});
+  app.mounts.push_back({"data", "/data", true, ""});
   app.restart = RestartPolicy::kOnFailure;
   app.stdin = true;
   app.tty = true;

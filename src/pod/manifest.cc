@@ -43,16 +43,20 @@ OrderedJson ResourcesToJson(const Resources& r) {
 }
 
 OrderedJson VolumeToJson(const Volume& v) {
-  return {{"name", v.name},
-          {"kind", VolumeKindName(v.kind)},
-          {"source", v.source},
-          {"read_only", v.read_only},
-          {"recursive", v.recursive},
-          {"medium", v.medium},
-          {"size_bytes", v.size_bytes},
-          {"mode", v.mode},
-          {"uid", v.uid},
-          {"gid", v.gid}};
+  OrderedJson out = {{"name", v.name},
+                     {"kind", VolumeKindName(v.kind)},
+                     {"source", v.source},
+                     {"read_only", v.read_only},
+                     {"recursive", v.recursive},
+                     {"medium", v.medium},
+                     {"size_bytes", v.size_bytes},
+                     {"mode", v.mode},
+                     {"uid", v.uid},
+                     {"gid", v.gid}};
+  if (!v.seed.empty()) {  // absent from manifests that need none: they stay as they were
+    out["seed"] = v.seed;
+  }
+  return out;
 }
 
 Status ParseResources(const ObjectReader& r, Resources* out) {
@@ -77,6 +81,7 @@ Status ParseMounts(const ObjectReader& r, std::vector<MountPoint>* out) {
     RETURN_IF_ERROR(m.String("volume", &mount.volume));
     RETURN_IF_ERROR(m.String("target", &mount.target));
     RETURN_IF_ERROR(m.Bool("read_only", &mount.read_only));
+    RETURN_IF_ERROR(m.String("sub_path", &mount.sub_path));
     out->push_back(std::move(mount));
   }
   return Ok();
@@ -102,6 +107,7 @@ Status ParseVolume(const ObjectReader& r, Volume* v) {
   RETURN_IF_ERROR(r.Uint32("mode", &v->mode));
   RETURN_IF_ERROR(r.Uint32("uid", &v->uid));
   RETURN_IF_ERROR(r.Uint32("gid", &v->gid));
+  RETURN_IF_ERROR(r.String("seed", &v->seed));
   return Ok();
 }
 
@@ -115,6 +121,8 @@ Status ParsePodFields(const ObjectReader& r, PodManifest* m) {
   RETURN_IF_ERROR(r.StringArray("dns_search", &m->dns_search));
   RETURN_IF_ERROR(r.StringArray("dns_opt", &m->dns_opt));
   RETURN_IF_ERROR(r.Bool("share_pid", &m->share_pid));
+  RETURN_IF_ERROR(r.Bool("host_pid", &m->host_pid));
+  RETURN_IF_ERROR(r.Bool("host_ipc", &m->host_ipc));
   RETURN_IF_ERROR(r.Bool("mutable_pod", &m->mutable_pod));
   RETURN_IF_ERROR(r.Bool("rootless", &m->rootless));
   RETURN_IF_ERROR(r.Int64("stop_grace_seconds", &m->stop_grace_seconds));
@@ -129,29 +137,35 @@ namespace internal {
 OrderedJson AppToJsonValue(const App& app) {
   OrderedJson mounts = OrderedJson::array();
   for (const MountPoint& m : app.mounts) {
-    mounts.push_back({{"volume", m.volume}, {"target", m.target}, {"read_only", m.read_only}});
+    OrderedJson mount = {{"volume", m.volume}, {"target", m.target}, {"read_only", m.read_only}};
+    if (!m.sub_path.empty()) {
+      mount["sub_path"] = m.sub_path;
+    }
+    mounts.push_back(std::move(mount));
   }
-  return {{"name", app.name},
-          {"image", app.image},
-          {"image_id", app.image_id},
-          {"image_config_id", app.image_config_id},
-          {"layers", app.layers},
-          {"exec", app.exec},
-          {"env", app.env},
-          {"working_dir", app.working_dir},
-          {"user", app.user},
-          {"group", app.group},
-          {"supplementary_gids", app.supplementary_gids},
-          {"read_only_rootfs", app.read_only_rootfs},
-          {"caps_retain", app.caps_retain},
-          {"caps_remove", app.caps_remove},
-          {"resources", ResourcesToJson(app.resources)},
-          {"mounts", mounts},
-          {"restart", RestartPolicyName(app.restart)},
-          {"init", app.init},
-          {"stdin", app.stdin},
-          {"tty", app.tty},
-          {"annotations", app.annotations}};
+  OrderedJson out = {{"name", app.name},
+                     {"image", app.image},
+                     {"image_id", app.image_id},
+                     {"image_config_id", app.image_config_id},
+                     {"layers", app.layers},
+                     {"exec", app.exec},
+                     {"env", app.env},
+                     {"working_dir", app.working_dir},
+                     {"user", app.user},
+                     {"group", app.group},
+                     {"supplementary_gids", app.supplementary_gids},
+                     {"read_only_rootfs", app.read_only_rootfs},
+                     {"caps_retain", app.caps_retain},
+                     {"caps_remove", app.caps_remove},
+                     {"resources", ResourcesToJson(app.resources)},
+                     {"mounts", mounts},
+                     {"restart", RestartPolicyName(app.restart)},
+                     {"init", app.init},
+                     {"stdin", app.stdin},
+                     {"tty", app.tty},
+                     {"annotations", app.annotations}};
+  AddDeviceFields(app, out);
+  return out;
 }
 
 Status ParseAppValue(const ObjectReader& r, App* app) {
@@ -188,7 +202,7 @@ Status ParseAppValue(const ObjectReader& r, App* app) {
   RETURN_IF_ERROR(r.Bool("stdin", &app->stdin));
   RETURN_IF_ERROR(r.Bool("tty", &app->tty));
   RETURN_IF_ERROR(r.StringMap("annotations", &app->annotations));
-  return Ok();
+  return ParseDeviceFields(r, app);
 }
 
 }  // namespace internal
@@ -235,6 +249,12 @@ std::string ManifestToJson(const PodManifest& m, bool pretty) {
                      {"rootless", m.rootless},
                      {"stop_grace_seconds", m.stop_grace_seconds},
                      {"annotations", m.annotations}};
+  if (m.host_pid) {
+    out["host_pid"] = true;
+  }
+  if (m.host_ipc) {
+    out["host_ipc"] = true;
+  }
   internal::AddNetFields(m, out);
   std::string text = internal::Dump(out, pretty);
   if (pretty) {

@@ -28,6 +28,9 @@ inline constexpr const char* kNoOverlayAnnotation = "comet.dev/no-overlay";
 // rkt's flag). Any other value but "default" is an error when the apps' specs are built.
 inline constexpr const char* kSeccompAnnotation = "comet.dev/seccomp";
 inline constexpr const char* kSeccompUnconfined = "unconfined";
+// Annotation of an app that must not run as uid 0 (Kubernetes' runAsNonRoot): the supervisor
+// refuses to start it when its user resolves to root.
+inline constexpr const char* kRunAsNonRootAnnotation = "comet.dev/run-as-non-root";
 
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
 enum class VolumeKind { kHost, kEmpty };
@@ -64,12 +67,19 @@ struct Volume {
   uint32_t mode = 0755;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  // empty volumes: a directory relative to the pod directory (Kubernetes configMap and secret
+  // volumes: "seed/<name>", written by stage0) whose files the supervisor copies into the new
+  // volume before any app starts; empty: none.
+  std::string seed;
 };
 
 struct MountPoint {
   std::string volume;  // a Volume's name
   std::string target;  // absolute path inside the app
   bool read_only = false;
+  // A relative path inside the volume to mount instead of its root (Kubernetes' subPath),
+  // created as a directory when missing; no "..".
+  std::string sub_path;
 };
 
 struct Resources {
@@ -78,6 +88,39 @@ struct Resources {
   int64_t memory_bytes = 0;  // 0 = unlimited
   int64_t pids = 0;          // 0 = unlimited
   std::optional<int> oom_score_adj;
+};
+
+// A device node of an app (--device, CDI deviceNodes), resolved by stage0 from the host: the
+// supervisor makes it in the app's /dev (bind-mounts the host's node in rootless pods) and allows
+// it in the app's device cgroup.
+struct AppDevice {
+  std::string path;       // absolute path inside the app
+  std::string host_path;  // the host's node (absolute)
+  char type = 'c';        // 'c' (char), 'b' (block) or 'p' (fifo)
+  int64_t major = 0;
+  int64_t minor = 0;
+  std::optional<uint32_t> file_mode;  // permission bits; absent: 0666
+  std::string permissions = "rwm";    // device cgroup access, a subset of "rwm"
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+};
+
+// A host path bind-mounted into an app (CDI mounts: driver libraries, ...); "bind" is added to
+// the options when neither bind nor rbind is among them.
+struct AppBindMount {
+  std::string host_path;       // absolute
+  std::string container_path;  // absolute, no ".."
+  std::vector<std::string> options;
+};
+
+// An OCI hook of an app (CDI hooks), run by the runtime at `stage`.
+struct AppHook {
+  // createRuntime, createContainer, startContainer, prestart, poststart or poststop.
+  std::string stage;
+  std::string path;  // absolute
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::optional<int> timeout;  // seconds, > 0
 };
 
 struct App {
@@ -109,6 +152,13 @@ struct App {
   bool stdin = false;  // -i: stdin kept open for attach (else /dev/null)
   bool tty = false;    // -t: the app gets a pty
   std::map<std::string, std::string> annotations;
+  // Devices (--device, CDI), resolved by stage0 so that the supervisor reads no CDI spec: what
+  // was asked for ("nvidia.com/gpu=0", informational), and the edits it came to. CDI env went
+  // into `env`, its additional gids into `supplementary_gids`.
+  std::vector<std::string> cdi_devices;
+  std::vector<AppDevice> devices;
+  std::vector<AppBindMount> bind_mounts;
+  std::vector<AppHook> hooks;
 };
 
 struct PodManifest {
@@ -129,6 +179,8 @@ struct PodManifest {
   std::vector<std::string> dns_search;
   std::vector<std::string> dns_opt;
   bool share_pid = false;    // apps share one pid namespace (--pid=pod)
+  bool host_pid = false;     // apps run in the host's pid namespace (Kubernetes hostPID)
+  bool host_ipc = false;     // the pod uses the host's ipc namespace (Kubernetes hostIPC)
   bool mutable_pod = false;  // `app sandbox`: stays up with no app; apps come through `app add`
   bool rootless = false;     // made by an unprivileged user (runs in a user namespace)
   int64_t stop_grace_seconds = 10;  // SIGTERM to SIGKILL on stop

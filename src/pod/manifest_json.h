@@ -21,12 +21,21 @@ void AddNetFields(const PodManifest& manifest, OrderedJson& out);
 // The network fields' values (manifest_net.cc); errors name the field.
 [[nodiscard]] Status ValidateNetFields(const PodManifest& manifest);
 
+// An app's device members (manifest_devices.cc): cdi_devices, devices, bind_mounts, hooks, each
+// written only when not empty (so manifests without devices keep their bytes).
+void AddDeviceFields(const App& app, OrderedJson& out);
+[[nodiscard]] Status ParseDeviceFields(const ObjectReader& reader, App* app);
+// Their values; `path` is the app's ("apps[1]"); errors name the field.
+[[nodiscard]] Status ValidateDeviceFields(const App& app, const std::string& path);
+
 // Shared by the validators (manifest_validate.cc).
 [[nodiscard]] bool IsHostname(std::string_view name);
 [[nodiscard]] bool IsIpAddress(const std::string& text);
 [[nodiscard]] bool HasControlChars(std::string_view text);
 // "/a/b": absolute, no "." or ".." component, no NUL or other control bytes.
 [[nodiscard]] bool IsCleanAbsolutePath(std::string_view path);
+// Relative, no "." or ".." component, no control characters ("a/b", "a//b" allowed).
+[[nodiscard]] bool IsCleanRelativePath(std::string_view path);
 
 }  // namespace comet::pod::internal
 

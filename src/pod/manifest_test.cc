@@ -163,6 +163,58 @@ TEST(ManifestTest, RoundTripsNetworksAndPorts) {
   EXPECT_EQ(parsed->netns, "/run/netns/blue");
 }
 
+TEST(ManifestTest, RoundTripsKubernetesFields) {
+  PodManifest m = MinimalManifest();
+  m.host_pid = true;
+  m.host_ipc = true;
+  Volume config = Vol("config");
+  config.seed = "seed/config";
+  m.volumes = {config};
+  m.apps[0].mounts = {Mount("config", "/etc/app")};
+  m.apps[0].mounts[0].sub_path = "conf.d/app";
+  ASSERT_TRUE(ValidateManifest(m)) << ErrorOf(m);
+  const std::string json = ManifestToJson(m, false);
+  EXPECT_THAT(json, HasSubstr(R"("seed":"seed/config")"));
+  EXPECT_THAT(json, HasSubstr(R"("sub_path":"conf.d/app")"));
+  auto parsed = ParseManifest(json);
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_TRUE(parsed->host_pid);
+  EXPECT_TRUE(parsed->host_ipc);
+  EXPECT_EQ(parsed->volumes[0].seed, "seed/config");
+  EXPECT_EQ(parsed->apps[0].mounts[0].sub_path, "conf.d/app");
+  EXPECT_EQ(ManifestToJson(*parsed, false), json);
+  // Absent when unused: manifests without them read and write as before.
+  const std::string plain = ManifestToJson(MinimalManifest(), false);
+  for (const char* field : {"seed", "sub_path", "host_pid", "host_ipc"}) {
+    EXPECT_THAT(plain, ::testing::Not(HasSubstr(field)));
+  }
+}
+
+TEST(ManifestTest, KubernetesFieldsAreValidated) {
+  PodManifest m = MinimalManifest();
+  m.volumes = {Vol("v")};
+  m.apps[0].mounts = {Mount("v", "/v")};
+  for (const char* bad : {"../x", "/abs", "a/../b", "./a"}) {
+    m.apps[0].mounts[0].sub_path = bad;
+    EXPECT_THAT(ErrorOf(m), HasSubstr("apps[0].mounts[0].sub_path")) << bad;
+  }
+  m.apps[0].mounts[0].sub_path.clear();
+  m.volumes[0].seed = "../etc";
+  EXPECT_THAT(ErrorOf(m), HasSubstr("volumes[0].seed"));
+  m.volumes[0] = Vol("v", VolumeKind::kHost, "/srv");
+  m.volumes[0].seed = "seed/v";
+  EXPECT_THAT(ErrorOf(m), HasSubstr("volumes[0].seed"));
+  m.volumes[0].seed.clear();
+  m.host_pid = true;
+  m.share_pid = true;
+  EXPECT_THAT(ErrorOf(m), HasSubstr("host_pid"));
+  m.share_pid = false;
+  m.rootless = true;
+  EXPECT_THAT(ErrorOf(m), HasSubstr("host_pid"));
+  m.rootless = false;
+  EXPECT_EQ(ErrorOf(m), "");
+}
+
 TEST(ManifestTest, UsesSnakeCaseFieldNames) {
   std::string json = ManifestToJson(FullManifest(), false);
   for (const char* field :

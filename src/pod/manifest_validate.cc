@@ -21,6 +21,7 @@ using internal::ChildPath;
 using internal::HasControlChars;
 using internal::IndexPath;
 using internal::IsCleanAbsolutePath;
+using internal::IsCleanRelativePath;
 using internal::IsHostname;
 using internal::IsIpAddress;
 using internal::PathError;
@@ -91,6 +92,11 @@ Status ValidateMounts(const App& app, const std::string& path,
       return Err(PathError(
           ChildPath(mp, "target"),
           fmt::format(R"("{}": must be an absolute path without "..")", Printable(m.target))));
+    }
+    if (!m.sub_path.empty() && !IsCleanRelativePath(m.sub_path)) {
+      return Err(PathError(
+          ChildPath(mp, "sub_path"),
+          fmt::format(R"("{}": must be a relative path without "..")", Printable(m.sub_path))));
     }
     if (!targets.insert(m.target).second) {
       return Err(PathError(ChildPath(mp, "target"),
@@ -173,6 +179,7 @@ Status ValidateApp(const App& app, const std::string& path, const std::set<std::
     }
   }
   RETURN_IF_ERROR(ValidateResources(app.resources, ChildPath(path, "resources")));
+  RETURN_IF_ERROR(internal::ValidateDeviceFields(app, path));
   return ValidateMounts(app, path, volumes);
 }
 
@@ -189,6 +196,12 @@ Status ValidateVolume(const Volume& v, const std::string& path) {
   if (v.mode > 07777) {
     return Err(PathError(ChildPath(path, "mode"), fmt::format("{:o} is not a file mode", v.mode)));
   }
+  if (!v.seed.empty() && (v.kind != VolumeKind::kEmpty || !IsCleanRelativePath(v.seed))) {
+    return Err(
+        PathError(ChildPath(path, "seed"),
+                  fmt::format(R"("{}": an empty volume's seed is a relative path without "..")",
+                              Printable(v.seed))));
+  }
   return Ok();
 }
 
@@ -202,6 +215,15 @@ Status ValidatePodFields(const PodManifest& m) {
   }
   if (HasControlChars(m.name)) {
     return Err(PathError("name", "contains control characters"));
+  }
+  if (m.host_pid && m.share_pid) {
+    return Err(PathError("host_pid",
+                         "the host's pid namespace and a shared pod one exclude "
+                         "each other"));
+  }
+  // A user namespace of our own cannot mount a /proc of the host's pid namespace.
+  if (m.host_pid && m.rootless) {
+    return Err(PathError("host_pid", "the host's pid namespace needs a rootful pod"));
   }
   if (!m.hostname.empty() && !IsHostname(m.hostname)) {
     return Err(
@@ -249,6 +271,15 @@ bool IsCleanAbsolutePath(std::string_view path) {
     return false;
   }
   const std::vector<std::string> parts = Split(path.substr(1), '/');
+  return std::none_of(parts.begin(), parts.end(),
+                      [](const std::string& part) { return part == "." || part == ".."; });
+}
+
+bool IsCleanRelativePath(std::string_view path) {
+  if (path.empty() || path[0] == '/' || HasControlChars(path)) {
+    return false;
+  }
+  const std::vector<std::string> parts = Split(path, '/');
   return std::none_of(parts.begin(), parts.end(),
                       [](const std::string& part) { return part == "." || part == ".."; });
 }

@@ -12,6 +12,7 @@
 #include "oci/names.h"
 #include "os/file.h"
 #include "pod/pod_dir.h"
+#include "supervisor/app_devices.h"
 #include "supervisor/pod_setup.h"
 
 namespace comet::supervisor {
@@ -35,13 +36,22 @@ oci::Mount BindMount(std::string source, std::string destination, bool read_only
 Result<std::vector<oci::Mount>> AppMounts(const AppSpecInput& input) {
   const pod::PodManifest& manifest = *input.manifest;
   std::vector<oci::Mount> mounts = oci::DefaultSpec(manifest.rootless).mounts;
+  if (manifest.host_ipc) {
+    // The host's ipc namespace comes with the host's POSIX shared memory (docker --ipc=host).
+    for (oci::Mount& mount : mounts) {
+      if (mount.destination == "/dev/shm") {
+        mount = BindMount("/dev/shm", "/dev/shm", false);
+      }
+    }
+  }
   mounts.push_back(BindMount(PodEtcFile(input.pod_dir, "hosts"), "/etc/hosts", false));
   mounts.push_back(BindMount(PodEtcFile(input.pod_dir, "hostname"), "/etc/hostname", false));
   if (input.resolv_conf) {
     mounts.push_back(
         BindMount(PodEtcFile(input.pod_dir, "resolv.conf"), "/etc/resolv.conf", false));
   }
-  for (const pod::MountPoint& point : input.app->mounts) {
+  for (size_t i = 0; i < input.app->mounts.size(); ++i) {
+    const pod::MountPoint& point = input.app->mounts[i];
     auto volume = std::find_if(manifest.volumes.begin(), manifest.volumes.end(),
                                [&](const pod::Volume& v) { return v.name == point.volume; });
     if (volume == manifest.volumes.end()) {
@@ -49,7 +59,13 @@ Result<std::vector<oci::Mount>> AppMounts(const AppSpecInput& input) {
                                             input.app->name, point.target, point.volume)));
     }
     bool read_only = point.read_only || volume->read_only;
-    if (volume->kind == pod::VolumeKind::kHost) {
+    if (!point.sub_path.empty()) {
+      if (i >= input.sub_path_sources.size() || input.sub_path_sources[i].empty()) {
+        return Err(Error::Invalid(fmt::format(R"(apps "{}": mount {}: subPath {} was not staged)",
+                                              input.app->name, point.target, point.sub_path)));
+      }
+      mounts.push_back(BindMount(input.sub_path_sources[i], point.target, read_only));
+    } else if (volume->kind == pod::VolumeKind::kHost) {
       mounts.push_back(BindMount(volume->source, point.target, read_only, volume->recursive));
     } else {
       mounts.push_back(
@@ -65,7 +81,9 @@ std::vector<oci::Namespace> AppNamespaces(const AppSpecInput& input) {
     return fmt::format("/proc/{}/ns/{}", pid, name);
   };
   std::vector<oci::Namespace> namespaces;
-  if (manifest.share_pid && input.pid_namespace_holder > 0) {
+  if (manifest.host_pid) {
+    // No pid entry: the app stays in the supervisor's, which is the host's.
+  } else if (manifest.share_pid && input.pid_namespace_holder > 0) {
     namespaces.push_back({"pid", ns_path(input.pid_namespace_holder, "pid")});
   } else {
     namespaces.push_back({"pid", ""});
@@ -237,6 +255,7 @@ Result<oci::Spec> BuildAppSpec(const AppSpecInput& input) {
   ASSIGN_OR_RETURN(const std::vector<std::string> caps, AppCapabilities(app));
   ASSIGN_OR_RETURN(linux_config.seccomp, AppSeccomp(manifest, caps));
   spec.linux_config = std::move(linux_config);
+  RETURN_IF_ERROR(AddAppDevices(app, manifest.rootless, spec));
   spec.annotations = app.annotations;
   spec.annotations["comet.dev/pod-uuid"] = manifest.uuid;
   spec.annotations["comet.dev/app-name"] = app.name;

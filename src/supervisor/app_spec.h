@@ -36,6 +36,8 @@ struct AppSpecInput {
   pid_t pid_namespace_holder = 0;
   ResolvedUser user;
   bool resolv_conf = false;  // <pod>/etc/resolv.conf was written: bind it
+  // Per app->mounts entry: the staged source of a subPath mount (sub_paths.h), "" otherwise.
+  std::vector<std::string> sub_path_sources;
 };
 
 [[nodiscard]] Result<oci::Spec> BuildAppSpec(const AppSpecInput& input);

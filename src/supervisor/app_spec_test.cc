@@ -137,6 +137,43 @@ TEST(AppSpecTest, NamespacesJoinTheSupervisors) {
   EXPECT_EQ(FindNs(*spec, "pid")->path, "/proc/77/ns/pid");
 }
 
+TEST(AppSpecTest, HostPidAndIpc) {
+  pod::PodManifest manifest = TestManifest();
+  manifest.host_pid = true;
+  manifest.host_ipc = true;
+  auto spec = BuildAppSpec(Input(manifest));
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  EXPECT_EQ(FindNs(*spec, "pid"), nullptr);  // the supervisor's: the host's
+  ASSERT_NE(FindNs(*spec, "ipc"), nullptr);
+  EXPECT_EQ(FindNs(*spec, "ipc")->path, "/proc/4242/ns/ipc");
+  const oci::Mount* shm = FindMount(*spec, "/dev/shm");
+  ASSERT_NE(shm, nullptr);
+  EXPECT_EQ(shm->type, "bind");
+  EXPECT_EQ(shm->source, "/dev/shm");
+  // Without them: a pid namespace of the app's own and a private /dev/shm.
+  auto plain = BuildAppSpec(Input(TestManifest()));
+  ASSERT_TRUE(plain);
+  ASSERT_NE(FindNs(*plain, "pid"), nullptr);
+  EXPECT_NE(FindMount(*plain, "/dev/shm")->type, "bind");
+}
+
+TEST(AppSpecTest, SubPathMountsBindTheStagedSource) {
+  pod::PodManifest manifest = TestManifest();
+  manifest.apps[0].mounts = {{"data", "/conf", true, "etc/app"}, {"host", "/h", false, ""}};
+  AppSpecInput input = Input(manifest);
+  auto unstaged = BuildAppSpec(input);
+  ASSERT_FALSE(unstaged);
+  EXPECT_NE(unstaged.error().ToString().find("not staged"), std::string::npos);
+  input.sub_path_sources = {"/stage/web/0", ""};
+  auto spec = BuildAppSpec(input);
+  ASSERT_TRUE(spec) << spec.error().ToString();
+  const oci::Mount* conf = FindMount(*spec, "/conf");
+  ASSERT_NE(conf, nullptr);
+  EXPECT_EQ(conf->source, "/stage/web/0");
+  EXPECT_NE(std::find(conf->options.begin(), conf->options.end(), "ro"), conf->options.end());
+  EXPECT_EQ(FindMount(*spec, "/h")->source, "/srv/x");
+}
+
 TEST(AppSpecTest, ResourcesAndVolumes) {
   pod::PodManifest manifest = TestManifest();
   pod::App& app = manifest.apps[0];
@@ -144,7 +181,7 @@ TEST(AppSpecTest, ResourcesAndVolumes) {
   app.resources.cpu_shares = 512;
   app.resources.memory_bytes = 128 << 20;
   app.resources.pids = 64;
-  app.mounts = {{"data", "/data", false}, {"host", "/host", false}};
+  app.mounts = {{"data", "/data", false, ""}, {"host", "/host", false, ""}};
   AppSpecInput input = Input(manifest);
   input.resolv_conf = true;
   auto spec = BuildAppSpec(input);
@@ -166,7 +203,7 @@ TEST(AppSpecTest, ResourcesAndVolumes) {
   EXPECT_EQ(FindMount(*spec, "/etc/hosts")->source, input.pod_dir + "/state/etc/hosts");
   ASSERT_TRUE(FindMount(*spec, "/etc/resolv.conf"));
 
-  app.mounts = {{"nope", "/x", false}};
+  app.mounts = {{"nope", "/x", false, ""}};
   EXPECT_FALSE(BuildAppSpec(Input(manifest)));
 }
 

@@ -10,7 +10,9 @@ list(APPEND SUPERVISOR_SOURCES
   supervisor_control.cc
   supervisor_events.cc
   supervisor_main.cc
-  user_lookup.cc)
+  sub_paths.cc
+  user_lookup.cc
+  volume_seed.cc)
 list(APPEND SUPERVISOR_TEST_SOURCES
   app_spec_test.cc
   backoff_test.cc

@@ -23,6 +23,7 @@
 #include "pod/pod_dir.h"
 #include "pod/pod_networks.h"
 #include "pod/volatile_dir.h"
+#include "supervisor/volume_seed.h"
 
 namespace comet::supervisor {
 
@@ -83,7 +84,10 @@ Status SetUpPodNamespaces(const pod::PodManifest& manifest, int netns_fd) {
     netns_fd = joined.get();
   }
   const bool own_net = manifest.net == pod::NetMode::kNone;
-  int flags = CLONE_NEWIPC | CLONE_NEWUTS;
+  int flags = CLONE_NEWUTS;
+  if (!manifest.host_ipc) {
+    flags |= CLONE_NEWIPC;
+  }
   if (own_net) {
     flags |= CLONE_NEWNET;
   }
@@ -269,15 +273,20 @@ Status SetUpVolumes(const std::string& pod_dir, const pod::PodManifest& manifest
       if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, data.c_str()) != 0) {
         return Err(Error::FromErrno("mount tmpfs", dir));
       }
-      continue;
+    } else {
+      // The directory is ours (made just now or by an earlier run of this pod): lchown cannot
+      // be redirected by a symlink.
+      if (::lchown(dir.c_str(), volume.uid, volume.gid) != 0) {
+        return Err(Error::FromErrno("chown", dir));
+      }
+      if (::chmod(dir.c_str(), volume.mode & 07777) != 0) {
+        return Err(Error::FromErrno("chmod", dir));
+      }
     }
-    // The directory is ours (made just now or by an earlier run of this pod): lchown cannot be
-    // redirected by a symlink.
-    if (::lchown(dir.c_str(), volume.uid, volume.gid) != 0) {
-      return Err(Error::FromErrno("chown", dir));
-    }
-    if (::chmod(dir.c_str(), volume.mode & 07777) != 0) {
-      return Err(Error::FromErrno("chmod", dir));
+    if (!volume.seed.empty()) {
+      RETURN_IF_ERROR_CTX(
+          SeedVolume(os::JoinPath(pod_dir, volume.seed), dir, volume.uid, volume.gid),
+          "volume " + volume.name);
     }
   }
   return Ok();

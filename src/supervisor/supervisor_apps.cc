@@ -19,6 +19,7 @@
 #include "image/snapshot.h"
 #include "os/file.h"
 #include "supervisor/app_spec.h"
+#include "supervisor/sub_paths.h"
 #include "supervisor/supervisor.h"
 
 namespace comet::supervisor {
@@ -182,6 +183,13 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   record.prepared = true;
   ASSIGN_OR_RETURN(record.user, ResolveUser(image::SnapshotRootfs(dir), app.user, app.group,
                                             app.supplementary_gids));
+  // Kubernetes' runAsNonRoot, checked as the kubelet does: once the user is known.
+  if (auto non_root = app.annotations.find(pod::kRunAsNonRootAnnotation);
+      non_root != app.annotations.end() && non_root->second == "true" && record.user.uid == 0) {
+    return Err(Error(EPERM, fmt::format("app {}: runAsNonRoot is set and the app would run as "
+                                        "root (user {:?}); set runAsUser",
+                                        app.name, app.user)));
+  }
   RETURN_IF_ERROR(BuildAppConfig(record));
   record.status.state = pod::AppState::kCreated;
   SaveStatus(record);
@@ -199,6 +207,7 @@ Status Supervisor::BuildAppConfig(AppRecord& record) {
   input.pid_namespace_holder = pause_pid_;
   input.user = record.user;
   input.resolv_conf = resolv_conf_;
+  ASSIGN_OR_RETURN(input.sub_path_sources, StageSubPaths(options_.pod_dir, manifest_, record.app));
   ASSIGN_OR_RETURN(record.spec, BuildAppSpec(input));
   return Ok();
 }

@@ -204,14 +204,14 @@ TEST_F(SupervisorTest, InitContainerThenRestartsWithBackoff) {
   manifest_.volumes.push_back(shared);
   pod::App init = App("init", {"/bin/sh", "-c", "echo x > /shared/count"});
   init.init = true;
-  init.mounts = {{"shared", "/shared", false}};
+  init.mounts = {{"shared", "/shared", false, ""}};
   manifest_.apps.push_back(init);
   // Fails twice, then succeeds: OnFailure restarts it after 100 ms, then 200 ms.
   pod::App flaky =
       App("flaky",
           {"/bin/sh", "-c", "echo x >> /shared/count; [ $(cat /shared/count | wc -l) -ge 4 ]"});
   flaky.restart = pod::RestartPolicy::kOnFailure;
-  flaky.mounts = {{"shared", "/shared", false}};
+  flaky.mounts = {{"shared", "/shared", false, ""}};
   manifest_.apps.push_back(flaky);
   EXPECT_EQ(RunPod(), 0) << output_;
   EXPECT_EQ(Status("init").reason, "Completed");

@@ -1,0 +1,49 @@
+// ExpandVars; see expand.h. The rules are those of the kubelet's third_party expansion package
+// (Kubernetes' "Define a dependent environment variable" page shows them).
+#include "kube/expand.h"
+
+namespace comet::kube {
+
+std::string ExpandVars(std::string_view input,
+                       const std::map<std::string, std::string, std::less<>>& vars) {
+  std::string out;
+  out.reserve(input.size());
+  size_t i = 0;
+  while (i < input.size()) {
+    const char c = input[i];
+    if (c != '$' || i + 1 == input.size()) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    const char next = input[i + 1];
+    if (next == '$') {  // "$$": one literal '$'
+      out.push_back('$');
+      i += 2;
+      continue;
+    }
+    if (next != '(') {  // a '$' that starts no reference
+      out.push_back('$');
+      out.push_back(next);
+      i += 2;
+      continue;
+    }
+    const size_t close = input.find(')', i + 2);
+    if (close == std::string_view::npos) {  // unclosed: "$(" kept, the rest scanned on
+      out.append("$(");
+      i += 2;
+      continue;
+    }
+    const std::string_view name = input.substr(i + 2, close - i - 2);
+    auto found = vars.find(name);
+    if (found != vars.end()) {
+      out.append(found->second);
+    } else {
+      out.append(input.substr(i, close - i + 1));  // unknown: kept as written
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace comet::kube
