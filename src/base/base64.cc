@@ -27,14 +27,6 @@ constexpr std::array<uint8_t, 256> MakeDecodeTable() {
 
 constexpr std::array<uint8_t, 256> kDecode = MakeDecodeTable();
 
-std::string Describe(char c) {
-  auto byte = static_cast<unsigned char>(c);
-  if (byte >= 0x20 && byte < 0x7F) {
-    return fmt::format("'{}'", c);
-  }
-  return fmt::format("0x{:02x}", byte);
-}
-
 }  // namespace
 
 std::string Base64Encode(std::string_view data) {
@@ -84,8 +76,8 @@ Result<std::string> Base64Decode(std::string_view text) {
     } else {
       uint8_t value = kDecode[static_cast<unsigned char>(c)];
       if (value == kInvalid) {
-        return Err(
-            Error::Invalid(fmt::format("base64: byte {}: invalid character {}", i, Describe(c))));
+        // Which byte, never what it is: the data may be a secret.
+        return Err(Error::Invalid(fmt::format("base64: byte {}: not a base64 character", i)));
       }
       if (padding > 0) {
         return Err(Error::Invalid(fmt::format("base64: byte {}: data after padding", i)));

@@ -14,6 +14,7 @@ Result<HostDevice> StatHostDevice(const std::string& path) {
     return Err(Error::FromErrno("stat of device node", path));
   }
   HostDevice out;
+  out.mode = st.st_mode & 07777;
   if (S_ISCHR(st.st_mode)) {
     out.type = "c";
   } else if (S_ISBLK(st.st_mode)) {
@@ -34,10 +35,20 @@ Status FillDeviceInfo(DeviceNode& node) {
   if (node.host_path.empty()) {
     node.host_path = node.path;
   }
+  // Without a fileMode the node gets the host node's permissions, not the runtime's 0666
+  // default: a GPU that is 0660 root:video on the host must not become world-writable.
   if (!node.type.empty() && (node.major.value_or(0) != 0 || node.type == "p")) {
+    if (!node.file_mode) {  // a complete node's host path need not exist
+      if (auto host = StatHostDevice(node.host_path); host) {
+        node.file_mode = host->mode;
+      }
+    }
     return Ok();
   }
   ASSIGN_OR_RETURN(HostDevice host, StatHostDevice(node.host_path));
+  if (!node.file_mode) {
+    node.file_mode = host.mode;
+  }
   const std::string given = node.type == "u" ? "c" : node.type;
   if (given.empty()) {
     node.type = host.type;

@@ -16,6 +16,7 @@ struct HostDevice {
   std::string type;  // "c", "b" or "p"
   int64_t major = 0;
   int64_t minor = 0;
+  uint32_t mode = 0;  // permission bits
 };
 
 // lstat of `path`: a character or block device or a fifo; anything else is an error naming it.

@@ -52,6 +52,10 @@ TEST(CdiDeviceInfo, FillsWhatIsMissing) {
   EXPECT_EQ(bare.major, 1);
   EXPECT_EQ(bare.minor, 3);
 
+  struct stat null_stat {};
+  ASSERT_EQ(::stat("/dev/null", &null_stat), 0);
+  EXPECT_EQ(bare.file_mode, null_stat.st_mode & 07777);  // the host's, not the runtime's 0666
+
   DeviceNode elsewhere = Node("/dev/fake0", "/dev/zero");
   ASSERT_TRUE(FillDeviceInfo(elsewhere));
   EXPECT_EQ(elsewhere.minor, 5);

@@ -186,8 +186,20 @@ Result<AppFlags> ToAppFlags(const kube::ContainerDraft& draft, const PlayFlags& 
 }
 
 // The options stage0 gets for one pod: the draft's pod and apps, the seed files, the flags.
+// The container -i/-t attach to: kubectl's default-container annotation, else the first of
+// spec.containers (not a sidecar, which the draft places before them).
+std::string AttachedContainer(const kube::Pod& pod) {
+  const auto& annotations = pod.metadata.annotations;
+  if (auto chosen = annotations.find("kubectl.kubernetes.io/default-container");
+      chosen != annotations.end()) {
+    return chosen->second;
+  }
+  return pod.spec.containers.empty() ? std::string() : pod.spec.containers.front().name;
+}
+
 Result<PodRunOptions> PodOptions(const kube::PodDraft& draft, const PlayFlags& flags,
-                                 const std::vector<std::string>& spec_dirs) {
+                                 const std::vector<std::string>& spec_dirs,
+                                 const std::string& attached) {
   PodRunOptions options;
   options.command = flags.prepare ? "prepare" : "run";
   options.pod = draft.pod;
@@ -209,9 +221,9 @@ Result<PodRunOptions> PodOptions(const kube::PodDraft& draft, const PlayFlags& f
     ASSIGN_OR_RETURN(AppFlags app, ToAppFlags(container, flags, spec_dirs));
     options.apps.push_back(std::move(app));
   }
-  // -i/-t: the first container that is not an init container, as kubectl run does.
+  // -i/-t: the pod's main container (AttachedContainer), as kubectl attach picks it.
   auto first = std::find_if(options.apps.begin(), options.apps.end(),
-                            [](const AppFlags& app) { return !app.app.init; });
+                            [&](const AppFlags& app) { return app.app.name == attached; });
   if (first != options.apps.end()) {
     first->app.stdin = first->app.stdin || flags.interactive;
     first->app.tty = first->app.tty || flags.tty;
@@ -227,49 +239,71 @@ Result<PodRunOptions> PodOptions(const kube::PodDraft& draft, const PlayFlags& f
   return options;
 }
 
-// Runs one Kubernetes pod: host paths, then stage0. `created` host paths are undone if the pod
-// could not be made.
-Result<int> PlayPod(const CometInvocation& in, const kube::Pod& pod, const kube::Objects& objects,
-                    const kube::NodeInfo& node) {
-  ASSIGN_OR_RETURN(kube::PodDraft draft, kube::ToPodDraft(pod, objects, node));
-  for (const std::string& warning : draft.warnings) {
+// One Kubernetes pod converted and checked, not yet started: every pod of the YAML is planned
+// before anything is taken down or started, so that a bad document changes nothing.
+struct PlannedPod {
+  const kube::Pod* pod = nullptr;
+  kube::PodDraft draft;
+  PodRunOptions options;
+};
+
+Result<PlannedPod> PlanPod(const CometInvocation& in, const kube::Pod& pod,
+                           const kube::Objects& objects, const kube::NodeInfo& node) {
+  PlannedPod plan;
+  plan.pod = &pod;
+  auto draft = kube::ToPodDraft(pod, objects, node);
+  if (!draft) {
+    return Err(std::move(draft).error().AddContext("pod " + KubeName(pod)));
+  }
+  plan.draft = std::move(*draft);
+  for (const std::string& warning : plan.draft.warnings) {
     Warn(fmt::format("pod {}: {}", KubeName(pod), warning));
   }
-  ASSIGN_OR_RETURN(PodRunOptions options, PodOptions(draft, in.play, in.global.cdi_spec_dirs));
+  auto options = PodOptions(plan.draft, in.play, in.global.cdi_spec_dirs, AttachedContainer(pod));
+  if (!options) {
+    return Err(std::move(options).error().AddContext("pod " + KubeName(pod)));
+  }
+  plan.options = std::move(*options);
   const OomLimits oom = ReadOomLimits();
-  for (const kube::ContainerDraft& container : draft.containers) {
+  for (const kube::ContainerDraft& container : plan.draft.containers) {
     const std::optional<int>& score = container.app.resources.oom_score_adj;
     if (score && *score < oom.current && !oom.can_lower) {
       Warn(
           fmt::format("pod {}: container {}: oom_score_adj {} (QoS {}) is below comet's own {} "
                       "and lowering it needs CAP_SYS_RESOURCE, which comet lacks here; the "
                       "container gets {}",
-                      KubeName(pod), container.app.name, *score, kube::QosClassName(draft.qos),
+                      KubeName(pod), container.app.name, *score, kube::QosClassName(plan.draft.qos),
                       oom.current, oom.current));
     }
   }
+  return plan;
+}
+
+// Starts (or prepares) one planned pod: host paths, then stage0. Host paths created for a pod
+// that could not be made are removed again.
+Result<int> PlayPod(const CometInvocation& in, const PlannedPod& plan) {
+  const std::string name = KubeName(*plan.pod);
   std::vector<std::string> created;
-  for (const kube::HostPathRequirement& host_path : draft.host_paths) {
+  for (const kube::HostPathRequirement& host_path : plan.draft.host_paths) {
     Status prepared = kube::PrepareHostPath(host_path, &created);
     if (!prepared) {
       kube::UndoHostPaths(created);
-      return Err(std::move(prepared).error().AddContext("pod " + KubeName(pod)));
+      return Err(std::move(prepared).error().AddContext("pod " + name));
     }
   }
   std::string uuid;
-  Result<int> made = MakePod(in.global, options, &uuid);
+  Result<int> made = MakePod(in.global, plan.options, &uuid);
   if (!made) {
     kube::UndoHostPaths(created);
-    return Err(std::move(made).error().AddContext("pod " + KubeName(pod)));
+    return Err(std::move(made).error().AddContext("pod " + name));
   }
   std::string names;
-  for (const AppFlags& app : options.apps) {
+  for (const AppFlags& app : plan.options.apps) {
     names += (names.empty() ? "" : ",") + app.app.name;
   }
-  RETURN_IF_ERROR(Print(in.play.quiet
-                            ? uuid + "\n"
-                            : fmt::format("Pod {} {} containers={} qos={}\n", KubeName(pod), uuid,
-                                          names, kube::QosClassName(draft.qos))));
+  RETURN_IF_ERROR(Print(in.play.quiet ? uuid + "\n"
+                                      : fmt::format("Pod {} {} containers={} qos={}\n", name, uuid,
+                                                    names, kube::QosClassName(plan.draft.qos))));
   return *made;
 }
 
@@ -316,6 +350,12 @@ Result<int> RunPlay(const CometInvocation& in) {
     return Err(Error::Invalid(fmt::format(
         "--attach runs one pod in the foreground; the YAML has {}", objects.pods.size())));
   }
+  const kube::NodeInfo node = ThisNode();
+  std::vector<PlannedPod> plans;
+  for (const kube::Pod& pod : objects.pods) {
+    ASSIGN_OR_RETURN(PlannedPod plan, PlanPod(in, pod, objects, node));
+    plans.push_back(std::move(plan));
+  }
   for (const kube::Pod& pod : objects.pods) {
     if (flags.replace) {
       RETURN_IF_ERROR(TakeDown(in, pod));
@@ -331,10 +371,9 @@ Result<int> RunPlay(const CometInvocation& in) {
                                            KubeName(pod), live->uuid)));
     }
   }
-  const kube::NodeInfo node = ThisNode();
   int exit_code = 0;
-  for (const kube::Pod& pod : objects.pods) {
-    ASSIGN_OR_RETURN(int code, PlayPod(in, pod, objects, node));
+  for (const PlannedPod& plan : plans) {
+    ASSIGN_OR_RETURN(int code, PlayPod(in, plan));
     exit_code = std::max(exit_code, code);
   }
   return exit_code;

@@ -150,10 +150,10 @@ Result<ConvertedContainer> ConvertContainer(const ContainerContext& context,
   ASSIGN_OR_RETURN(draft.env, ResolveEnv(context.env, container, field, warnings));
   // The kubelet expands $(VAR) in command and args against the container's env.
   if (container.command) {
-    draft.command = ExpandArgs(*container.command, draft.env);
+    ASSIGN_OR_RETURN(draft.command, ExpandArgs(*container.command, draft.env, field + ".command"));
   }
   if (container.args) {
-    draft.args = ExpandArgs(*container.args, draft.env);
+    ASSIGN_OR_RETURN(draft.args, ExpandArgs(*container.args, draft.env, field + ".args"));
   }
   if (!container.working_dir.empty()) {
     if (!internal::IsCleanAbsolutePath(container.working_dir)) {

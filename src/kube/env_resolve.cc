@@ -132,7 +132,12 @@ Result<std::optional<std::string>> EnvValue(const EnvContext& context, const Con
                                             const EnvBuilder& env,
                                             std::vector<std::string>* warnings) {
   if (!var.value_from) {
-    return std::optional<std::string>(ExpandVars(var.value, env.vars()));
+    std::optional<std::string> value = ExpandVars(var.value, env.vars());
+    if (!value) {
+      return Err(FieldError(field + ".value",
+                            fmt::format("expands to more than {} bytes", kMaxExpandedBytes)));
+    }
+    return value;
   }
   const EnvVarSource& from = *var.value_from;
   const std::string& ns = context.meta->namespace_;
@@ -191,8 +196,9 @@ Result<std::vector<std::string>> ResolveEnv(const EnvContext& context, const Con
   return env.Entries();
 }
 
-std::vector<std::string> ExpandArgs(const std::vector<std::string>& args,
-                                    const std::vector<std::string>& env) {
+Result<std::vector<std::string>> ExpandArgs(const std::vector<std::string>& args,
+                                            const std::vector<std::string>& env,
+                                            const std::string& field) {
   VarMap vars;
   for (const std::string& entry : env) {
     const size_t eq = entry.find('=');
@@ -201,8 +207,13 @@ std::vector<std::string> ExpandArgs(const std::vector<std::string>& args,
   }
   std::vector<std::string> out;
   out.reserve(args.size());
-  for (const std::string& arg : args) {
-    out.push_back(ExpandVars(arg, vars));
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::optional<std::string> arg = ExpandVars(args[i], vars);
+    if (!arg) {
+      return Err(FieldError(fmt::format("{}[{}]", field, i),
+                            fmt::format("expands to more than {} bytes", kMaxExpandedBytes)));
+    }
+    out.push_back(std::move(*arg));
   }
   return out;
 }

@@ -35,8 +35,10 @@ struct EnvContext {
 
 // `args` with $(VAR) references to `env` (KEY=VALUE entries) expanded, as the kubelet does for
 // command and args.
-[[nodiscard]] std::vector<std::string> ExpandArgs(const std::vector<std::string>& args,
-                                                  const std::vector<std::string>& env);
+// Errors name `field` ("spec.containers[0].args") and the index.
+[[nodiscard]] Result<std::vector<std::string>> ExpandArgs(const std::vector<std::string>& args,
+                                                          const std::vector<std::string>& env,
+                                                          const std::string& field);
 
 }  // namespace comet::kube
 

@@ -2,6 +2,7 @@
 // downward API (downward_api.cc): the kubelet's order and semantics.
 #include "kube/env_resolve.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "kube/downward_api.h"
@@ -15,7 +16,7 @@ using Strings = std::vector<std::string>;
 std::string Expand(std::string_view input) {
   const std::map<std::string, std::string, std::less<>> vars = {
       {"A", "a"}, {"B", "bee"}, {"EMPTY", ""}};
-  return ExpandVars(input, vars);
+  return ExpandVars(input, vars).value_or("<too long>");
 }
 
 TEST(ExpandVarsTest, KubeletRules) {
@@ -190,6 +191,21 @@ TEST_F(EnvResolveTest, ValuesExpandAgainstEarlierEntries) {
                            "ESCAPED=$(HOST)", "SELF=$(SELF)+1"}));
 }
 
+// Each entry doubling the one before: bounded per value instead of allocating 2^40 bytes.
+TEST_F(EnvResolveTest, ExpansionIsBounded) {
+  container_.env = {Value("V0", std::string(1024, 'x'))};
+  for (int i = 1; i <= 40; ++i) {
+    container_.env.push_back(
+        Value("V" + std::to_string(i), fmt::format("$(V{})$(V{})", i - 1, i - 1)));
+  }
+  auto env = Resolve();
+  ASSERT_FALSE(env);
+  EXPECT_NE(env.error().ToString().find("env[8].value: expands to more than"), std::string::npos)
+      << env.error().ToString();
+  EXPECT_FALSE(ExpandArgs({"$(A)$(A)"}, {"A=" + std::string(kMaxExpandedBytes / 2 + 1, 'a')},
+                          "spec.containers[0].args"));
+}
+
 TEST_F(EnvResolveTest, ValueFromIsNotExpanded) {
   ConfigMap& config = objects_.config_maps[0];
   config.data["TEMPLATE"] = "$(LEVEL)";
@@ -351,8 +367,10 @@ TEST_F(EnvResolveTest, InvalidNames) {
 
 TEST(ExpandArgsTest, AgainstTheFinalEnv) {
   const Strings env = {"GREETING=hello", "WHO=world", "EMPTY="};
-  EXPECT_EQ(ExpandArgs({"echo", "$(GREETING) $(WHO)", "$$(WHO)", "$(NOPE)", "[$(EMPTY)]"}, env),
-            (Strings{"echo", "hello world", "$(WHO)", "$(NOPE)", "[]"}));
+  EXPECT_EQ(
+      ExpandArgs({"echo", "$(GREETING) $(WHO)", "$$(WHO)", "$(NOPE)", "[$(EMPTY)]"}, env, "args")
+          .value_or(Strings{}),
+      (Strings{"echo", "hello world", "$(WHO)", "$(NOPE)", "[]"}));
 }
 
 }  // namespace

@@ -2,14 +2,20 @@
 // (Kubernetes' "Define a dependent environment variable" page shows them).
 #include "kube/expand.h"
 
+#include <algorithm>
+
 namespace comet::kube {
 
-std::string ExpandVars(std::string_view input,
-                       const std::map<std::string, std::string, std::less<>>& vars) {
+std::optional<std::string> ExpandVars(std::string_view input,
+                                      const std::map<std::string, std::string, std::less<>>& vars,
+                                      size_t limit) {
   std::string out;
-  out.reserve(input.size());
+  out.reserve(std::min(input.size(), limit));
   size_t i = 0;
   while (i < input.size()) {
+    if (out.size() > limit) {
+      return std::nullopt;
+    }
     const char c = input[i];
     if (c != '$' || i + 1 == input.size()) {
       out.push_back(c);
@@ -37,11 +43,17 @@ std::string ExpandVars(std::string_view input,
     const std::string_view name = input.substr(i + 2, close - i - 2);
     auto found = vars.find(name);
     if (found != vars.end()) {
+      if (found->second.size() > limit - std::min(limit, out.size())) {
+        return std::nullopt;
+      }
       out.append(found->second);
     } else {
       out.append(input.substr(i, close - i + 1));  // unknown: kept as written
     }
     i = close + 1;
+  }
+  if (out.size() > limit) {
+    return std::nullopt;
   }
   return out;
 }

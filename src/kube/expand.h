@@ -4,14 +4,23 @@
 #ifndef COMET_KUBE_EXPAND_H_
 #define COMET_KUBE_EXPAND_H_
 
+#include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace comet::kube {
 
-[[nodiscard]] std::string ExpandVars(std::string_view input,
-                                     const std::map<std::string, std::string, std::less<>>& vars);
+// The longest value an expansion may make: what execve takes per string (MAX_ARG_STRLEN). Each
+// value is bounded, so a YAML whose every entry doubles the previous one cannot make `play`
+// allocate without end.
+inline constexpr size_t kMaxExpandedBytes = 128 << 10;
+
+// nullopt when the result would be longer than `limit`.
+[[nodiscard]] std::optional<std::string> ExpandVars(
+    std::string_view input, const std::map<std::string, std::string, std::less<>>& vars,
+    size_t limit = kMaxExpandedBytes);
 
 }  // namespace comet::kube
 

@@ -41,8 +41,10 @@ Status MakeDirs(const HostPathRequirement& req, const std::string& path,
     prefix += "/" + part;
     if (::mkdir(prefix.c_str(), kDirMode) == 0) {
       created->push_back(prefix);
-      // mkdir's mode went through the umask.
-      if (::chmod(prefix.c_str(), kDirMode) != 0) {
+      // mkdir's mode went through the umask. Through an O_NOFOLLOW fd: a symlink swapped in for
+      // the new directory meanwhile is refused, not followed to whatever it names.
+      os::UniqueFd made(::open(prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!made || ::fchmod(made.get(), kDirMode) != 0) {
         return Err(Error::FromErrno("chmod", prefix).AddContext(req.field));
       }
       continue;

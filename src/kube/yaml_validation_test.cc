@@ -345,7 +345,7 @@ TEST(YamlValidationTest, PodFields) {
 
 TEST(YamlValidationTest, ConfigMapsAndSecrets) {
   EXPECT_EQ(ErrorOf("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {pw: \"c3Ny*\"}\n"),
-            "pod.yaml: document 1 (Secret s): data.pw: base64: byte 4: invalid character '*'");
+            "pod.yaml: document 1 (Secret s): data.pw: base64: byte 4: not a base64 character");
   EXPECT_EQ(ErrorOf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
                     "binaryData: {b: \"QQ\"}\n"),
             "pod.yaml: document 1 (ConfigMap c): binaryData.b: base64: truncated: 2 characters "

@@ -201,6 +201,8 @@ TEST(ManifestTest, KubernetesFieldsAreValidated) {
   m.apps[0].mounts[0].sub_path.clear();
   m.volumes[0].seed = "../etc";
   EXPECT_THAT(ErrorOf(m), HasSubstr("volumes[0].seed"));
+  m.volumes[0].seed = "apps/x/rootfs";  // in the pod dir, but where an app controls the path
+  EXPECT_THAT(ErrorOf(m), HasSubstr("volumes[0].seed"));
   m.volumes[0] = Vol("v", VolumeKind::kHost, "/srv");
   m.volumes[0].seed = "seed/v";
   EXPECT_THAT(ErrorOf(m), HasSubstr("volumes[0].seed"));
@@ -211,6 +213,9 @@ TEST(ManifestTest, KubernetesFieldsAreValidated) {
   m.share_pid = false;
   m.rootless = true;
   EXPECT_THAT(ErrorOf(m), HasSubstr("host_pid"));
+  m.host_pid = false;
+  m.host_ipc = true;
+  EXPECT_THAT(ErrorOf(m), HasSubstr("host_ipc"));
   m.rootless = false;
   EXPECT_EQ(ErrorOf(m), "");
 }

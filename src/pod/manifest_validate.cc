@@ -196,11 +196,11 @@ Status ValidateVolume(const Volume& v, const std::string& path) {
   if (v.mode > 07777) {
     return Err(PathError(ChildPath(path, "mode"), fmt::format("{:o} is not a file mode", v.mode)));
   }
-  if (!v.seed.empty() && (v.kind != VolumeKind::kEmpty || !IsCleanRelativePath(v.seed))) {
-    return Err(
-        PathError(ChildPath(path, "seed"),
-                  fmt::format(R"("{}": an empty volume's seed is a relative path without "..")",
-                              Printable(v.seed))));
+  // Only stage0's own directory for it: elsewhere in the pod directory apps control the paths.
+  if (!v.seed.empty() && (v.kind != VolumeKind::kEmpty || v.seed != "seed/" + v.name)) {
+    return Err(PathError(
+        ChildPath(path, "seed"),
+        fmt::format(R"("{}": an empty volume's seed is seed/<its name>)", Printable(v.seed))));
   }
   return Ok();
 }
@@ -224,6 +224,10 @@ Status ValidatePodFields(const PodManifest& m) {
   // A user namespace of our own cannot mount a /proc of the host's pid namespace.
   if (m.host_pid && m.rootless) {
     return Err(PathError("host_pid", "the host's pid namespace needs a rootful pod"));
+  }
+  // Nor mount the host ipc namespace's mqueue.
+  if (m.host_ipc && m.rootless) {
+    return Err(PathError("host_ipc", "the host's ipc namespace needs a rootful pod"));
   }
   if (!m.hostname.empty() && !IsHostname(m.hostname)) {
     return Err(

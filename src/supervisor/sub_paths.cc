@@ -21,9 +21,12 @@ namespace {
 
 // The directory (or file) a volume's sub path names, as an O_PATH fd, created as a directory
 // when missing.
-Result<os::UniqueFd> OpenSubPath(const std::string& volume_root, const std::string& sub_path) {
-  ASSIGN_OR_RETURN(os::UniqueFd root,
-                   os::Open(volume_root, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+// A host volume's root may itself be a symlink (/var/run): the user chose it, so it is followed;
+// an empty volume's root is comet's own directory.
+Result<os::UniqueFd> OpenSubPath(const std::string& volume_root, const std::string& sub_path,
+                                 bool follow_root) {
+  ASSIGN_OR_RETURN(os::UniqueFd root, os::Open(volume_root, O_PATH | O_DIRECTORY | O_CLOEXEC |
+                                                                (follow_root ? 0 : O_NOFOLLOW)));
   const int fd =
       runtime::OpenOrCreateInRoot(root.get(), sub_path.c_str(), runtime::CreateAs::kDirectory);
   if (fd < 0) {
@@ -41,6 +44,14 @@ Status MakeStagingPoint(const std::string& point, int source) {
   }
   if (::umount2(point.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
     return Err(Error::FromErrno("umount", point));
+  }
+  // A point of the other kind, left by an earlier run whose sub path was a file (or a
+  // directory), is replaced.
+  struct stat old {};
+  if (::lstat(point.c_str(), &old) == 0 && S_ISDIR(old.st_mode) != S_ISDIR(st.st_mode)) {
+    if ((S_ISDIR(old.st_mode) ? ::rmdir(point.c_str()) : ::unlink(point.c_str())) != 0) {
+      return Err(Error::FromErrno("remove", point));
+    }
   }
   if (S_ISDIR(st.st_mode)) {
     if (::mkdir(point.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -77,7 +88,7 @@ Result<std::vector<std::string>> StageSubPaths(const std::string& pod_dir,
     const std::string root = volume->kind == pod::VolumeKind::kHost
                                  ? volume->source
                                  : pod::VolumeDir(pod_dir, volume->name);
-    auto source = OpenSubPath(root, point.sub_path);
+    auto source = OpenSubPath(root, point.sub_path, volume->kind == pod::VolumeKind::kHost);
     if (!source) {
       return Err(std::move(source).error().AddContext(fmt::format(
           "mount {} (volume {}, subPath {})", point.target, volume->name, point.sub_path)));

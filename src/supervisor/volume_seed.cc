@@ -76,7 +76,9 @@ Status CopyEntry(int from_dir, int to_dir, const char* name, int depth, SeedCopy
     return Err(Error::FromErrno("open", name));
   }
   os::UniqueFd to(sub_to);
-  if (::fchown(to.get(), copy.uid, copy.gid) != 0 || ::fchmod(to.get(), mode) != 0) {
+  // 0755 whatever stage0's mode (0700): an app running as another user must reach the files in
+  // a subdirectory (items with a path "conf/app.yaml"), as the kubelet's volumes allow.
+  if (::fchown(to.get(), copy.uid, copy.gid) != 0 || ::fchmod(to.get(), 0755) != 0) {
     return Err(Error::FromErrno("chown/chmod", name));
   }
   RETURN_IF_ERROR_CTX(CopyTree(from.get(), to.get(), depth + 1, copy), name);

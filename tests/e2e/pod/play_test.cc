@@ -405,6 +405,23 @@ spec:
   EXPECT_EQ(again.exit_code, 254) << again.Describe();
   EXPECT_TRUE(Contains(again.err, "--replace")) << again.err;
 
+  // A --replace whose YAML does not convert changes nothing: the running pod stays.
+  const std::string broken = YamlFile(R"y(apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: server
+    image: local/busybox:1
+    env:
+    - name: X
+      valueFrom: {configMapKeyRef: {name: missing, key: k}}
+)y",
+                                      "broken.yaml");
+  ProcResult bad_replace = Play({"--replace", broken});
+  EXPECT_EQ(bad_replace.exit_code, 254) << bad_replace.Describe();
+  EXPECT_EQ(Status(uuid)["state"], "running");
+
   ProcResult replaced = Play({"--replace", file});
   ASSERT_EQ(replaced.exit_code, 0) << replaced.Describe();
   const std::string second = UuidOf(replaced.out, "web");
