@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs clang-tidy-14 with the repo's .clang-tidy over C++ sources, two at a time, and reports per
-# file. Fails on any finding, and on a .clang-tidy that clang-tidy-14 cannot parse (it then
-# silently falls back to its default checks and exits 0).
+# Runs clang-tidy-14 with the repo's .clang-tidy over C++ sources, two runs at a time, batching
+# files compiled alike (scripts/lint-batches.py), and reports per file. Fails on any finding, and
+# on a .clang-tidy that clang-tidy-14 cannot parse (it then silently falls back to its default
+# checks and exits 0).
 #
 # usage: scripts/lint.sh [-p BUILD_DIR] [-j JOBS] [FILE...]
 #   BUILD_DIR  holds compile_commands.json (default build/dev; configured if missing)
@@ -73,59 +74,8 @@ else
   echo "lint: $tcmalloc missing (scripts/install-deps.sh installs it): clang-tidy runs slower"
 fi
 
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
-export tidy build logs
-# -Wno-error: g++'s -Werror from the dev preset would turn clang-only compiler warnings into
-# errors here; compiler warnings are the compilers' job (dev and clang presets), not lint's.
-lint_one() {
-  local f=$1 log
-  log=$logs/$(tr / _ <<<"$f").log
-  local start=$SECONDS
-  local rc=0
-  "$tidy" -p "$build" --quiet --extra-arg=-Wno-error "$f" >"$log" 2>&1 || rc=1
-  grep -qE '(warning|error):' "$log" && rc=1
-  echo $rc >"$log.rc"
-  echo $((SECONDS - start)) >"$log.time"
-  # One line per file as it finishes, so that a long run shows progress.
-  printf 'lint: %-5s %-50s %3ss\n' "$( ((rc)) && echo FAIL || echo ok)" "$f" $((SECONDS - start))
-}
-export -f lint_one
-
-echo "lint: clang-tidy-14 on ${#files[@]} files, $jobs at a time"
-# shellcheck disable=SC2016 # $1 is expanded by the inner bash
-printf '%s\0' "${files[@]}" | xargs -0 -n1 -P "$jobs" bash -c 'lint_one "$1"' _
-
-failed=0
-declare -A seen=()
-for f in "${files[@]}"; do
-  log=$logs/$(tr / _ <<<"$f").log
-  [[ -f $log.rc ]] || echo 1 >"$log.rc"
-  findings=$(grep -E '(warning|error):' "$log" 2>/dev/null || true)
-  if [[ $(cat "$log.rc") == 0 ]]; then
-    continue
-  fi
-  ((failed++ == 0)) && echo "lint: findings, per file:"
-  echo "  $f"
-  # A finding in a header shows once per including file; print each finding once.
-  repeated=0
-  while IFS= read -r line; do
-    key=${line%% \[*}
-    if [[ -n ${seen[$key]+x} ]]; then
-      repeated=$((repeated + 1))
-      continue
-    fi
-    seen[$key]=1
-    echo "    ${line#"$root"/}"
-  done < <(grep -E '(warning|error):' "$log" || true)
-  ((repeated == 0)) || echo "    (and $repeated finding(s) in headers, shown above)"
-  if [[ -z $findings ]]; then
-    sed 's/^/    /' "$log" 2>/dev/null | tail -20
-  fi
-done
-
-if ((failed)); then
-  echo "lint: $failed of ${#files[@]} files have clang-tidy findings" >&2
-  exit 1
-fi
-echo "lint: ok (${#files[@]} files)"
+# Batches of files compiled alike, each file again on its own when its batch is not clean
+# (scripts/lint-batches.py says why). -Wno-error: g++'s -Werror from the dev preset would turn
+# clang-only compiler warnings into errors here; compiler warnings are the compilers' job.
+exec python3 "$root/scripts/lint-batches.py" --build "$build" --jobs "$jobs" --tidy "$tidy" \
+  --root "$root" "${files[@]}"

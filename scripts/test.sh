@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole check that `make test` and CI run: dependencies, format, layer order, the dev build
-# with every test (unit, privileged, e2e, rootless), the ASan+UBSan build with the unit and
-# privileged tests, and clang-tidy (in the background from the end of the dev build when both
-# run). Runs every step even after a failure, prints a summary, and
-# ends with ctest's closing line. Exits 0 only if every step passed.
+# with every test (unit, privileged, e2e, rootless), the ASan+UBSan build (clang-14) with the
+# unit and privileged tests, and clang-tidy. When they run together, the ASan build and lint start
+# in the background as soon as the dev build is done (see below). Runs every step even after a
+# failure, prints a summary, and ends with ctest's closing line. Exits 0 only if every step
+# passed.
 #
 # usage: scripts/test.sh [--fail-fast] [STEP...]
 #   STEP: deps format layers dev asan lint (default: all, in this order)
@@ -84,18 +85,29 @@ summary() {
   fi
 }
 
-# Lint needs only the dev build's compile_commands.json and generated headers, and the test runs
-# leave most of the CPU idle (they wait on containers and timers): when both dev and lint are
-# asked for, lint starts in the background as soon as the dev build is done, at the lowest
-# priority so that the timing of the tests is not disturbed, and the lint step waits for it.
-# (run_step runs each step in a pipeline's subshell: the background lint reports its exit code
-# through a file, not through `wait`.)
+# The dev tests leave most of the two cores idle (they wait on containers and timers), and neither
+# the ASan build nor lint needs them: when asked for with dev, both start in the background as
+# soon as the dev build is done, the ASan build at a lower priority than the tests and lint at
+# the lowest, and their steps wait for them. (run_step runs each step in a pipeline's subshell: a
+# background job reports its exit code through a file, not through `wait`.)
 lint_log=$logs/lint-background.log
 lint_rc=$logs/lint-background.rc
 lint_started=$logs/lint-background.started
 rm -f "$lint_rc" "$lint_started"
+asan_log=$logs/asan-build-background.log
+asan_rc=$logs/asan-build-background.rc
+asan_started=$logs/asan-build-background.started
+rm -f "$asan_rc" "$asan_started"
 want_lint=0
-for s in "${steps[@]}"; do [[ $s == lint ]] && want_lint=1; done
+want_asan=0
+for s in "${steps[@]}"; do
+  [[ $s == lint ]] && want_lint=1
+  [[ $s == asan ]] && want_asan=1
+done
+
+asan_build() {
+  cmake --preset asan && cmake --build --preset asan
+}
 
 dev_step() {
   cmake --preset dev || return 1
@@ -111,7 +123,27 @@ dev_step() {
     touch "$lint_started"
     echo "test: lint started in the background (log $lint_log)"
   fi
+  if ((want_asan)); then
+    (
+      rc=0
+      nice -n 10 bash -c "$(declare -f asan_build); asan_build" || rc=$?
+      echo "$rc" >"$asan_rc"
+    ) >"$asan_log" 2>&1 </dev/null &
+    touch "$asan_started"
+    echo "test: the ASan build started in the background (log $asan_log)"
+  fi
   ctest --preset dev
+}
+
+asan_step() {
+  if [[ -f $asan_started ]]; then
+    while [[ ! -f $asan_rc ]]; do sleep 2; done
+    cat "$asan_log"
+    [[ $(cat "$asan_rc") == 0 ]] || return 1
+  else
+    asan_build || return 1
+  fi
+  ctest --preset asan
 }
 
 wait_for_lint() {
@@ -137,8 +169,8 @@ for step in "${steps[@]}"; do
       run_step dev "configure, build and run every test of the dev preset (Debug, -Werror)" \
         dev_step ;;
     asan)
-      run_step asan "cmake --workflow --preset ci-asan (ASan+UBSan, unit and privileged tests)" \
-        cmake --workflow --preset ci-asan ;;
+      run_step asan "the asan preset: clang-14 with ASan+UBSan, its unit and privileged tests" \
+        asan_step ;;
     lint)
       if [[ -f $lint_started ]]; then
         run_step lint "clang-tidy-14 over src/ and tests/ (scripts/lint.sh), started after the dev build" \

@@ -54,7 +54,7 @@ class BusError {
   }
 
  private:
-  sd_bus_error error_ = SD_BUS_ERROR_NULL;
+  sd_bus_error error_{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
 };
 
 // errno for systemd's own D-Bus errors (libsystemd maps only the org.freedesktop.DBus ones).

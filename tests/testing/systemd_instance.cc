@@ -180,7 +180,7 @@ Result<std::string> QuerySystemState(const std::string& address) {
       (r = sd_bus_start(bus.get())) < 0) {
     return Err(Error::FromCode(-r, "connecting to", address));
   }
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
   char* state = nullptr;
   r = sd_bus_get_property_string(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                  "org.freedesktop.systemd1.Manager", "SystemState", &error, &state);
