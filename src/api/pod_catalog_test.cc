@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -237,11 +238,60 @@ TEST_F(PodCatalogTest, RunningPodFields) {
   EXPECT_EQ(web.image().version(), "1.2");
   EXPECT_EQ(web.image().base_format().type(), v1alpha::IMAGE_TYPE_OCI);
   EXPECT_TRUE(web.image().manifest().empty());
-  ASSERT_EQ(web.annotations_size(), 1);
+  // The app's own annotations, then comet's from its status file (sorted by key).
+  ASSERT_EQ(web.annotations_size(), 3);
   EXPECT_EQ(web.annotations(0).key(), "app");
   EXPECT_EQ(web.annotations(0).value(), "web");
+  EXPECT_EQ(web.annotations(1).key(), "comet.dev/restarts");
+  EXPECT_EQ(web.annotations(1).value(), "0");
+  EXPECT_EQ(web.annotations(2).key(), "comet.dev/state");
+  EXPECT_EQ(web.annotations(2).value(), "running");
   EXPECT_EQ(pod->apps(1).name(), "sidecar");
   EXPECT_EQ(pod->apps(1).state(), v1alpha::APP_STATE_UNDEFINED);  // never started
+  ASSERT_EQ(pod->apps(1).annotations_size(), 1);                  // no status file: nothing to add
+}
+
+std::map<std::string, std::string> AnnotationsOf(const v1alpha::App& app) {
+  std::map<std::string, std::string> out;
+  for (const v1alpha::KeyValue& kv : app.annotations()) {
+    out[kv.key()] = kv.value();
+  }
+  return out;
+}
+
+TEST_F(PodCatalogTest, AppAnnotationsFollowTheStatusFile) {
+  pod::Pod running = Running();
+  auto catalog = Catalog();
+  auto pod = catalog->Inspect(running.uuid());
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(AnnotationsOf(pod->apps(0))["comet.dev/restarts"], "0");
+  // The supervisor restarts web after a crash: the next call sees it.
+  pod::AppStatus status;
+  status.name = "web";
+  status.state = pod::AppState::kBackOff;
+  status.exit_code = 2;
+  status.restarts = 3;
+  status.reason = "Error";
+  status.message = "back-off 40000 ms restarting the app";
+  status.started = "2026-11-29T10:00:05Z";
+  status.finished = "2026-11-29T10:00:06Z";
+  status.attempts = {{"2026-11-29T10:00:02Z", "2026-11-29T10:00:03Z", 1},
+                     {status.started, status.finished, 2}};
+  ASSERT_TRUE(pod::WriteAppStatus(running.path(), status));
+  Settle();
+  pod = catalog->Inspect(running.uuid());
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(pod->apps(0).exit_code(), 2);
+  std::map<std::string, std::string> web = AnnotationsOf(pod->apps(0));
+  EXPECT_EQ(web["comet.dev/state"], "backoff");
+  EXPECT_EQ(web["comet.dev/restarts"], "3");
+  EXPECT_EQ(web["comet.dev/reason"], "Error");
+  EXPECT_EQ(web["comet.dev/message"], "back-off 40000 ms restarting the app");
+  EXPECT_EQ(web["comet.dev/started-at"], "2026-11-29T10:00:05Z");
+  EXPECT_EQ(web["comet.dev/finished-at"], "2026-11-29T10:00:06Z");
+  EXPECT_EQ(web["comet.dev/previous-exit-code"], "1");
+  EXPECT_EQ(web["app"], "web");
+  EXPECT_FALSE(web.contains("comet.dev/init"));
 }
 
 TEST_F(PodCatalogTest, ExitedAndGarbagePodFields) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/app_annotations.h"
 #include "api/appc_manifest.h"
 #include "api/image_name.h"
 #include "base/log.h"
@@ -78,7 +79,7 @@ void AddApp(const std::string& pod_dir, const pod::App& app, bool pod_running, v
   if (status && status->exit_code >= 0) {
     out->set_exit_code(status->exit_code);
   }
-  for (const auto& [key, value] : app.annotations) {
+  for (const auto& [key, value] : AppAnnotations(app, status ? &*status : nullptr)) {
     AddKeyValue(out->mutable_annotations(), key, value);
   }
 }

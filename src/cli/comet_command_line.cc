@@ -263,7 +263,7 @@ void AddPlay(CLI::App& app, CometInvocation& in) {
 
 // `comet node`: execs comet-node (a separate binary, so that comet links no gRPC) with every
 // argument after the command word, --help included (comet-node prints its own).
-CLI::App* AddNode(CLI::App& app) {
+void AddNode(CLI::App& app, CometInvocation& in) {
   CLI::App* node = AddCommand(
       app, "node", "Run the kubelet-style node agent (comet-node), or show its pods",
       "Runs comet-node (found beside comet, or $COMET_NODE): `comet node "
@@ -273,7 +273,7 @@ CLI::App* AddNode(CLI::App& app) {
   node->set_help_flag();
   node->prefix_command();
   node->allow_extras();
-  return node;
+  node->parse_complete_callback([node, &in] { in.node.args = node->remaining(); });
 }
 
 std::string LowerFirst(std::string message) {
@@ -325,7 +325,7 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   AddApiService(app, in);
   AddInstall(app, in);
   AddPlay(app, in);
-  CLI::App* node = AddNode(app);
+  AddNode(app, in);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
   if (!rest.empty()) {
@@ -351,10 +351,6 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   in.command = CommandPath(app);
   if (in.command.empty()) {
     in.output = app.help();
-    return Ok();
-  }
-  if (in.command == "node") {
-    in.node.args = node->remaining();
     return Ok();
   }
   if (in.command == "image") {

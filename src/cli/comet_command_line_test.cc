@@ -101,5 +101,20 @@ TEST(CometCommandLine, HelpEverywhere) {
   EXPECT_NE(help->output.find("--rootfs-only"), std::string::npos);
 }
 
+// `comet node` hands everything after the command word to comet-node, --help included.
+TEST(CometCommandLine, NodeArgumentsPassThrough) {
+  auto in = Parse({"--dir=/d", "node", "describe", "pod", "web", "-n", "prod", "--help"});
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->command, "node");
+  EXPECT_TRUE(in->output.empty());
+  EXPECT_EQ(in->global.dir, "/d");
+  EXPECT_EQ(in->node.args,
+            (std::vector<std::string>{"describe", "pod", "web", "-n", "prod", "--help"}));
+  auto flags = Parse({"node", "--pod-manifest-path=/m", "--sync-frequency=1s"});
+  ASSERT_TRUE(flags) << flags.error().ToString();
+  EXPECT_EQ(flags->node.args,
+            (std::vector<std::string>{"--pod-manifest-path=/m", "--sync-frequency=1s"}));
+}
+
 }  // namespace
 }  // namespace comet::cli

@@ -1,9 +1,6 @@
 // RunPlay; see kube_play.h.
 #include "cli/kube_play.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +17,7 @@
 #include "cli/pod_run.h"
 #include "cli/pod_run_flags.h"
 #include "kube/host_path.h"
+#include "kube/node_info.h"
 #include "kube/to_comet.h"
 #include "kube/yaml_parse.h"
 #include "os/file.h"
@@ -36,33 +34,10 @@ void Warn(const std::string& message) {
   (void)os::WriteAll(STDERR_FILENO, fmt::format("comet: play: warning: {}\n", message));
 }
 
-// The node as the downward API shows it: its host name, its first global IPv4 address (else
-// loopback) and its memory (from /proc/meminfo, by the converter).
+// The node as the downward API shows it: its host name and address (kube::LocalNodeInfo) and its
+// cpus; its memory is read by the converter.
 kube::NodeInfo ThisNode() {
-  kube::NodeInfo node;
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) == 0) {
-    node.node_name = name;
-  }
-  node.host_ip = "127.0.0.1";
-  ifaddrs* addresses = nullptr;
-  if (::getifaddrs(&addresses) == 0) {
-    for (const ifaddrs* a = addresses; a != nullptr; a = a->ifa_next) {
-      if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) {
-        continue;
-      }
-      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
-      if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) {
-        continue;
-      }
-      char text[INET_ADDRSTRLEN] = {};
-      if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) != nullptr) {
-        node.host_ip = text;
-        break;
-      }
-    }
-    ::freeifaddrs(addresses);
-  }
+  kube::NodeInfo node = kube::LocalNodeInfo();
   node.cpu_millis = static_cast<int64_t>(::sysconf(_SC_NPROCESSORS_ONLN)) * 1000;
   return node;
 }

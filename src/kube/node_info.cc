@@ -1,8 +1,13 @@
-// WithHostDefaults, ParseMemTotal; see node_info.h.
+// WithHostDefaults, LocalNodeInfo, ParseMemTotal; see node_info.h.
 #include "kube/node_info.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstring>
 #include <limits>
 
 #include "base/strings.h"
@@ -44,6 +49,36 @@ NodeInfo WithHostDefaults(NodeInfo node) {
     const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
     node.cpu_millis = cpus > 0 ? static_cast<int64_t>(cpus) * 1000 : 0;
   }
+  return node;
+}
+
+NodeInfo LocalNodeInfo() {
+  NodeInfo node;
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) == 0) {
+    node.node_name = name.data();
+  }
+  node.host_ip = "127.0.0.1";
+  ifaddrs* addresses = nullptr;
+  if (::getifaddrs(&addresses) != 0) {
+    return node;
+  }
+  for (const ifaddrs* a = addresses; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) {
+      continue;
+    }
+    sockaddr_in in{};
+    std::memcpy(&in, a->ifa_addr, sizeof(in));
+    if ((ntohl(in.sin_addr.s_addr) >> 24) == 127) {
+      continue;
+    }
+    std::array<char, INET_ADDRSTRLEN> text{};
+    if (::inet_ntop(AF_INET, &in.sin_addr, text.data(), text.size()) != nullptr) {
+      node.host_ip = text.data();
+      break;
+    }
+  }
+  ::freeifaddrs(addresses);
   return node;
 }
 

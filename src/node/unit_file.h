@@ -20,6 +20,8 @@ namespace comet::node {
 // kubelet's rkt runtime never asked for less than 2 s: below that a pod's own systemd (rkt's
 // stage1) could not stop its apps before the SIGKILL of KillMode=mixed.
 inline constexpr int64_t kMinTimeoutStopSec = 2;
+// How much longer than a pod's grace period systemd waits before it SIGKILLs the unit.
+inline constexpr int64_t kSupervisorStopMarginSec = 15;
 
 struct PodUnit {
   std::string pod_uuid;  // the comet pod's UUID (canonical, lower case): names the unit

@@ -11,12 +11,14 @@ list(APPEND POD_SOURCES
   pod_dir.cc
   pod_store.cc
   pod_store_list.cc
+  restart_backoff.cc
   teardown.cc
   volatile_dir.cc)
 list(APPEND POD_TEST_SOURCES
   manifest_test.cc
   mount_table_test.cc
   pod_dir_test.cc
-  pod_store_test.cc)
+  pod_store_test.cc
+  restart_backoff_test.cc)
 list(APPEND POD_TEST_SOURCES teardown_test.cc volatile_dir_test.cc)
 list(APPEND POD_PRIVILEGED_TEST_SOURCES teardown_privileged_test.cc)

@@ -1,8 +1,7 @@
-# supervisor-core: the supervisor's app lifecycle, app specs, pod setup, user lookup, back-off,
-# and comet-supervisor's process setup.
+# supervisor-core: the supervisor's app lifecycle, app specs, pod setup, user lookup, and
+# comet-supervisor's process setup.
 list(APPEND SUPERVISOR_SOURCES
   app_spec.cc
-  backoff.cc
   pod_setup.cc
   pod_net.cc
   supervisor.cc
@@ -15,7 +14,6 @@ list(APPEND SUPERVISOR_SOURCES
   volume_seed.cc)
 list(APPEND SUPERVISOR_TEST_SOURCES
   app_spec_test.cc
-  backoff_test.cc
   supervisor_apps_test.cc
   supervisor_main_test.cc
   user_lookup_test.cc)

@@ -87,7 +87,7 @@ Supervisor::Supervisor(EventLoop& loop, AppIo& io, SupervisorOptions options)
     : loop_(loop),
       io_(io),
       options_(std::move(options)),
-      backoff_policy_(BackoffPolicy::FromEnvironment()) {
+      backoff_policy_(pod::BackoffPolicy::FromEnvironment()) {
   runtime_.root = pod::RuntimeRoot(options_.pod_dir);
   // Beside the pods' volatile root (/run/comet/seccomp as root): per boot, this user's only.
   const std::string volatile_root = pod::VolatileRoot();
@@ -183,7 +183,7 @@ Status Supervisor::SetUp() {
   for (const pod::App& app : manifest_.apps) {
     auto record = std::make_unique<AppRecord>();
     record->app = app;
-    record->backoff = Backoff(backoff_policy_);
+    record->backoff = pod::Backoff(backoff_policy_);
     record->status.name = app.name;
     record->status.created = Now();
     apps_.push_back(std::move(record));

@@ -23,9 +23,9 @@
 #include "pod/event_log.h"
 #include "pod/manifest.h"
 #include "pod/pod_dir.h"
+#include "pod/restart_backoff.h"
 #include "runtime/runtime.h"
 #include "supervisor/app_io.h"
-#include "supervisor/backoff.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/pod_controller.h"
 #include "supervisor/pod_net.h"
@@ -93,7 +93,7 @@ class Supervisor : public PodController {
   struct AppRecord {
     pod::App app;
     pod::AppStatus status;
-    Backoff backoff;
+    pod::Backoff backoff;
     ResolvedUser user;
     // Its OCI config, handed to the runtime in memory (no config.json to write and read
     // back): built by PrepareApp, dropped once the app started (an idle supervisor keeps no
@@ -154,7 +154,7 @@ class Supervisor : public PodController {
   SupervisorOptions options_;
   pod::PodManifest manifest_;
   runtime::GlobalOptions runtime_;
-  BackoffPolicy backoff_policy_;
+  pod::BackoffPolicy backoff_policy_;
   std::vector<std::unique_ptr<AppRecord>> apps_;  // manifest order
   std::map<pid_t, std::function<void(int)>> execs_;
   os::UniqueFd signal_fd_;

@@ -293,7 +293,7 @@ void Supervisor::StartOrFail(AppRecord& record) {
   record.status.state = pod::AppState::kExited;
   record.status.reason = "StartError";
   record.status.message = error.ToString();
-  if (status_.ready && phase_ == Phase::kRunning && ShouldRestart(record.app.restart, 1) &&
+  if (status_.ready && phase_ == Phase::kRunning && pod::ShouldRestart(record.app.restart, 1) &&
       !record.stop_requested) {
     log::Warning("{}", error.ToString());
     record.started_at = Clock::now();  // it did not run: no reason to reset the back-off
@@ -367,7 +367,7 @@ void Supervisor::OnAppExit(AppRecord& record, int exit_code, bool signaled) {
   RecordAppEvent(pod::EventType::kAppExited, record);
 
   bool stopping = phase_ == Phase::kStopping || phase_ == Phase::kDone || record.stop_requested;
-  if (!stopping && ShouldRestart(record.app.restart, exit_code) &&
+  if (!stopping && pod::ShouldRestart(record.app.restart, exit_code) &&
       !(record.app.init && exit_code == 0)) {
     ScheduleRestart(record);
   } else {

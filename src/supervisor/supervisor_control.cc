@@ -38,7 +38,7 @@ Status Supervisor::AddApp(pod::App app) {
   RETURN_IF_ERROR(pod::ValidateManifest(updated));
   auto record = std::make_unique<AppRecord>();
   record->app = std::move(app);
-  record->backoff = Backoff(backoff_policy_);
+  record->backoff = pod::Backoff(backoff_policy_);
   record->status.name = record->app.name;
   record->status.created = FormatRfc3339Nano(std::chrono::system_clock::now());
   if (auto prepared = PrepareApp(*record); !prepared) {

@@ -1,12 +1,12 @@
-// Backoff; see backoff.h.
-#include "supervisor/backoff.h"
+// Backoff and ShouldRestart; see restart_backoff.h.
+#include "pod/restart_backoff.h"
 
 #include <cstdlib>
 #include <optional>
 
 #include "base/strings.h"
 
-namespace comet::supervisor {
+namespace comet::pod {
 namespace {
 
 std::optional<std::chrono::milliseconds> MillisFromEnv(const char* name) {
@@ -55,16 +55,16 @@ std::chrono::milliseconds Backoff::Next(std::chrono::milliseconds ran_for) {
   return delay;
 }
 
-bool ShouldRestart(pod::RestartPolicy policy, int exit_code) {
+bool ShouldRestart(RestartPolicy policy, int exit_code) {
   switch (policy) {
-    case pod::RestartPolicy::kNever:
+    case RestartPolicy::kNever:
       return false;
-    case pod::RestartPolicy::kOnFailure:
+    case RestartPolicy::kOnFailure:
       return exit_code != 0;
-    case pod::RestartPolicy::kAlways:
+    case RestartPolicy::kAlways:
       return true;
   }
   return false;
 }
 
-}  // namespace comet::supervisor
+}  // namespace comet::pod

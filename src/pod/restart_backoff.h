@@ -1,15 +1,15 @@
-// Restart back-off for apps whose restart policy brings them back: 10 s doubling to 5 min,
-// reset once a run lasted long enough (kubelet's CrashLoopBackOff numbers). Pure; value type,
-// not thread-safe.
-#ifndef COMET_SUPERVISOR_BACKOFF_H_
-#define COMET_SUPERVISOR_BACKOFF_H_
+// Restart back-off for apps whose restart policy brings them back (the supervisor) and for whole
+// Kubernetes pods (the node agent): 10 s doubling to 5 min, reset once a run lasted long enough
+// (kubelet's CrashLoopBackOff numbers). Pure; value type, not thread-safe.
+#ifndef COMET_POD_RESTART_BACKOFF_H_
+#define COMET_POD_RESTART_BACKOFF_H_
 
 #include <chrono>
 #include <cstdint>
 
 #include "pod/manifest.h"
 
-namespace comet::supervisor {
+namespace comet::pod {
 
 struct BackoffPolicy {
   std::chrono::milliseconds base{10000};
@@ -38,8 +38,8 @@ class Backoff {
 };
 
 // Whether `policy` restarts an app that exited with `exit_code`.
-[[nodiscard]] bool ShouldRestart(pod::RestartPolicy policy, int exit_code);
+[[nodiscard]] bool ShouldRestart(RestartPolicy policy, int exit_code);
 
-}  // namespace comet::supervisor
+}  // namespace comet::pod
 
-#endif  // COMET_SUPERVISOR_BACKOFF_H_
+#endif  // COMET_POD_RESTART_BACKOFF_H_

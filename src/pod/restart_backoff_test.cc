@@ -1,13 +1,29 @@
-#include "supervisor/backoff.h"
+#include "pod/restart_backoff.h"
 
 #include <stdlib.h>
 
 #include <gtest/gtest.h>
 
-namespace comet::supervisor {
+namespace comet::pod {
 namespace {
 
 using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+TEST(BackoffTest, KubeletNumbersByDefault) {
+  Backoff backoff;
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(10));
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(20));
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(40));
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(80));
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(160));
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(300));
+  EXPECT_EQ(backoff.Next(seconds(1)), seconds(300));
+  EXPECT_EQ(backoff.Next(minutes(9)), seconds(300));
+  EXPECT_EQ(backoff.Next(minutes(10)), seconds(10));
+  EXPECT_EQ(backoff.Next(seconds(0)), seconds(20));
+}
 
 TEST(BackoffTest, DoublesUpToMax) {
   Backoff backoff(BackoffPolicy{milliseconds(10), milliseconds(50), milliseconds(100)});
@@ -62,4 +78,4 @@ TEST(BackoffTest, RestartPolicies) {
 }
 
 }  // namespace
-}  // namespace comet::supervisor
+}  // namespace comet::pod

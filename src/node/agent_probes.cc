@@ -1,0 +1,118 @@
+// The agent's probes (see agent.h): one worker per probe of each container of the running
+// attempt; startup probes first (a container's liveness and readiness probes start once its
+// startup probe succeeded, as the kubelet does); a liveness or startup probe that fails for good
+// restarts the whole pod (rktnetes' fate sharing: a container is not restarted alone when the
+// agent must do it); readiness feeds READY.
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "node/agent.h"
+#include "node/lifecycle_hooks.h"
+
+namespace comet::node {
+
+void Agent::StopProbes(PodRecord& record) {
+  for (std::unique_ptr<ProbeWorker>& worker : record.probes) {
+    worker->RequestStop();
+    retired_probes_.push_back(std::move(worker));
+  }
+  record.probes.clear();
+  record.probed.clear();
+  record.readiness.clear();
+}
+
+void Agent::ReapProbes() {
+  std::erase_if(retired_probes_, [](const std::unique_ptr<ProbeWorker>& worker) {
+    return worker->finished();  // its destructor's join returns at once
+  });
+}
+
+void Agent::AddProbe(PodRecord& record, ProbeKind kind, const kube::Container& container) {
+  const std::optional<kube::Probe>& probe = kind == ProbeKind::kStartup ? container.startup_probe
+                                            : kind == ProbeKind::kLiveness
+                                                ? container.liveness_probe
+                                                : container.readiness_probe;
+  if (!probe) {
+    return;
+  }
+  record.probes.push_back(std::make_unique<ProbeWorker>(
+      kind, *probe, TargetFor(container, record.probed, record.probe_ip), record.key,
+      container.name, runner_, [inbox = &inbox_](ProbeUpdate update) {
+        AgentMessage message;
+        message.kind = AgentMessage::Kind::kProbe;
+        message.pod_key = update.pod_key;
+        message.probe = std::move(update);
+        inbox->Post(std::move(message));
+      }));
+}
+
+void Agent::EnsureProbes(PodRecord& record, const Attempt& attempt) {
+  const kube::Pod& pod = record.desired->pod;
+  if (record.probed != attempt.uuid()) {
+    StopProbes(record);
+    record.probed = attempt.uuid();
+    record.probe_ip = PodProbeIp(attempt.pod, pod.spec.host_network);
+    for (const kube::Container& container : pod.spec.containers) {
+      if (container.readiness_probe) {
+        record.readiness[container.name] = false;
+      }
+      if (container.startup_probe) {
+        AddProbe(record, ProbeKind::kStartup, container);
+      } else {
+        AddProbe(record, ProbeKind::kLiveness, container);
+        AddProbe(record, ProbeKind::kReadiness, container);
+      }
+    }
+    WriteStatus(record);
+  }
+  for (std::unique_ptr<ProbeWorker>& worker : record.probes) {
+    const AppRun run = AppRunOf(attempt.pod, worker->container());
+    worker->SetContainer(run.running, run.started_at_ns);
+  }
+}
+
+void Agent::HandleProbe(const ProbeUpdate& update) {
+  auto it = records_.find(update.pod_key);
+  if (it == records_.end() || it->second.probed != update.pod_uuid) {
+    return;  // a worker of an attempt that is gone
+  }
+  PodRecord& record = it->second;
+  const char* kind = ProbeKindName(update.kind);
+  switch (update.outcome) {
+    case ProbeUpdate::Outcome::kFailedOnce:
+      AddEvent(record, "Warning", "Unhealthy",
+               fmt::format("{} probe failed: {}", kind, update.message));
+      return;
+    case ProbeUpdate::Outcome::kFailed:
+      if (update.kind == ProbeKind::kReadiness) {
+        record.readiness[update.container] = false;
+        WriteStatus(record);
+        return;
+      }
+      AddEvent(record, "Normal", "Killing",
+               fmt::format("Container {} failed {} probe, will be restarted", update.container,
+                           update.kind == ProbeKind::kLiveness ? "liveness" : "startup"));
+      record.kill_requested = record.probed;
+      sync_due_ = Clock::now();
+      return;
+    case ProbeUpdate::Outcome::kSucceeded:
+      if (update.kind == ProbeKind::kReadiness) {
+        record.readiness[update.container] = true;
+        WriteStatus(record);
+        return;
+      }
+      if (update.kind == ProbeKind::kStartup && record.desired) {
+        for (const kube::Container& container : record.desired->pod.spec.containers) {
+          if (container.name == update.container) {
+            log::Info("pod {}: container {} started (startup probe)", record.key, container.name);
+            AddProbe(record, ProbeKind::kLiveness, container);
+            AddProbe(record, ProbeKind::kReadiness, container);
+          }
+        }
+        sync_due_ = Clock::now();  // tells the new workers whether the container runs
+      }
+      return;
+  }
+}
+
+}  // namespace comet::node
