@@ -29,6 +29,8 @@ packages=(
   python3 shellcheck
   # peers used by tests and benchmarks
   crun runc podman conmon hyperfine skopeo umoci
+  # podman kube play (bench/node) builds its pause image around catatonit
+  catatonit
   # image tests: a real registry (docker-registry), htpasswd for its basic auth, openssl for its
   # TLS certificates and token signing, zstd for compressed layers
   docker-registry apache2-utils openssl zstd
