@@ -24,7 +24,13 @@ unshare --mount --propagation private -- bash -c '
   # (e.g. a container that mounted it in its own cgroup namespace exits), which would put
   # hugetlb back on v2 mid-run. A child group keeps it alive until we are done.
   mkdir -p "$dir/comet-keep"
-  cleanup() { rmdir "$dir/comet-keep"; umount "$dir"; rmdir "$dir"; }
+  # Groups the command left (comet makes /comet in every v1 hierarchy) would keep the hierarchy,
+  # and hugetlb with it, off v2 after we are gone: every empty one goes, deepest first.
+  cleanup() {
+    find "$dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+    umount "$dir"
+    rmdir "$dir"
+  }
   trap cleanup EXIT
   trap "exit 143" TERM INT
   "$@"' with-hugetlb-v1 "$@" && rc=0 || rc=$?
