@@ -19,7 +19,7 @@ PodRunOptions Parse(const std::string& command, const std::vector<std::string>& 
 
 std::string ParseError(const std::string& command, const std::vector<std::string>& args) {
   auto parsed = ParsePodRunArgs(command, args);
-  EXPECT_FALSE(parsed) << "parsed: " << testing::PrintToString(args);
+  EXPECT_FALSE(parsed) << "parsed: " << ::testing::PrintToString(args);
   return parsed ? "" : parsed.error().ToString();
 }
 
@@ -256,7 +256,7 @@ TEST(PodRunFlags, ValueErrorsNameTheFlag) {
       {{"img", "--name"}, "--name: missing value"},
   };
   for (const auto& [args, expected] : cases) {
-    EXPECT_THAT(ParseError("run", args), HasSubstr(expected)) << testing::PrintToString(args);
+    EXPECT_THAT(ParseError("run", args), HasSubstr(expected)) << ::testing::PrintToString(args);
   }
 }
 

@@ -87,9 +87,9 @@ TEST(RootlessNetArgvTest, PastaForwardsOnlyThePublishedPorts) {
 TEST(RootlessNetArgvTest, Slirp4netns) {
   RootlessNetTool tool{RootlessNetKind::kSlirp4netns, "/usr/bin/slirp4netns"};
   auto argv = RootlessNetArgv(tool, {}, "/run/x/slirp.sock");
-  EXPECT_THAT(argv, testing::Contains("--api-socket"));
-  EXPECT_THAT(argv, testing::Contains("--exit-fd=5"));
-  EXPECT_THAT(argv, testing::Contains("--ready-fd=4"));
+  EXPECT_THAT(argv, ::testing::Contains("--api-socket"));
+  EXPECT_THAT(argv, ::testing::Contains("--exit-fd=5"));
+  EXPECT_THAT(argv, ::testing::Contains("--ready-fd=4"));
   EXPECT_EQ(argv[argv.size() - 2], "/proc/self/fd/3");
   EXPECT_EQ(argv.back(), "tap0");
 }

@@ -230,7 +230,7 @@ TEST_F(ApiEventsTest, EventsWhileTheServiceWasDownAreReplayed) {
   filter.add_ids(uuid);
   Listener listener(*stub_, filter);
   ASSERT_TRUE(listener.WaitFor(v1alpha::EVENT_TYPE_POD_GARBAGE_COLLECTED, uuid))
-      << "events of " << uuid << ": " << testing::PrintToString(TypesOf(listener.Events(), uuid))
+      << "events of " << uuid << ": " << ::testing::PrintToString(TypesOf(listener.Events(), uuid))
       << "; " << listener.status().error_message();
   listener.Stop();
   const std::vector<v1alpha::EventType> want = {
