@@ -1,7 +1,8 @@
 // comet-api-service: rkt's read-only gRPC api-service (v1alpha.PublicAPI) over one comet data
 // directory (docs/api-service.md). Listens on --listen addresses (TCP or unix:PATH), or on the
 // sockets systemd passes (LISTEN_FDS), until SIGTERM/SIGINT. The only binary that links gRPC.
-// The exception catch-all lives here (and at the gRPC handlers): layers return errors.
+// The exception catch-all (base/run_main.h) wraps Main here (and the gRPC handlers have their
+// own): layers return errors.
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,7 +13,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,6 +31,7 @@
 #include "api/pod_catalog.h"
 #include "api/service.h"
 #include "base/result.h"
+#include "base/run_main.h"
 #include "base/strings.h"
 #include "cli/data_dir.h"
 #include "os/file.h"
@@ -269,12 +270,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    (void)std::fprintf(stderr, "%s: internal error: %s\n", kProgram, e.what());
-  } catch (...) {
-    (void)std::fprintf(stderr, "%s: internal error: unknown exception\n", kProgram);
-  }
-  return 254;
+  return comet::RunMain(kProgram, Main, argc, argv);
 }

@@ -1,21 +1,20 @@
 // comet-node: the kubelet-style node agent (`comet node`, docs/node.md): runs the static pods of
 // --pod-manifest-path as comet pods supervised by systemd units (or detached, without systemd)
 // until SIGTERM/SIGINT, which leave the pods running; `get pods` and `describe pod` show them.
-// The exception catch-all lives here: layers return errors.
+// The exception catch-all (base/run_main.h) wraps Main here: layers return errors.
 #include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/run_main.h"
 #include "node/agent.h"
 #include "node/node_command_line.h"
 #include "node/node_commands.h"
@@ -153,12 +152,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    (void)std::fprintf(stderr, "%s: internal error: %s\n", kProgram, e.what());
-  } catch (...) {
-    (void)std::fprintf(stderr, "%s: internal error: unknown exception\n", kProgram);
-  }
-  return kExitError;
+  return comet::RunMain(kProgram, Main, argc, argv);
 }

@@ -156,7 +156,9 @@ class SystemdManagerTest : public ::testing::Test {
     for (;;) {
       auto comm = os::ReadFile(fmt::format("{}/proc/{}/comm", instance_->root(), pid));
       std::string name = comm ? std::string(TrimSpace(*comm)) : "";
-      if (!name.starts_with('(') || Clock::now() > deadline) return name;
+      if (!name.starts_with('(') || Clock::now() > deadline) {
+        return name;
+      }
       std::this_thread::sleep_for(milliseconds(10));
     }
   }
