@@ -101,10 +101,14 @@ class Agent {
     bool restart_pending = false;
     Clock::time_point restart_at{};
     std::set<std::string> known;  // attempts this agent started or adopted
-    // Probes of the running attempt `probed` (at `probe_ip`).
+    // Probes of the running attempt `probed` (at `probe_ip`), each with the serial its updates
+    // carry, and the start of each container's run they were armed for: when the supervisor
+    // restarts a container inside the pod, its probes start over (startup first; not ready
+    // until its readiness probe succeeds again), as the kubelet's do for a new container.
     std::string probed;
     std::string probe_ip;
-    std::vector<std::unique_ptr<ProbeWorker>> probes;
+    std::vector<std::pair<uint64_t, std::unique_ptr<ProbeWorker>>> probes;
+    std::map<std::string, int64_t> probed_runs;
     std::map<std::string, bool> readiness;
     // The running attempt the agent is to stop (a failed liveness or startup probe, a failed
     // postStart hook), and the last one it stopped so: that one restarts unless the policy is
@@ -157,6 +161,10 @@ class Agent {
   // agent_probes.cc.
   void EnsureProbes(PodRecord& record, const Attempt& attempt);
   void AddProbe(PodRecord& record, ProbeKind kind, const kube::Container& container);
+  // A container's probes from the start: startup first, else liveness and readiness.
+  void ArmProbes(PodRecord& record, const kube::Container& container);
+  // Retires `container`'s probes (all of them when empty) like StopProbes.
+  void RetireProbes(PodRecord& record, const std::string& container);
   // Stops the record's probes without waiting for a check in progress (they are joined once
   // finished, by ReapProbes).
   void StopProbes(PodRecord& record);
@@ -190,6 +198,7 @@ class Agent {
   bool last_sync_failed_ = false;
   Clock::time_point next_resync_{};
   uint64_t next_operation_id_ = 0;
+  uint64_t next_probe_serial_ = 0;
 };
 
 }  // namespace comet::node

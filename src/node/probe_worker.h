@@ -40,6 +40,7 @@ struct ProbeUpdate {
   ProbeKind kind = ProbeKind::kLiveness;
   Outcome outcome = Outcome::kFailedOnce;
   std::string message;
+  uint64_t serial = 0;  // which worker: stamped by the agent's sink, not by the worker
 };
 
 // Receives updates on the worker's thread: must be thread-safe and quick.

@@ -4,8 +4,9 @@
 // container restarts with growing back-off; `systemctl stop` of a unit is seen and the pod
 // restarted; kill -9 of the agent and of the api-service leaves pods running, and a new agent
 // adopts them; a failing liveness probe restarts the pod; postStart and preStop hooks run in
-// order; init containers and a missing hostPath work; readiness feeds READY; `comet node get
-// pods` and `describe pod` show phase, QoS and restarts; direct supervision without systemd.
+// order; init containers and a missing hostPath work; readiness feeds READY, and a container
+// restarted inside its pod gets its probes over again; `comet node get pods` and `describe pod`
+// show phase, QoS and restarts; direct supervision without systemd.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -371,6 +372,75 @@ TEST_F(NodeTest, ReadinessProbeFeedsReady) {
   ProcResult got = CometNode({"get", "pods", "-n", "default"});
   EXPECT_TRUE(std::regex_search(got.out, std::regex(R"(default\s+ready\s+1/1\s+Running)")))
       << got.Describe();
+}
+
+// A container the supervisor restarts inside the pod starts its probes over, as a new container
+// does under the kubelet: its startup probe runs again, and it is not ready (it was) until its
+// readiness probe passes again. The test drives the runs through files in a hostPath: the first
+// run serves until told to exit 1; the second serves only when told to, which its old readiness
+// worker (failureThreshold 10) alone would not notice in time.
+TEST_F(NodeTest, ContainerRestartedInsideThePodStartsItsProbesOver) {
+  const int port = FreePort();
+  const std::string state = dir() + "/host/again";
+  ASSERT_TRUE(os::MkdirAll(state, 0755));
+  const std::string httpd = fmt::format("httpd -p 127.0.0.1:{} -h /www", port);
+  const std::string script = fmt::format(
+      "trap 'exit 0' TERM; mkdir -p /www && echo ok > /www/index.html; "
+      "if [ -e /state/ran ]; then while [ ! -e /state/serve ]; do sleep 0.2; done; {} && "
+      "while true; do sleep 0.2; done; fi; "
+      "touch /state/ran && {} && while [ ! -e /state/exit ]; do sleep 0.2; done; exit 1",
+      httpd, httpd);
+  const std::string probe = fmt::format("      httpGet: {{path: /index.html, port: {}}}\n", port);
+  WriteManifest("again.yaml", PodYaml("again",
+                                      Container("again", script,
+                                                "    volumeMounts:\n"
+                                                "    - {name: state, mountPath: /state}\n"
+                                                "    startupProbe:\n" +
+                                                    probe +
+                                                    "      periodSeconds: 1\n"
+                                                    "      failureThreshold: 30\n"
+                                                    "    readinessProbe:\n" +
+                                                    probe +
+                                                    "      periodSeconds: 1\n"
+                                                    "      failureThreshold: 10\n"),
+                                      fmt::format("  hostNetwork: true\n"
+                                                  "  volumes:\n"
+                                                  "  - name: state\n"
+                                                  "    hostPath: {{path: {}, type: Directory}}\n",
+                                                  state)));
+  StartAgent();
+  std::optional<Attempt> running = WaitRunning("again");
+  ASSERT_TRUE(running) << AgentLog();
+  auto readiness = [&]() -> std::optional<bool> {
+    auto file = comet::node::ReadAgentPodFile(root(), "default", "again");
+    if (!file || file->pod_uuid != running->uuid() || !file->readiness.contains("again")) {
+      return std::nullopt;
+    }
+    return file->readiness.at("again");
+  };
+  auto runs = [&] { return RunStarts(AppStatusJson(running->uuid(), "again")).size(); };
+  ASSERT_TRUE(WaitUntil([&] { return readiness() == std::optional<bool>(true); }, 30s))
+      << AgentLog();
+  ASSERT_EQ(runs(), 1U);
+  ASSERT_TRUE(os::WriteFile(state + "/exit", "", 0644));
+  ASSERT_TRUE(WaitUntil([&] { return runs() >= 2; }, 30s)) << AgentLog();
+  EXPECT_TRUE(WaitUntil([&] { return readiness() == std::optional<bool>(false); }, 5s))
+      << "the restarted container is not ready before its probe passes\n"
+      << AgentLog();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(readiness(), std::optional<bool>(false)) << "nothing serves yet\n" << AgentLog();
+  ASSERT_TRUE(os::WriteFile(state + "/serve", "", 0644));
+  EXPECT_TRUE(WaitUntil([&] { return readiness() == std::optional<bool>(true); }, 30s))
+      << AgentLog();
+  const std::string log = AgentLog();
+  EXPECT_TRUE(Contains(log, "container again restarted: its probes start over")) << log;
+  size_t startups = 0;
+  for (size_t at = log.find("container again started (startup probe)"); at != std::string::npos;
+       at = log.find("container again started (startup probe)", at + 1)) {
+    ++startups;
+  }
+  EXPECT_EQ(startups, 2U) << "the startup probe runs again for the second run\n" << log;
+  EXPECT_EQ(Attempts("again").size(), 1U) << "restarted inside the pod, not a new pod";
 }
 
 TEST_F(NodeTest, DirectSupervisionWithoutSystemd) {
