@@ -28,7 +28,7 @@ done
 
 logs=$root/build/test-logs
 mkdir -p "$logs"
-declare -A status=() seconds=() note=()
+declare -A status=() seconds=() note=() failed_tests=()
 failed=()
 last_ctest_line=""
 failed_ctest_line=""
@@ -37,6 +37,12 @@ banner() { printf '\n==== %s: %s\n' "$1" "$2"; }
 
 # ctest_line LOG: ctest's closing line ("100% tests passed, 0 tests failed out of N") in LOG.
 ctest_line() { grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1; }
+
+# failed_test_names LOG: the tests ctest lists after "The following tests FAILED:" in LOG, one per
+# line ("  17 - cli_test.Run.Flags (Failed)"), so that the summary CI keeps shows what failed.
+failed_test_names() {
+  sed -n '/^The following tests FAILED:/,/^[^[:space:]]/{/^[[:space:]]/p}' "$1"
+}
 
 # run_step NAME DESCRIPTION COMMAND...: runs COMMAND, streaming its output and logging it.
 run_step() {
@@ -55,6 +61,9 @@ run_step() {
   fi
   local line
   line=$(ctest_line "$logs/$name.log")
+  if ((rc != 0)); then
+    failed_tests[$name]=$(failed_test_names "$logs/$name.log")
+  fi
   if [[ -n $line ]]; then
     note[$name]=$(sed -E 's/^([0-9]+%) tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\3 tests, \2 failed/' <<<"$line")
     last_ctest_line=$line
@@ -71,6 +80,9 @@ summary() {
   local s
   for s in "${steps[@]}"; do
     printf '  %-8s %-7s %5ss  %s\n' "$s" "${status[$s]:-not run}" "${seconds[$s]:-0}" "${note[$s]:-}"
+  done
+  for s in "${steps[@]}"; do
+    [[ -n ${failed_tests[$s]:-} ]] && printf 'test: %s: failed tests:\n%s\n' "$s" "${failed_tests[$s]}"
   done
   if ((${#failed[@]})); then
     echo "test: FAILED: ${failed[*]}"

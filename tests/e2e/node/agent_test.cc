@@ -107,7 +107,10 @@ TEST_F(NodeTest, ManifestBecomesUnitAndPodAndItsRemovalRemovesBoth) {
   EXPECT_TRUE(WaitEvent("web", "Created", uuid));
   EXPECT_TRUE(WaitEvent("web", "Started", UnitName(uuid)));
   EXPECT_TRUE(WaitUntil([&] { return !os::Exists(orphan_file); })) << AgentLog();
-  EXPECT_TRUE(Contains(AgentLog(), "removed orphaned unit " + UnitName(orphan)));
+  // The agent logs the removal after the unit file is gone: wait for the line too.
+  EXPECT_TRUE(WaitUntil([&] {
+    return Contains(AgentLog(), "removed orphaned unit " + UnitName(orphan));
+  })) << AgentLog();
 
   RemoveManifest("web.yaml");
   EXPECT_TRUE(WaitGone("web", {uuid})) << AgentLog();
