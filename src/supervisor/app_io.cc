@@ -102,10 +102,6 @@ Result<AppIo::AppStreams*> AppIo::Streams(const pod::App& app) {
   }
   auto streams = std::make_unique<AppStreams>();
   streams->name = app.name;
-  RETURN_IF_ERROR(os::MkdirAll(pod_dir_ + "/logs", 0750));
-  ASSIGN_OR_RETURN(pod::CriLogWriter log,
-                   pod::CriLogWriter::Open(pod::AppLogPath(pod_dir_, app.name)));
-  streams->log.emplace(std::move(log));
   if (foreground_.terminal_in >= 0 && terminal_app_.empty() && app.stdin) {
     terminal_app_ = app.name;
   }
@@ -247,7 +243,24 @@ ssize_t AppIo::ReadOutput(AppStreams& streams, int fd, pod::LogStream stream) {
   return -1;
 }
 
+// The log is made with the app's first output: an app that writes nothing (a `--rm` pod of
+// /bin/true) costs no directory and file on the data dir's disk, and readers take a missing log
+// for an empty one.
+Status AppIo::OpenLog(AppStreams& streams) const {
+  RETURN_IF_ERROR(os::MkdirAll(pod_dir_ + "/logs", 0750));
+  ASSIGN_OR_RETURN(pod::CriLogWriter log,
+                   pod::CriLogWriter::Open(pod::AppLogPath(pod_dir_, streams.name)));
+  streams.log.emplace(std::move(log));
+  return Ok();
+}
+
 void AppIo::Output(AppStreams& streams, pod::LogStream stream, std::string_view data) {
+  if (!streams.log && !streams.log_failed) {
+    if (auto opened = OpenLog(streams); !opened) {
+      streams.log_failed = true;  // warn once; the app keeps running
+      log::Warning("app {}: opening its log: {}", streams.name, opened.error().ToString());
+    }
+  }
   if (streams.log && !streams.log_failed) {
     if (auto written = streams.log->Write(stream, data); !written) {
       streams.log_failed = true;  // warn once; the app keeps running

@@ -90,6 +90,7 @@ class AppIo {
   // Reads one chunk: its size, 0 when nothing is there now, -1 at end of stream or error (the
   // fd is then closed).
   ssize_t ReadOutput(AppStreams& streams, int fd, pod::LogStream stream);
+  Status OpenLog(AppStreams& streams) const;
   void Output(AppStreams& streams, pod::LogStream stream, std::string_view data);
   void CloseOutput(AppStreams& streams);
   void DrainOutput(AppStreams& streams);

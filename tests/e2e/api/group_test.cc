@@ -18,6 +18,7 @@
 
 #include "e2e/api/api_fixture.h"
 #include "e2e/subprocess.h"
+#include "os/file.h"
 
 #ifndef COMET_PROTO_DIR
 #define COMET_PROTO_DIR "proto"
@@ -180,12 +181,15 @@ class ApiGroupTest : public ApiTest {
 };
 
 TEST_F(ApiGroupTest, RootsDataDirIsSharedWithTheGroupButNotWhatAppsOwn) {
-  const std::string running = RunDetached(ShellApp("sleeper", kSleeper));
+  // It writes a line first: its log is made with its first output.
+  const std::string running =
+      RunDetached(ShellApp("sleeper", std::string("echo started; ") + kSleeper));
   ASSERT_FALSE(running.empty());
   const struct stat data_dir = StatOf(data());
   EXPECT_EQ(data_dir.st_gid, g_setup.gid);
   EXPECT_EQ(data_dir.st_mode & 07777, 02750u);
   const std::string pod = PodPath(running);
+  ASSERT_TRUE(WaitUntil([&] { return os::Exists(pod + "/logs/sleeper.log"); }));
   for (const std::string& shared :
        {data() + "/pods", data() + "/pods/run", pod, pod + "/logs", data() + "/images",
         data() + "/images/images", data() + "/images/blobs/sha256", data() + "/events",
