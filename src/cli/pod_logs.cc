@@ -84,7 +84,7 @@ Status PrintMerged(const std::vector<LogSource>& sources, const pod::LogReadOpti
       lines.push_back({&source.app, line});
       return Ok();
     });
-    if (!read && read.error().code() != ENOENT) {  // no file: the app never started
+    if (!read && read.error().code() != ENOENT) {  // no file: the app wrote nothing yet
       return Err(std::move(read).error().AddContext(source.app));
     }
   }

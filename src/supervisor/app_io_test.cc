@@ -93,6 +93,38 @@ class AppIoTest : public ::testing::Test {
   std::unique_ptr<EventLoop> loop_;
 };
 
+// The log is made with the first output: an app that writes nothing leaves no logs/ behind.
+TEST_F(AppIoTest, SilentAppMakesNoLog) {
+  AppIo io(*loop_, dir_->path(), ForegroundOptions{});
+  auto stdio = io.Prepare(MakeApp("quiet", false));
+  ASSERT_TRUE(stdio) << stdio.error().ToString();
+  ASSERT_TRUE(io.Launched("quiet"));  // closes the app's ends: its output ends here
+  io.Exited("quiet", 0);
+  EXPECT_FALSE(os::Exists(dir_->path() + "/logs"));
+}
+
+// A log that cannot be made (here: `logs` is a file) is warned about; the output still reaches
+// the terminal.
+TEST_F(AppIoTest, UnwritableLogDoesNotStopTheOutput) {
+  ASSERT_TRUE(os::WriteFile(dir_->path() + "/logs", "not a directory"));
+  Pipe terminal = MakePipe();
+  ASSERT_TRUE(terminal.write);
+  ForegroundOptions foreground;
+  foreground.terminal_out = terminal.write.get();
+  foreground.terminal_err = terminal.write.get();
+  AppIo io(*loop_, dir_->path(), foreground);
+  auto stdio = io.Prepare(MakeApp("web", false));
+  ASSERT_TRUE(stdio) << stdio.error().ToString();
+  ASSERT_EQ(::write(stdio->out, "hello\n", 6), 6);
+  ASSERT_TRUE(io.Launched("web"));
+  std::string echoed;
+  EXPECT_TRUE(RunUntil(*loop_, [&] {
+    echoed += ReadAvailable(terminal.read.get());
+    return echoed.find("hello\n") != std::string::npos;
+  }));
+  io.Exited("web", 0);
+}
+
 TEST_F(AppIoTest, OutputGoesToLogAndTerminal) {
   Pipe terminal = MakePipe();
   ASSERT_TRUE(terminal.write);
