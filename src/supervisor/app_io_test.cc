@@ -87,6 +87,14 @@ class AppIoTest : public ::testing::Test {
     return app;
   }
 
+  // A foreground whose stdout and stderr both go to `terminal`'s write end.
+  static ForegroundOptions EchoTo(const Pipe& terminal) {
+    ForegroundOptions foreground;
+    foreground.terminal_out = terminal.write.get();
+    foreground.terminal_err = terminal.write.get();
+    return foreground;
+  }
+
   std::string LogPath(const std::string& app) { return dir_->path() + "/logs/" + app + ".log"; }
 
   std::unique_ptr<os::TempDir> dir_;
@@ -109,10 +117,7 @@ TEST_F(AppIoTest, UnwritableLogDoesNotStopTheOutput) {
   ASSERT_TRUE(os::WriteFile(dir_->path() + "/logs", "not a directory"));
   Pipe terminal = MakePipe();
   ASSERT_TRUE(terminal.write);
-  ForegroundOptions foreground;
-  foreground.terminal_out = terminal.write.get();
-  foreground.terminal_err = terminal.write.get();
-  AppIo io(*loop_, dir_->path(), foreground);
+  AppIo io(*loop_, dir_->path(), EchoTo(terminal));
   auto stdio = io.Prepare(MakeApp("web", false));
   ASSERT_TRUE(stdio) << stdio.error().ToString();
   ASSERT_EQ(::write(stdio->out, "hello\n", 6), 6);
@@ -128,10 +133,7 @@ TEST_F(AppIoTest, UnwritableLogDoesNotStopTheOutput) {
 TEST_F(AppIoTest, OutputGoesToLogAndTerminal) {
   Pipe terminal = MakePipe();
   ASSERT_TRUE(terminal.write);
-  ForegroundOptions foreground;
-  foreground.terminal_out = terminal.write.get();
-  foreground.terminal_err = terminal.write.get();
-  AppIo io(*loop_, dir_->path(), foreground);
+  AppIo io(*loop_, dir_->path(), EchoTo(terminal));
   auto stdio = io.Prepare(MakeApp("web", false));
   ASSERT_TRUE(stdio) << stdio.error().ToString();
   EXPECT_TRUE(stdio->console_socket.empty());
