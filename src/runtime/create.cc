@@ -254,6 +254,9 @@ Status CreateJob::BuildPlan() {
     plan_.create_container_hooks = BuildHookPlans(spec.hooks->create_container);
     plan_.start_container_hooks = BuildHookPlans(spec.hooks->start_container);
   }
+  plan_.runtime_hooks_sync =
+      spec.hooks && !(spec.hooks->prestart.empty() && spec.hooks->create_runtime.empty() &&
+                      spec.hooks->create_container.empty() && spec.hooks->start_container.empty());
   ProcessPlanOptions process;
   process.seccomp = linux_config.seccomp ? &*linux_config.seccomp : nullptr;
   process.seccomp_cache_dir = context_.seccomp_cache_dir;
@@ -371,6 +374,8 @@ Result<Created> CreateJob::Run() {
   }
   plan_.exec_fifo_fd = fifo_.get();
   ASSIGN_OR_RETURN(auto cgroup_files, PlanCgroupSelfJoin(cgroups_.get(), plan_));
+  // What on_namespaces_ready does; nothing to do, no round trip.
+  plan_.namespaces_sync = plan_.new_user_ns || (cgroups_ && plan_.cgroup_joins.empty());
   // The record with init's pid was saved as soon as it was known (on_init_pid).
   auto launched = Launch(plan_, Callbacks(), LaunchUntil::kCreated);
   cgroup_files.clear();

@@ -169,8 +169,10 @@ Result<LaunchedExec> LaunchExec(const GlobalOptions& global, const ExecOptions& 
   LaunchedExec launched;
   LaunchCallbacks callbacks;
   ASSIGN_OR_RETURN(auto cgroup_files, PlanCgroupSelfJoin(cgroups.get(), plan));
-  callbacks.on_namespaces_ready = [&cgroups, &plan](pid_t intermediate) -> Status {
-    return cgroups && plan.cgroup_joins.empty() ? cgroups->AddProcess(intermediate) : Ok();
+  plan.namespaces_sync = cgroups && plan.cgroup_joins.empty();
+  plan.runtime_hooks_sync = false;  // an exec'd process runs no container hooks
+  callbacks.on_namespaces_ready = [&cgroups](pid_t joined) -> Status {
+    return cgroups->AddProcess(joined);
   };
   callbacks.on_console = [&](os::UniqueFd master) -> Status {
     if (!options.console_socket.empty()) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ class Conversation {
   Result<bool> Step(LaunchUntil until);
   [[nodiscard]] pid_t init() const { return init_; }
   void set_intermediate(pid_t pid) { intermediate_ = pid; }
+  // Init's pid is known (from the intermediate, or from the clone that made init).
+  Status SetInit(pid_t pid);
 
   void Abort() {
     if (init_ > 0) {
@@ -71,6 +74,16 @@ class Conversation {
   bool created_ = false;
 };
 
+Status Conversation::SetInit(pid_t pid) {
+  init_ = pid;
+  Reap(intermediate_);
+  intermediate_ = 0;
+  if (callbacks_.on_init_pid) {
+    RETURN_IF_ERROR(callbacks_.on_init_pid(init_));
+  }
+  return Ok();
+}
+
 Result<bool> Conversation::Step(LaunchUntil until) {
   static SyncMessage message;
   int fd = -1;
@@ -88,17 +101,13 @@ Result<bool> Conversation::Step(LaunchUntil until) {
   switch (message.type) {
     case SyncType::kUsernsReady:
       if (callbacks_.on_namespaces_ready) {
-        RETURN_IF_ERROR(callbacks_.on_namespaces_ready(intermediate_));
+        // The process that joined the namespaces: the intermediate, or init made directly.
+        RETURN_IF_ERROR(callbacks_.on_namespaces_ready(intermediate_ > 0 ? intermediate_ : init_));
       }
       RETURN_IF_ERROR(Reply(SyncType::kGo));
       return false;
     case SyncType::kInitPid:
-      init_ = message.value;
-      Reap(intermediate_);
-      intermediate_ = 0;
-      if (callbacks_.on_init_pid) {
-        RETURN_IF_ERROR(callbacks_.on_init_pid(init_));
-      }
+      RETURN_IF_ERROR(SetInit(message.value));
       return false;
     case SyncType::kRuntimeHooks: {
       HookStates states;
@@ -154,17 +163,32 @@ Result<pid_t> Launch(InitPlan& plan, const LaunchCallbacks& callbacks, LaunchUnt
     return Err(Error::FromErrno("prctl", "PR_SET_CHILD_SUBREAPER"));
   }
   plan.sync_fd = child_end.get();
-  pid_t intermediate = ::fork();
-  if (intermediate < 0) {
-    return Err(Error::FromErrno("fork"));
+  // Without a user namespace init is cloned straight into its pid namespace: one process less
+  // to fork, run and reap per container (docs/architecture.md, "Why an intermediate process").
+  const bool direct = CanCloneInitDirectly(plan);
+  pid_t child = direct ? static_cast<pid_t>(::syscall(SYS_clone, DirectInitCloneFlags(plan),
+                                                      nullptr, nullptr, nullptr, nullptr))
+                       : ::fork();
+  if (child < 0) {
+    return Err(Error::FromErrno(direct ? "clone" : "fork", "container setup process"));
   }
-  if (intermediate == 0) {
+  if (child == 0) {
     ::close(parent_end.get());
+    if (direct) {
+      RunDirectInit(plan);
+    }
     RunIntermediate(plan);
   }
   child_end.Reset();
   Conversation conversation(parent_end.get(), callbacks);
-  conversation.set_intermediate(intermediate);
+  if (direct) {
+    if (auto known = conversation.SetInit(child); !known) {
+      conversation.Abort();
+      return Err(std::move(known).error());
+    }
+  } else {
+    conversation.set_intermediate(child);
+  }
   while (true) {
     auto done = conversation.Step(until);
     if (!done) {

@@ -1,5 +1,6 @@
-// Launch: forks the intermediate process for an InitPlan and drives the setup conversation with
-// it and with the container's init, calling back into the caller at each point where the
+// Launch: forks the intermediate process for an InitPlan (or, without a user namespace, clones
+// init itself: CanCloneInitDirectly) and drives the setup conversation with it and with the
+// container's init, calling back into the caller at each point where the
 // runtime itself must act (id maps and cgroups, hooks, console, seccomp listener). The calling
 // process becomes a child subreaper so that init, orphaned by the intermediate, stays its child
 // until the caller exits. Not thread-safe; call from a single-threaded process.

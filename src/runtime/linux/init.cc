@@ -12,7 +12,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "runtime/linux/child_ops.h"
@@ -59,7 +61,9 @@ void JoinCgroups(const InitPlan& plan) noexcept {
   }
 }
 
-void JoinAndUnshare(const InitPlan& plan) noexcept {
+// unshare_flags: the plan's, less CLONE_NEWPID when this process was cloned into its new pid
+// namespace already.
+void JoinAndUnshare(const InitPlan& plan, int unshare_flags) noexcept {
   JoinCgroups(plan);
   for (const NamespaceJoin& join : plan.joins) {
     if (::setns(join.fd, join.nstype) != 0) {
@@ -73,12 +77,14 @@ void JoinAndUnshare(const InitPlan& plan) noexcept {
   }
   // The parent writes the id maps (when a user ns is new) and joins us to the cgroups unless we
   // did; wait for it before creating the cgroup namespace, whose root is the cgroup we are in.
-  if (SyncSend(plan.sync_fd, SyncType::kUsernsReady, 0, -1) != 0) {
-    FailErrno(plan, "sync", "user namespace ready");
-  }
-  static SyncMessage message;
-  if (SyncReceive(plan.sync_fd, &message, nullptr) != 0 || message.type != SyncType::kGo) {
-    ::_exit(1);  // the parent gave up and reports on its own
+  if (plan.namespaces_sync) {
+    if (SyncSend(plan.sync_fd, SyncType::kUsernsReady, 0, -1) != 0) {
+      FailErrno(plan, "sync", "user namespace ready");
+    }
+    static SyncMessage message;
+    if (SyncReceive(plan.sync_fd, &message, nullptr) != 0 || message.type != SyncType::kGo) {
+      ::_exit(1);  // the parent gave up and reports on its own
+    }
   }
   if (plan.new_user_ns) {
     // Become root of the new namespace when root is mapped; otherwise stay as mapped.
@@ -89,7 +95,7 @@ void JoinAndUnshare(const InitPlan& plan) noexcept {
       FailErrno(plan, "setresuid", "0");
     }
   }
-  if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) != 0) {
+  if (unshare_flags != 0 && ::unshare(unshare_flags) != 0) {
     FailErrno(plan, "unshare", "namespaces");
   }
   if (!plan.timens_offsets.empty()) {
@@ -203,6 +209,9 @@ void WaitForStart(const InitPlan& plan) noexcept {
 // Lets the runtime run its hooks, then receives the state fds the createContainer and
 // startContainer hooks read (-1 when there are none).
 void ReceiveHookStates(const InitPlan& plan, int* state_fd, int* start_state_fd) noexcept {
+  if (!plan.runtime_hooks_sync) {
+    return;
+  }
   if (SyncSend(plan.sync_fd, SyncType::kRuntimeHooks, 0, -1) != 0) {
     FailErrno(plan, "sync", "runtime hooks");
   }
@@ -293,9 +302,31 @@ void ReceiveHookStates(const InitPlan& plan, int* state_fd, int* start_state_fd)
 
 }  // namespace
 
+bool CanCloneInitDirectly(const InitPlan& plan) noexcept {
+  // The intermediate is needed when the id maps must be written between the user namespace's
+  // creation and the rest, and when init must be a child of the process that joined or made a
+  // namespace that only applies to children (pid, time).
+  if (plan.new_user_ns || (plan.unshare_flags & CLONE_NEWTIME) != 0) {
+    return false;
+  }
+  return std::none_of(plan.joins.begin(), plan.joins.end(), [](const NamespaceJoin& join) {
+    return join.nstype == CLONE_NEWPID || join.nstype == CLONE_NEWTIME;
+  });
+}
+
+int DirectInitCloneFlags(const InitPlan& plan) noexcept {
+  return (plan.unshare_flags & CLONE_NEWPID) | SIGCHLD;
+}
+
+void RunDirectInit(const InitPlan& plan) noexcept {
+  ResetSignals();
+  JoinAndUnshare(plan, plan.unshare_flags & ~CLONE_NEWPID);
+  RunInit(plan);
+}
+
 void RunIntermediate(const InitPlan& plan) noexcept {
   ResetSignals();
-  JoinAndUnshare(plan);
+  JoinAndUnshare(plan, plan.unshare_flags);
   // Init must not speak on the sync socket before its pid is announced: the runtime keys every
   // later message on that pid, and on a loaded machine init could otherwise report "created"
   // before this process got to send it. Init waits for the gate's end of file.

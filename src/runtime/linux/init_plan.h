@@ -112,7 +112,14 @@ struct InitPlan {
   std::vector<CgroupJoinPlan> cgroup_joins;
   std::vector<NamespaceJoin> joins;  // user ns first
   bool new_user_ns = false;
-  int unshare_flags = 0;       // CLONE_NEW* besides CLONE_NEWUSER
+  int unshare_flags = 0;  // CLONE_NEW* besides CLONE_NEWUSER
+  // The parent acts once the namespaces are joined (writes id maps, adds the process to the
+  // cgroups): the setup process waits for it before unsharing the rest. False when there is
+  // nothing to wait for, which saves a round trip.
+  bool namespaces_sync = true;
+  // The parent runs hooks once the mounts are done (prestart, createRuntime) or hands init the
+  // state its own hooks read (createContainer, startContainer). False when there are none.
+  bool runtime_hooks_sync = true;
   std::string timens_offsets;  // written to /proc/self/timens_offsets after CLONE_NEWTIME
   std::optional<std::string> hostname;
   std::optional<std::string> domainname;
