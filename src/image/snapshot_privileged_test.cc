@@ -302,6 +302,32 @@ TEST_F(SnapshotTest, RejectsBadArguments) {
   EXPECT_TRUE(RemoveSnapshot(At("nothing")));
 }
 
+// The kind marker is a symlink (no data block to free); a regular file holding the word, as
+// older versions wrote it, is still read.
+TEST_F(SnapshotTest, KindMarkerIsASymlinkAndOlderMarkersAreRead) {
+  std::vector<std::string> layers = StandardLayers(base_->path(), "trusted.");
+  SnapshotOptions copy;
+  copy.force_copy = true;
+  ASSERT_TRUE(CreateSnapshot(layers, At("made"), copy));
+  struct stat st = {};
+  ASSERT_EQ(::lstat(At("made/kind").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_TRUE(SnapshotKindOf(At("made")) == SnapshotKind::kCopy);
+
+  for (const auto& [word, kind] :
+       {std::pair{"overlay\n", SnapshotKind::kOverlay}, std::pair{"copy\n", SnapshotKind::kCopy}}) {
+    ASSERT_TRUE(os::MkdirAll(At("old")));
+    ASSERT_TRUE(os::WriteFile(At("old/kind"), word));
+    EXPECT_TRUE(SnapshotKindOf(At("old")) == kind) << word;
+    ASSERT_TRUE(os::RemoveAll(At("old")));
+  }
+  ASSERT_TRUE(os::MkdirAll(At("odd")));
+  ASSERT_EQ(::symlink("zfs", At("odd/kind").c_str()), 0);
+  auto odd = SnapshotKindOf(At("odd"));
+  ASSERT_FALSE(odd);
+  EXPECT_EQ(odd.error().code(), EINVAL);
+}
+
 constexpr off_t kGiB = off_t{1} << 30;
 
 // What pread returns at `offset` (at most `size` bytes).

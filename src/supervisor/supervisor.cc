@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -348,9 +347,6 @@ void Supervisor::MarkReady() {
     log::Warning("{}", Error::FromErrno("symlink", link).ToString());
   }
   SayReady("ok\n");
-  // Setup (manifest, specs, image metadata) is done: give its freed heap back, since the pod
-  // may now idle for months and every supervisor's private memory counts.
-  ::malloc_trim(0);
 }
 
 void Supervisor::FailStart(const Error& error, std::optional<int> exit_code) {

@@ -46,6 +46,8 @@ struct SupervisorOptions {
 
 // The exit code of the supervisor's own failure (rkt's).
 inline constexpr int kSupervisorFailure = 254;
+// How long a started pod idles before the supervisor gives its setup memory back.
+inline constexpr std::chrono::milliseconds kIdleTrimDelay{500};
 
 // COMET_TEST_CRASH_AT test hook: SIGKILLs this process when `step` is the named one.
 void CrashAt(const char* step);
@@ -124,6 +126,9 @@ class Supervisor : public PodController {
   void RecordEvent(pod::EventType type, std::vector<std::pair<std::string, std::string>> data = {});
   void RecordAppEvent(pod::EventType type, const AppRecord& record);
   void MarkReady();
+  // Gives the setup's memory back (heap and stack) once the pod has idled kIdleTrimDelay, since
+  // it may now idle for months and every supervisor's private memory counts.
+  void ScheduleIdleTrim();
   void FailStart(const Error& error, std::optional<int> exit_code);
   void CleanUpAfterFailure();
   void MaybeEnd();
@@ -169,6 +174,7 @@ class Supervisor : public PodController {
   // is gone, so that `comet run -d` returns only when nothing is left behind.
   std::string start_error_;
   EventLoop::TimerId stop_timer_ = 0;
+  EventLoop::TimerId idle_trim_timer_ = 0;
   std::chrono::steady_clock::time_point stop_deadline_;  // when stop_timer_ sends SIGKILL
   os::UniqueFd pause_pipe_;  // the pause process exits when this write end closes
   // Contained networks (pod_net.h): the host's namespaces, where CNI plugins run, and the

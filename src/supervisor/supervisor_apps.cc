@@ -335,8 +335,20 @@ void Supervisor::ContinueStart() {
     }
   }
   MarkReady();
-  ReleaseIdleMemory();
+  ScheduleIdleTrim();
   MaybeEnd();
+}
+
+// The trim waits until the pod has idled a moment: a pod that ends right away (`run --rm` of a
+// short command) would pay for it and for faulting the trimmed pages back in during teardown.
+void Supervisor::ScheduleIdleTrim() {
+  if (idle_trim_timer_ != 0) {
+    loop_.CancelTimer(idle_trim_timer_);
+  }
+  idle_trim_timer_ = loop_.AddTimer(kIdleTrimDelay, [this] {
+    idle_trim_timer_ = 0;
+    ReleaseIdleMemory();
+  });
 }
 
 void Supervisor::OnAppExit(AppRecord& record, int exit_code, bool signaled) {
@@ -431,7 +443,7 @@ void Supervisor::RestartDue(const std::string& name) {
   }
   record->status.restarts++;
   StartOrFail(*record);
-  ReleaseIdleMemory();  // the app may now run for long: its launch's memory is not needed
+  ScheduleIdleTrim();  // the app may now run for long: its launch's memory is not needed
 }
 
 }  // namespace comet::supervisor
