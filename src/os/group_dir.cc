@@ -2,12 +2,10 @@
 #include "os/group_dir.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <vector>
 
 #include "os/file.h"
 #include "os/unique_fd.h"
@@ -24,28 +22,6 @@ bool Shared(const struct stat& st) {
 }
 
 }  // namespace
-
-Result<std::optional<gid_t>> LookupGroup(const std::string& name) {
-  struct group entry {};
-  struct group* found = nullptr;
-  std::vector<char> buffer(16 << 10);
-  for (;;) {
-    const int err = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-    if (err == ERANGE && buffer.size() < (1 << 20)) {
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    // getgrnam_r(3): 0 (or, on some NSS modules, ENOENT/ESRCH...) with found == nullptr when the
-    // group does not exist.
-    if (found != nullptr) {
-      return std::optional<gid_t>(found->gr_gid);
-    }
-    if (err == 0 || err == ENOENT || err == ESRCH || err == EBADF || err == EPERM) {
-      return std::optional<gid_t>();
-    }
-    return Err(Error::FromCode(err, "getgrnam", name));
-  }
-}
 
 std::optional<gid_t> SharedGroup(const std::string& dir) {
   struct stat st {};

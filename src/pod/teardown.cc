@@ -65,14 +65,14 @@ Status KillContainers(const std::string& pod_dir, const TeardownOptions& options
   if (options.rootless) {
     global.rootless = true;
   }
-  ASSIGN_OR_RETURN(std::vector<runtime::ContainerInfo> containers, runtime::List(global));
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, runtime::ContainerIds(global));
   Errors errors;
-  for (const runtime::ContainerInfo& c : containers) {
-    runtime::KillOptions kill{.id = c.id, .signal = SIGKILL, .all = true};
+  for (const std::string& id : ids) {
+    runtime::KillOptions kill{.id = id, .signal = SIGKILL, .all = true};
     // A stopped container refuses signals; the forced delete below is what must work.
     (void)runtime::Kill(global, kill);
-    errors.Add(runtime::Delete(global, c.id, /*force=*/true),
-               fmt::format("deleting container {}", c.id));
+    errors.Add(runtime::Delete(global, id, /*force=*/true),
+               fmt::format("deleting container {}", id));
   }
   return errors.Result();
 }

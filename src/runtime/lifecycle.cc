@@ -2,7 +2,6 @@
 // pause, resume, update.
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -155,26 +154,6 @@ Result<oci::State> GetState(const GlobalOptions& global, const std::string& id) 
   return MakeState(record, ComputeStatus(context, record));
 }
 
-Result<std::string> StateJson(const GlobalOptions& global, const std::string& id) {
-  RuntimeContext context = MakeContext(global);
-  ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, id));
-  oci::RuncStateExtras extras;
-  extras.rootfs = record.rootfs;
-  extras.created = record.created;
-  if (record.owner_uid != ::geteuid()) {
-    struct passwd pw {};
-    struct passwd* found = nullptr;
-    char buffer[4096];
-    if (::getpwuid_r(record.owner_uid, &pw, buffer, sizeof(buffer), &found) == 0 &&
-        found != nullptr) {
-      extras.owner = found->pw_name;
-    } else {
-      extras.owner = std::to_string(record.owner_uid);
-    }
-  }
-  return oci::StateToJson(MakeState(record, ComputeStatus(context, record)), extras);
-}
-
 Status Kill(const GlobalOptions& global, const KillOptions& options) {
   RuntimeContext context = MakeContext(global);
   ASSIGN_OR_RETURN(ContainerRecord record, LoadRecord(context, options.id));
@@ -225,32 +204,8 @@ Status Delete(const GlobalOptions& global, const std::string& id, bool force,
   return DestroyContainer(context, *record, hooks);
 }
 
-Result<std::vector<ContainerInfo>> List(const GlobalOptions& global) {
-  RuntimeContext context = MakeContext(global);
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, context.store.ListIds());
-  std::vector<ContainerInfo> out;
-  for (const std::string& id : ids) {
-    auto record = context.store.Load(id);
-    if (!record) {
-      continue;  // removed meanwhile
-    }
-    ContainerInfo info;
-    info.id = id;
-    info.status = ComputeStatus(context, *record);
-    info.pid = info.status == "stopped" ? 0 : record->pid;
-    info.bundle = record->bundle;
-    info.created = record->created;
-    struct passwd pw {};
-    struct passwd* found = nullptr;
-    char buffer[4096];
-    info.owner = ::getpwuid_r(record->owner_uid, &pw, buffer, sizeof(buffer), &found) == 0 &&
-                         found != nullptr
-                     ? found->pw_name
-                     : std::to_string(record->owner_uid);
-    info.annotations = record->annotations;
-    out.push_back(std::move(info));
-  }
-  return out;
+Result<std::vector<std::string>> ContainerIds(const GlobalOptions& global) {
+  return MakeContext(global).store.ListIds();
 }
 
 Result<std::vector<pid_t>> Pids(const GlobalOptions& global, const std::string& id) {

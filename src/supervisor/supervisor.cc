@@ -547,7 +547,10 @@ int Supervisor::Finish() {
   if ((options_.remove || (failed_ && !status_.ready)) && !networks_left) {
     // The lock stays ours through the removal (it is an fd on the directory), so no other
     // command can take the pod while it goes.
-    (void)::chdir("/");
+    // Out of the pod directory it removes (nothing to do if even "/" is refused).
+    if (::chdir("/") != 0) {
+      log::Debug("{}", Error::FromErrno("chdir", "/").ToString());
+    }
     pod::TeardownOptions teardown;
     teardown.image_store_dir = os::JoinPath(options_.data_dir, "images");
     teardown.rootless = manifest_.rootless;
