@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
+#include "image/manifest.h"
 #include "image/snapshot_internal.h"
 #include "os/file.h"
 
@@ -139,6 +140,9 @@ Status MountOverlay(const std::vector<std::string>& layers, const std::string& d
                     const SnapshotOptions& options) {
   internal::OverlaySpec spec;
   spec.lowers.assign(layers.rbegin(), layers.rend());
+  if (!options.base_layer.empty() && layers.size() < kMaxLayers) {
+    spec.lowers.push_back(options.base_layer);
+  }
   spec.target = In(dir, "rootfs");
   spec.userxattr = options.rootless;
   spec.read_only = options.read_only;
@@ -187,6 +191,9 @@ std::string SnapshotRootfs(const std::string& dir) {
 Result<SnapshotKind> CreateSnapshot(const std::vector<std::string>& layers, const std::string& dir,
                                     const SnapshotOptions& options) {
   RETURN_IF_ERROR(CheckLayers(layers));
+  if (!options.base_layer.empty()) {
+    RETURN_IF_ERROR_CTX(CheckLayers({options.base_layer}), "base layer");
+  }
   RETURN_IF_ERROR(CheckNewDirectory(dir));
   ScopeExit cleanup([&dir] { (void)RemoveSnapshot(dir); });
   const std::string rootfs = In(dir, "rootfs");

@@ -26,6 +26,12 @@ struct SnapshotOptions {
   // writes nor the unmount sync the upper layer to disk. After a host crash overlay refuses such
   // an upper layer, which nobody will mount again anyway.
   bool ephemeral = false;
+  // Overlay only: a directory (absolute path) stacked below the image's layers, e.g. empty
+  // stand-ins for the files the runtime mounts over, so that their mount points need no copy-up
+  // into the upper layer. Being lowest, it only adds names the image lacks (and a whiteout or an
+  // opaque directory in the image still hides them). Left out of a copy, and when the image already
+  // has as many layers as overlay stacks (kMaxLayers).
+  std::string base_layer;
 };
 
 // Makes a snapshot in `dir` (created; an existing empty directory is fine): dir/rootfs is the

@@ -188,6 +188,47 @@ TEST_F(SnapshotTest, TwoHundredLayers) {
   });
 }
 
+// A base layer lies below the image's layers: it adds only names the image lacks (an image's
+// file, whiteout or opaque directory wins), mounting over one of its files copies nothing up,
+// and a copy goes without it.
+TEST_F(SnapshotTest, BaseLayerIsLowestAndNeedsNoCopyUp) {
+  Tree base(At("base"));
+  base.File("etc/hosts", "").File("etc/hostname", "").File("etc/resolv.conf", "");
+  base.File("opaque/stub", "");
+  Tree lower(At("lower"));
+  lower.Dir("etc", 0750).File("etc/hostname", "image's");
+  lower.Whiteout("etc/resolv.conf").Opaque("opaque", "trusted.");
+  const std::vector<std::string> layers = {lower.root()};
+  InMountNamespace([&] {
+    SnapshotOptions options;
+    options.base_layer = base.root();
+    CHILD_CHECK(CreateSnapshot(layers, At("snap"), options) == SnapshotKind::kOverlay);
+    const std::string root = SnapshotRootfs(At("snap"));
+    CHILD_CHECK(Read(root + "/etc/hosts").empty());
+    CHILD_CHECK(Read(root + "/etc/hostname") == "image's");
+    CHILD_CHECK(Missing(root + "/etc/resolv.conf") && Missing(root + "/opaque/stub"));
+    struct stat etc {};
+    CHILD_CHECK(::stat((root + "/etc").c_str(), &etc) == 0 && (etc.st_mode & 07777) == 0750);
+    // A bind mount onto the stub (what the runtime does for /etc/hosts) leaves upper/ empty.
+    CHILD_CHECK(::mount(At("lower/etc/hostname").c_str(), (root + "/etc/hosts").c_str(), nullptr,
+                        MS_BIND, nullptr) == 0);
+    CHILD_CHECK(Read(root + "/etc/hosts") == "image's");
+    CHILD_CHECK(ListTree(At("snap/upper")).empty());
+    CHILD_CHECK(::umount2((root + "/etc/hosts").c_str(), 0) == 0);
+    CHILD_CHECK(RemoveSnapshot(At("snap")));
+    CHILD_CHECK(Read(base.Path("etc/hosts")).empty());  // the base layer is untouched
+    SnapshotOptions copy = options;
+    copy.force_copy = true;
+    CHILD_CHECK(CreateSnapshot(layers, At("copy"), copy) == SnapshotKind::kCopy);
+    CHILD_CHECK(Missing(SnapshotRootfs(At("copy")) + "/etc/hosts"));
+    // A base layer must be a directory, given by an absolute path.
+    SnapshotOptions relative;
+    relative.base_layer = "base";
+    CHILD_CHECK(!CreateSnapshot(layers, At("bad"), relative) && Missing(At("bad")));
+    return 0;
+  });
+}
+
 // A snapshot that goes with its pod is mounted "volatile" by either strategy (no sync of the
 // upper layer at unmount); writes still land in upper/.
 TEST_F(SnapshotTest, EphemeralUpperIsVolatile) {

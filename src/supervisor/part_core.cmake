@@ -2,6 +2,7 @@
 # comet-supervisor's process setup.
 list(APPEND SUPERVISOR_SOURCES
   app_spec.cc
+  etc_stub_layer.cc
   pod_setup.cc
   pod_net.cc
   supervisor.cc
@@ -14,6 +15,7 @@ list(APPEND SUPERVISOR_SOURCES
   volume_seed.cc)
 list(APPEND SUPERVISOR_TEST_SOURCES
   app_spec_test.cc
+  etc_stub_layer_test.cc
   supervisor_apps_test.cc
   supervisor_main_test.cc
   user_lookup_test.cc)

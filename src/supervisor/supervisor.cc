@@ -90,8 +90,9 @@ Supervisor::Supervisor(EventLoop& loop, AppIo& io, SupervisorOptions options)
   runtime_.root = pod::RuntimeRoot(options_.pod_dir);
   // Beside the pods' volatile root (/run/comet/seccomp as root): per boot, this user's only.
   const std::string volatile_root = pod::VolatileRoot();
-  runtime_.seccomp_cache_dir =
-      os::JoinPath(volatile_root.substr(0, volatile_root.rfind('/')), "seccomp");
+  const std::string per_boot = volatile_root.substr(0, volatile_root.rfind('/'));
+  runtime_.seccomp_cache_dir = os::JoinPath(per_boot, "seccomp");
+  etc_stubs_dir_ = os::JoinPath(per_boot, "stubs");
 }
 
 Supervisor::~Supervisor() {

@@ -159,6 +159,7 @@ class Supervisor : public PodController {
   SupervisorOptions options_;
   pod::PodManifest manifest_;
   runtime::GlobalOptions runtime_;
+  std::string etc_stubs_dir_;  // per boot, this user's: where the /etc stub layers are
   pod::BackoffPolicy backoff_policy_;
   std::vector<std::unique_ptr<AppRecord>> apps_;  // manifest order
   std::map<pid_t, std::function<void(int)>> execs_;

@@ -19,6 +19,7 @@
 #include "image/snapshot.h"
 #include "os/file.h"
 #include "supervisor/app_spec.h"
+#include "supervisor/etc_stub_layer.h"
 #include "supervisor/sub_paths.h"
 #include "supervisor/supervisor.h"
 
@@ -177,6 +178,17 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   auto no_overlay = manifest_.annotations.find(pod::kNoOverlayAnnotation);
   snapshot.force_copy = no_overlay != manifest_.annotations.end() && no_overlay->second == "true";
   snapshot.ephemeral = options_.remove;
+  // Rootful overlays get the /etc stub layer: the app's /etc files are mount points without a
+  // copy-up. (Rootless ones copy up as before: the stubs would be this user's files, which a
+  // user namespace without a mapping for them shows as nobody's.)
+  if (!snapshot.rootless && !snapshot.force_copy) {
+    if (auto stubs = EnsureEtcStubLayer(etc_stubs_dir_, resolv_conf_)) {
+      snapshot.base_layer = *stubs;
+    } else {
+      log::Debug("no /etc stub layer (the files are made in the app's root): {}",
+                 stubs.error().ToString());
+    }
+  }
   ASSIGN_OR_RETURN(image::SnapshotKind kind, image::CreateSnapshot(layers, dir, snapshot));
   log::Debug("app {}: {} snapshot", app.name,
              kind == image::SnapshotKind::kOverlay ? "overlay" : "copy");

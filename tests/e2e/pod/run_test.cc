@@ -1,6 +1,7 @@
 // `comet run` in the foreground: exit codes, output on the terminal and in CRI-format logs,
 // -i, --rm, and an image pulled from a registry on 127.0.0.1.
 // Bodies that the Rootless* tests run too are PodChecks members (pod_checks.h).
+#include <filesystem>
 #include <regex>
 
 #include "e2e/pod/pod_checks.h"
@@ -53,6 +54,7 @@ void PodChecks::RemoveLeavesNothing() {
 
 namespace {
 
+namespace fs = std::filesystem;
 using RunForeground = PodChecks;
 
 TEST_F(RunForeground, ExitCodeOutputAndCriLogs) {
@@ -108,6 +110,25 @@ TEST_F(RunForeground, EnvironmentAndHostname) {
 
 TEST_F(RunForeground, RemoveLeavesNothing) {
   RemoveLeavesNothing();
+}
+
+// The /etc files every app gets from the pod have their mount points in the /etc stub layer
+// (supervisor/etc_stub_layer.h) when the image lacks them: nothing is copied up into the kept
+// snapshot's upper layer, and the app still reads the pod's files.
+TEST_F(RunForeground, EtcFilesNeedNoCopyUp) {
+  ASSERT_FALSE(fs::exists(BusyboxTree() + "/etc/hosts")) << "the test image must lack /etc/hosts";
+  const std::string uuid_file = tmp() + "/uuid";
+  ProcResult r = Comet({"run", "--uuid-file-save=" + uuid_file, "--hostname=stubbed", kImage, "--",
+                        "/bin/sh", "-c", "cat /etc/hosts /etc/hostname"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_TRUE(Contains(r.out, "localhost")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "stubbed")) << r.out;
+  const std::string uuid = Trim(ReadFileOrEmpty(uuid_file));
+  ASSERT_FALSE(uuid.empty());
+  const std::string upper = PodPath(uuid) + "/apps/" + kApp + "/snapshot/upper";
+  ASSERT_TRUE(fs::is_directory(upper)) << upper;
+  EXPECT_TRUE(fs::is_empty(upper))
+      << "copied up: " << fs::begin(fs::directory_iterator(upper))->path();
 }
 
 TEST_F(RunForeground, PullsFromALocalRegistry) {
