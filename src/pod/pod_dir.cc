@@ -21,7 +21,7 @@ using internal::Json;
 using internal::ObjectReader;
 using internal::OrderedJson;
 
-// <pod>/apps/<app>: on disk, for what outlives the pod's run (the snapshot).
+// <pod>/apps/<app>: on disk, for what outlives the pod's run (the snapshot, which it is).
 std::string AppDiskDir(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(os::JoinPath(pod_dir, "apps"), app);
 }
@@ -70,6 +70,9 @@ std::string AppStatusPath(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(AppDir(pod_dir, app), "status.json");
 }
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app) {
+  return AppDiskDir(pod_dir, app);
+}
+std::string LegacyAppSnapshotDir(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(AppDiskDir(pod_dir, app), "snapshot");
 }
 std::string AppLogPath(const std::string& pod_dir, std::string_view app) {
@@ -86,7 +89,9 @@ std::string PodEtcPath(const std::string& pod_dir, std::string_view name) {
 }
 Status MakeAppDirs(const std::string& pod_dir, std::string_view app) {
   RETURN_IF_ERROR(os::MkdirAll(AppDir(pod_dir, app), 0750));
-  return os::MkdirAll(AppDiskDir(pod_dir, app), 0750);
+  // The snapshot is the app's directory itself: one directory less to make and remove on the
+  // data directory's disk at every pod start.
+  return os::MkdirAll(os::JoinPath(pod_dir, "apps"), 0750);
 }
 std::string PodLeaseName(std::string_view uuid) {
   return fmt::format("pod-{}", uuid);

@@ -9,8 +9,9 @@
 // stays valid. A dangling link (after a reboot) reads as missing files (NotFound).
 //
 //   <pod>/pod                            the manifest (manifest.h)
-//   <pod>/apps/<app>/snapshot/           the app's root filesystem (image/snapshot.h: rootfs,
-//                                        overlay upper and work), kept after the pod exits
+//   <pod>/apps/<app>/                    the app's snapshot, its root filesystem (image/snapshot.h:
+//                                        rootfs, overlay upper and work), kept after the pod exits
+//                                        (older versions: <pod>/apps/<app>/snapshot/)
 //   <pod>/logs/<app>.log                 CRI-format log (cri_log.h)
 //   <pod>/volumes/<name>/                empty volumes on disk
 //   <pod>/state -> <volatile root>/<uuid>
@@ -50,13 +51,16 @@ inline constexpr const char* kControlSocket = "state/ctl";
 // memory).
 std::string AppDir(const std::string& pod_dir, std::string_view app);
 std::string AppStatusPath(const std::string& pod_dir, std::string_view app);
+// The app's directory on disk, which is its snapshot (image/snapshot.h): <pod>/apps/<app>.
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app);
+// Where older pods have the app's snapshot (<pod>/apps/<app>/snapshot): removal only.
+std::string LegacyAppSnapshotDir(const std::string& pod_dir, std::string_view app);
 std::string AppLogPath(const std::string& pod_dir, std::string_view app);
 std::string VolumeDir(const std::string& pod_dir, std::string_view volume);
 std::string RuntimeRoot(const std::string& pod_dir);
 // <pod>/state/etc/<name>.
 std::string PodEtcPath(const std::string& pod_dir, std::string_view name);
-// Creates AppDir and the app's directory on disk that holds its snapshot (0750 both).
+// Creates AppDir (0750) and <pod>/apps (0750), where CreateSnapshot makes AppSnapshotDir.
 [[nodiscard]] Status MakeAppDirs(const std::string& pod_dir, std::string_view app);
 // The name of the image store lease a pod holds on its images: "pod-<uuid>".
 std::string PodLeaseName(std::string_view uuid);

@@ -18,7 +18,8 @@ TEST(PodDirTest, Paths) {
   // Volatile files go through the state link; the snapshot stays on disk.
   EXPECT_EQ(AppDir("/p", "web"), "/p/state/apps/web");
   EXPECT_EQ(AppStatusPath("/p", "web"), "/p/state/apps/web/status.json");
-  EXPECT_EQ(AppSnapshotDir("/p", "web"), "/p/apps/web/snapshot");
+  EXPECT_EQ(AppSnapshotDir("/p", "web"), "/p/apps/web");
+  EXPECT_EQ(LegacyAppSnapshotDir("/p", "web"), "/p/apps/web/snapshot");
   EXPECT_EQ(AppLogPath("/p", "web"), "/p/logs/web.log");
   EXPECT_EQ(VolumeDir("/p", "data"), "/p/volumes/data");
   EXPECT_EQ(RuntimeRoot("/p"), "/p/state/runtime");

@@ -362,7 +362,7 @@ TEST_F(PodStoreTest, LockForRemovalAndRemove) {
   auto pod = store_->LockForRemoval(uuid);
   ASSERT_TRUE(pod) << pod.error().ToString();
   ASSERT_TRUE(os::WriteFile(pod->path() + "/pod", "{}"));
-  ASSERT_TRUE(os::MkdirAll(pod->path() + "/apps/web/snapshot/rootfs"));
+  ASSERT_TRUE(os::MkdirAll(pod->path() + "/apps/web/rootfs"));
   // Another process cannot take it meanwhile.
   int code = Wait(Fork([&] {
     auto other = store_->LockForRemoval(uuid);

@@ -159,6 +159,13 @@ std::vector<std::string> AppDirNames(const std::string& pod_dir) {
 Status RemoveSnapshots(const std::string& pod_dir) {
   Errors errors;
   for (const std::string& app : AppDirNames(pod_dir)) {
+    // An older pod's snapshot is one level down: it goes first (unmounted, never removed
+    // through its mount).
+    const std::string legacy = LegacyAppSnapshotDir(pod_dir, app);
+    if (os::IsDirectory(legacy)) {
+      errors.Add(image::RemoveSnapshot(legacy),
+                 fmt::format("removing the snapshot of app {}", app));
+    }
     errors.Add(image::RemoveSnapshot(AppSnapshotDir(pod_dir, app)),
                fmt::format("removing the snapshot of app {}", app));
   }

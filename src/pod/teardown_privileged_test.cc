@@ -236,5 +236,39 @@ TEST_F(TeardownPrivilegedTest, UnmountsLeftoversAndRemoveRefusesWhileMounted) {
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
 }
 
+// A pod of an older version has each app's snapshot one level down (apps/<app>/snapshot):
+// teardown still unmounts and removes it, never reaching the layer through the mount.
+TEST_F(TeardownPrivilegedTest, RemovesAnOlderPodsSnapshot) {
+  auto outcome = testing::RunInChild([&]() -> int {
+    alarm(60);
+    CHILD_CHECK(unshare(CLONE_NEWNS) == 0);
+    CHILD_CHECK(mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+    auto store = PodStore::Open(dir_->path() + "/pods");
+    CHILD_OK(store);
+    auto created = store->CreatePreparing(uuid_);
+    CHILD_OK(created);
+    CHILD_OK(created->StartRunning());
+    const std::string pod = created->path();
+    const std::string layer = dir_->path() + "/layer";
+    CHILD_OK(os::MkdirAll(layer + "/etc"));
+    CHILD_OK(os::WriteFile(layer + "/etc/hello", "hi\n"));
+    CHILD_OK(os::MkdirAll(AppSnapshotDir(pod, "web"), 0750));
+    const std::string legacy = LegacyAppSnapshotDir(pod, "web");
+    auto kind = image::CreateSnapshot({layer}, legacy, {});
+    CHILD_OK(kind);
+    CHILD_CHECK(*kind == image::SnapshotKind::kOverlay);
+    CHILD_CHECK(os::Exists(image::SnapshotRootfs(legacy) + "/etc/hello"));
+
+    CHILD_OK(TeardownPod(pod, uuid_, {}));
+    auto after = internal::CurrentMountPointsUnder(pod);
+    CHILD_OK(after);
+    CHILD_CHECK(after->empty());
+    CHILD_CHECK(!os::Exists(AppSnapshotDir(pod, "web")));
+    CHILD_CHECK(os::Exists(layer + "/etc/hello"));
+    return 0;
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
 }  // namespace
 }  // namespace comet::pod

@@ -104,8 +104,7 @@ TEST(AppSpecTest, ProcessAndRoot) {
   EXPECT_NE(std::find(env.begin(), env.end(), "HOME=/home/u"), env.end());
   EXPECT_TRUE(std::any_of(env.begin(), env.end(),
                           [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }));
-  EXPECT_EQ(spec->root.path,
-            "/var/lib/comet/pods/run/" + manifest.uuid + "/apps/web/snapshot/rootfs");
+  EXPECT_EQ(spec->root.path, "/var/lib/comet/pods/run/" + manifest.uuid + "/apps/web/rootfs");
   EXPECT_TRUE(spec->root.readonly);
   EXPECT_EQ(spec->linux_config->cgroups_path, "/comet/pod-" + manifest.uuid + "/web");
   EXPECT_FALSE(spec->linux_config->masked_paths.empty());

@@ -125,7 +125,7 @@ TEST_F(RunForeground, EtcFilesNeedNoCopyUp) {
   EXPECT_TRUE(Contains(r.out, "stubbed")) << r.out;
   const std::string uuid = Trim(ReadFileOrEmpty(uuid_file));
   ASSERT_FALSE(uuid.empty());
-  const std::string upper = PodPath(uuid) + "/apps/" + kApp + "/snapshot/upper";
+  const std::string upper = PodPath(uuid) + "/apps/" + kApp + "/upper";
   ASSERT_TRUE(fs::is_directory(upper)) << upper;
   EXPECT_TRUE(fs::is_empty(upper))
       << "copied up: " << fs::begin(fs::directory_iterator(upper))->path();
