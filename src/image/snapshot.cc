@@ -68,30 +68,10 @@ bool OverlayUnavailable(int code) {
   return code == EPERM || code == EINVAL || code == ENODEV || code == EOPNOTSUPP;
 }
 
-Result<bool> IsMountPoint(const std::string& path) {
-  struct statx stx = {};
-  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0) {
-    if (errno == ENOENT) {
-      return false;
-    }
-    return Err(Error::FromErrno("statx", path));
-  }
-  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) {
-    return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
-  }
-  // Before Linux 5.8: a mount of another filesystem (overlay always is one) has another device.
-  struct stat self = {};
-  struct stat parent = {};
-  if (::lstat(path.c_str(), &self) != 0 || ::lstat((path + "/..").c_str(), &parent) != 0) {
-    return Err(Error::FromErrno("stat", path));
-  }
-  return self.st_dev != parent.st_dev;
-}
-
 Status Unmount(const std::string& rootfs) {
   // Mounts may be stacked (a retried create); each round removes the top one.
   for (int round = 0; round < 16; ++round) {
-    ASSIGN_OR_RETURN(bool mounted, IsMountPoint(rootfs));
+    ASSIGN_OR_RETURN(bool mounted, internal::IsMountPoint(rootfs));
     if (!mounted) {
       return Ok();
     }
@@ -136,8 +116,9 @@ Status Mkdir(const std::string& path, mode_t mode) {
   return Ok();
 }
 
+// `have_dirs`: upper/ and work/ are there already (a spare skeleton).
 Status MountOverlay(const std::vector<std::string>& layers, const std::string& dir,
-                    const SnapshotOptions& options) {
+                    const SnapshotOptions& options, bool have_dirs) {
   internal::OverlaySpec spec;
   spec.lowers.assign(layers.rbegin(), layers.rend());
   if (!options.base_layer.empty() && layers.size() < kMaxLayers) {
@@ -150,8 +131,10 @@ Status MountOverlay(const std::vector<std::string>& layers, const std::string& d
     spec.upper = In(dir, "upper");
     spec.work = In(dir, "work");
     spec.volatile_upper = options.ephemeral;
-    RETURN_IF_ERROR(Mkdir(spec.upper, 0755));
-    RETURN_IF_ERROR(Mkdir(spec.work, 0700));
+    if (!have_dirs) {
+      RETURN_IF_ERROR(Mkdir(spec.upper, 0755));
+      RETURN_IF_ERROR(Mkdir(spec.work, 0700));
+    }
   }
   // Overlay needs a lower layer, and two distinct ones when there is no upper one.
   const size_t wanted = options.read_only ? 2 : 1;
@@ -194,14 +177,23 @@ Result<SnapshotKind> CreateSnapshot(const std::vector<std::string>& layers, cons
   if (!options.base_layer.empty()) {
     RETURN_IF_ERROR_CTX(CheckLayers({options.base_layer}), "base layer");
   }
-  RETURN_IF_ERROR(CheckNewDirectory(dir));
+  // A spare skeleton has rootfs/, upper/, work/ and the overlay marker already.
+  const bool spare = !options.force_copy && !options.read_only && !options.spare_dir.empty() &&
+                     internal::TakeSpareSnapshot(options.spare_dir, dir);
+  if (!spare) {
+    RETURN_IF_ERROR(CheckNewDirectory(dir));
+  }
   ScopeExit cleanup([&dir] { (void)RemoveSnapshot(dir); });
   const std::string rootfs = In(dir, "rootfs");
-  RETURN_IF_ERROR(Mkdir(rootfs, 0755));
+  if (!spare) {
+    RETURN_IF_ERROR(Mkdir(rootfs, 0755));
+  }
   if (!options.force_copy) {
     // The marker goes first: after a crash during the mount, gc still knows to unmount.
-    RETURN_IF_ERROR(WriteMarker(dir, kOverlayMarker));
-    Status mounted = MountOverlay(layers, dir, options);
+    if (!spare) {
+      RETURN_IF_ERROR(WriteMarker(dir, kOverlayMarker));
+    }
+    Status mounted = MountOverlay(layers, dir, options, spare);
     if (mounted) {
       cleanup.Dismiss();
       return SnapshotKind::kOverlay;
@@ -254,4 +246,27 @@ Status RemoveSnapshot(const std::string& dir) {
   return Ok();
 }
 
+namespace internal {
+
+Result<bool> IsMountPoint(const std::string& path) {
+  struct statx stx = {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0) {
+    if (errno == ENOENT) {
+      return false;
+    }
+    return Err(Error::FromErrno("statx", path));
+  }
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) {
+    return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  }
+  // Before Linux 5.8: a mount of another filesystem (overlay always is one) has another device.
+  struct stat self = {};
+  struct stat parent = {};
+  if (::lstat(path.c_str(), &self) != 0 || ::lstat((path + "/..").c_str(), &parent) != 0) {
+    return Err(Error::FromErrno("stat", path));
+  }
+  return self.st_dev != parent.st_dev;
+}
+
+}  // namespace internal
 }  // namespace comet::image

@@ -32,6 +32,10 @@ struct SnapshotOptions {
   // opaque directory in the image still hides them). Left out of a copy, and when the image already
   // has as many layers as overlay stacks (kMaxLayers).
   std::string base_layer;
+  // Overlay, not read-only: a directory of spare snapshot skeletons (RecycleSnapshot) to take the
+  // new snapshot's directories from, when it has one, instead of making them: fewer directories
+  // made and removed on disk at every start. Empty: none.
+  std::string spare_dir;
 };
 
 // Makes a snapshot in `dir` (created; an existing empty directory is fine): dir/rootfs is the
@@ -61,6 +65,20 @@ std::string SnapshotRootfs(const std::string& dir);
 // snapshot's upper/ holds files owned by subordinate ids: remove it inside the user namespace
 // (RunInUserNamespace), where the mount also lives.
 [[nodiscard]] Status RemoveSnapshot(const std::string& dir);
+// The most spare skeletons RecycleSnapshot keeps in one directory.
+inline constexpr size_t kMaxSpareSnapshots = 16;
+// Turns the writable overlay snapshot in `dir`, whose containers are gone, into a spare skeleton
+// for a later CreateSnapshot (SnapshotOptions::spare_dir): unmounts dir/rootfs (refused while
+// busy), empties upper/ (the writes go) and gives it back a new one's mode, owner and no
+// extended attributes (an app's changes to its "/" land there), clears the kernel's markers of
+// a volatile mount from
+// work/, and renames `dir` to spare_dir/`name` (spare_dir is made 0700 and kept out of a
+// group-shared tree, as os::MakeUnsharedDir does). Refused, leaving what is left for
+// RemoveSnapshot, for any other kind of snapshot, anything unexpected in it, or a full pool
+// (kMaxSpareSnapshots). A spare is empty directories and the kind marker: removing it (or all of
+// spare_dir) is always safe.
+[[nodiscard]] Status RecycleSnapshot(const std::string& dir, const std::string& spare_dir,
+                                     const std::string& name);
 
 }  // namespace comet::image
 

@@ -38,6 +38,14 @@ struct OverlaySpec {
 [[nodiscard]] Status CopyLayers(const std::vector<std::string>& layers, const std::string& dest,
                                 const std::string& xattr_prefix);
 
+// Whether `path` is a mount point (false when missing).
+[[nodiscard]] Result<bool> IsMountPoint(const std::string& path);
+// Moves a clean spare skeleton (RecycleSnapshot) from `spare_dir` to `dir` (which must not exist
+// or be an empty directory): true when one was taken. Never fails: a missing or empty pool, or
+// one that cannot be used, is false (the caller makes the directories instead); a spare that is
+// not clean is removed.
+[[nodiscard]] bool TakeSpareSnapshot(const std::string& spare_dir, const std::string& dir);
+
 }  // namespace comet::image::internal
 
 #endif  // COMET_IMAGE_SNAPSHOT_INTERNAL_H_

@@ -229,6 +229,88 @@ TEST_F(SnapshotTest, BaseLayerIsLowestAndNeedsNoCopyUp) {
   });
 }
 
+// A writable overlay snapshot recycled as a spare: the next snapshot takes it (no directories
+// made), sees none of the earlier writes and mounts again although the earlier mount was
+// volatile; what is not a clean writable overlay is refused or, taken from the pool, dropped.
+TEST_F(SnapshotTest, SpareSkeletonsAreReusedClean) {
+  Tree layer(At("layers/one"));
+  layer.File("etc/hello", "hi");
+  const std::vector<std::string> layers = {layer.root()};
+  const std::string spares = At("spares");
+  InMountNamespace([&] {
+    SnapshotOptions options;
+    options.ephemeral = true;
+    options.spare_dir = spares;
+    CHILD_CHECK(CreateSnapshot(layers, At("one"), options) == SnapshotKind::kOverlay);
+    const std::string root = SnapshotRootfs(At("one"));
+    CHILD_CHECK(os::WriteFile(root + "/written", "secret"));
+    CHILD_CHECK(os::MkdirAll(root + "/etc/deep/er"));
+    CHILD_CHECK(::unlink((root + "/etc/hello").c_str()) == 0);  // a whiteout in upper/
+    // Changes to "/" itself land on upper/: the next pod must not see them either.
+    CHILD_CHECK(::chmod(root.c_str(), 0777) == 0 && ::chown(root.c_str(), 123, 456) == 0);
+    CHILD_CHECK(::setxattr(root.c_str(), "user.mark", "x", 1, 0) == 0);
+    struct stat st {};
+    CHILD_CHECK(::stat(At("one/upper").c_str(), &st) == 0);
+    const ino_t upper_inode = st.st_ino;
+    CHILD_CHECK(RecycleSnapshot(At("one"), spares, "p1.web"));
+    CHILD_CHECK(Missing(At("one")) && !MountedBelow(spares));
+    CHILD_CHECK(ListTree(spares + "/p1.web/upper").empty());
+
+    CHILD_CHECK(CreateSnapshot(layers, At("two"), options) == SnapshotKind::kOverlay);
+    CHILD_CHECK(::stat(At("two/upper").c_str(), &st) == 0 && st.st_ino == upper_inode);
+    CHILD_CHECK(Missing(spares + "/p1.web"));
+    const std::string again = SnapshotRootfs(At("two"));
+    CHILD_CHECK(Missing(again + "/written") && Missing(again + "/etc/deep"));
+    CHILD_CHECK(::stat(again.c_str(), &st) == 0 && (st.st_mode & 07777) == 0755 &&
+                st.st_uid == ::geteuid() && st.st_gid == ::getegid());
+    char mark[8];
+    CHILD_CHECK(::getxattr(again.c_str(), "user.mark", mark, sizeof(mark)) < 0 && errno == ENODATA);
+    CHILD_CHECK(Read(again + "/etc/hello") == "hi");
+    CHILD_CHECK(os::WriteFile(again + "/new", "x"));
+    CHILD_CHECK(Read(At("two/upper/new")) == "x");
+    CHILD_CHECK(RemoveSnapshot(At("two")));
+
+    // Refused: a copy, a read-only overlay (no upper layer), a busy mount; each stays whole.
+    SnapshotOptions copy;
+    copy.force_copy = true;
+    CHILD_CHECK(CreateSnapshot(layers, At("copy"), copy) == SnapshotKind::kCopy);
+    CHILD_CHECK(!RecycleSnapshot(At("copy"), spares, "c"));
+    CHILD_CHECK(Read(At("copy/rootfs/etc/hello")) == "hi");
+    SnapshotOptions read_only;
+    read_only.read_only = true;
+    CHILD_CHECK(CreateSnapshot(layers, At("ro"), read_only) == SnapshotKind::kOverlay);
+    CHILD_CHECK(!RecycleSnapshot(At("ro"), spares, "r"));
+    CHILD_CHECK(Read(At("ro/rootfs/etc/hello")) == "hi");
+    CHILD_CHECK(CreateSnapshot(layers, At("busy"), {}) == SnapshotKind::kOverlay);
+    const int held = ::open(At("busy/rootfs/etc/hello").c_str(), O_RDONLY | O_CLOEXEC);
+    CHILD_CHECK(held >= 0);
+    CHILD_CHECK(!RecycleSnapshot(At("busy"), spares, "b"));
+    CHILD_CHECK(Read(At("busy/rootfs/etc/hello")) == "hi");
+    ::close(held);
+    CHILD_CHECK(ListTree(spares).empty());
+
+    // The pool holds kMaxSpareSnapshots at most (snapshots made anew, not from the pool).
+    SnapshotOptions fresh;
+    fresh.ephemeral = true;
+    for (size_t i = 0; i <= kMaxSpareSnapshots; ++i) {
+      const std::string dir = At(fmt::format("many{}", i));
+      CHILD_CHECK(CreateSnapshot(layers, dir, fresh) == SnapshotKind::kOverlay);
+      Status recycled = RecycleSnapshot(dir, spares, fmt::format("p{}", i));
+      CHILD_CHECK(static_cast<bool>(recycled) == (i < kMaxSpareSnapshots));
+      CHILD_CHECK(RemoveSnapshot(dir));
+    }
+    // A spare that is not clean (something left in its upper layer) is dropped, not used.
+    CHILD_CHECK(os::RemoveAll(spares));
+    CHILD_CHECK(CreateSnapshot(layers, At("three"), options) == SnapshotKind::kOverlay);
+    CHILD_CHECK(RecycleSnapshot(At("three"), spares, "p3"));
+    CHILD_CHECK(os::WriteFile(spares + "/p3/upper/planted", "x"));
+    CHILD_CHECK(CreateSnapshot(layers, At("four"), options) == SnapshotKind::kOverlay);
+    CHILD_CHECK(Missing(SnapshotRootfs(At("four")) + "/planted") && Missing(spares + "/p3"));
+    CHILD_CHECK(RemoveSnapshot(At("four")));
+    return 0;
+  });
+}
+
 // A snapshot that goes with its pod is mounted "volatile" by either strategy (no sync of the
 // upper layer at unmount); writes still land in upper/.
 TEST_F(SnapshotTest, EphemeralUpperIsVolatile) {

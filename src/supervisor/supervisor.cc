@@ -505,6 +505,30 @@ bool Supervisor::EndNetworks() {
   return true;
 }
 
+// `run --rm`, or a pod that failed to start: its snapshots become spares when it ran, then it
+// is torn down and removed.
+void Supervisor::RemovePod() {
+  // The lock stays ours through the removal (it is an fd on the directory), so no other
+  // command can take the pod while it goes.
+  // Out of the pod directory it removes (nothing to do if even "/" is refused).
+  if (::chdir("/") != 0) {
+    log::Debug("{}", Error::FromErrno("chdir", "/").ToString());
+  }
+  if (!failed_) {
+    RecycleSnapshots();
+  }
+  pod::TeardownOptions teardown;
+  teardown.image_store_dir = os::JoinPath(options_.data_dir, "images");
+  teardown.rootless = manifest_.rootless;
+  if (auto st = pod::TeardownPod(options_.pod_dir, manifest_.uuid, teardown); !st) {
+    log::Warning("tearing the pod down: {}", st.error().ToString());
+  } else if (auto removed = os::RemoveAll(options_.pod_dir); !removed) {
+    log::Warning("removing {}: {}", options_.pod_dir, removed.error().ToString());
+  } else {
+    RecordEvent(pod::EventType::kPodGarbageCollected);
+  }
+}
+
 int Supervisor::Finish() {
   io_.Shutdown();
   for (auto& record : apps_) {
@@ -546,22 +570,7 @@ int Supervisor::Finish() {
   // A pod that failed to start (bad input: an unknown user, a missing layer...) leaves nothing
   // behind: no directory, no image lease. The ready fd learns of the failure afterwards.
   if ((options_.remove || (failed_ && !status_.ready)) && !networks_left) {
-    // The lock stays ours through the removal (it is an fd on the directory), so no other
-    // command can take the pod while it goes.
-    // Out of the pod directory it removes (nothing to do if even "/" is refused).
-    if (::chdir("/") != 0) {
-      log::Debug("{}", Error::FromErrno("chdir", "/").ToString());
-    }
-    pod::TeardownOptions teardown;
-    teardown.image_store_dir = os::JoinPath(options_.data_dir, "images");
-    teardown.rootless = manifest_.rootless;
-    if (auto st = pod::TeardownPod(options_.pod_dir, manifest_.uuid, teardown); !st) {
-      log::Warning("tearing the pod down: {}", st.error().ToString());
-    } else if (auto removed = os::RemoveAll(options_.pod_dir); !removed) {
-      log::Warning("removing {}: {}", options_.pod_dir, removed.error().ToString());
-    } else {
-      RecordEvent(pod::EventType::kPodGarbageCollected);
-    }
+    RemovePod();
   } else if (auto kept = pod::PersistVolatileDir(options_.pod_dir); !kept) {
     // The statuses stay readable on tmpfs until a reboot; gc removes them with the pod.
     log::Warning("keeping the pod's final status on disk: {}", kept.error().ToString());

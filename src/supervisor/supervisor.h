@@ -135,11 +135,14 @@ class Supervisor : public PodController {
   void KillApps(int signal);
   void RemoveEmptyPodCgroups() const;
   bool EndNetworks();
+  void RemovePod();
 
   // Apps (supervisor_apps.cc).
   Result<std::vector<std::string>> AppLayers(const pod::App& app) const;
   Status PrepareApp(AppRecord& record);
   Status BuildAppConfig(AppRecord& record);
+  std::string SpareSnapshotsDir() const;
+  void RecycleSnapshots();
   Status LaunchApp(AppRecord& record);
   void StartOrFail(AppRecord& record);
   void ContinueStart();

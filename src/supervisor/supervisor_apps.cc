@@ -182,6 +182,7 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   // copy-up. (Rootless ones copy up as before: the stubs would be this user's files, which a
   // user namespace without a mapping for them shows as nobody's.)
   if (!snapshot.rootless && !snapshot.force_copy) {
+    snapshot.spare_dir = SpareSnapshotsDir();
     if (auto stubs = EnsureEtcStubLayer(etc_stubs_dir_, resolv_conf_)) {
       snapshot.base_layer = *stubs;
     } else {
@@ -206,6 +207,31 @@ Status Supervisor::PrepareApp(AppRecord& record) {
   record.status.state = pod::AppState::kCreated;
   SaveStatus(record);
   return Ok();
+}
+
+// Spare snapshot skeletons (image::RecycleSnapshot), beside the pods in the data directory.
+std::string Supervisor::SpareSnapshotsDir() const {
+  return os::JoinPath(options_.data_dir, "spares");
+}
+
+// A pod that goes at its end hands its apps' snapshots to the next pods as spares, rootful
+// overlays only (a rootless upper holds subordinate ids' files). What cannot be recycled stays
+// for the teardown to remove.
+void Supervisor::RecycleSnapshots() {
+  if (manifest_.rootless) {
+    return;
+  }
+  for (const auto& record : apps_) {
+    if (!record->prepared || record->pid > 0) {
+      continue;
+    }
+    const std::string dir = pod::AppSnapshotDir(options_.pod_dir, record->app.name);
+    if (auto st = image::RecycleSnapshot(dir, SpareSnapshotsDir(),
+                                         manifest_.uuid + "." + record->app.name);
+        !st) {
+      log::Debug("snapshot of {} not kept as a spare: {}", record->app.name, st.error().ToString());
+    }
+  }
 }
 
 // The runtime keeps its own copy of the config (its state's config.json, which `exec`, a
