@@ -116,12 +116,23 @@ Status Mkdir(const std::string& path, mode_t mode) {
   return Ok();
 }
 
-// `have_dirs`: upper/ and work/ are there already (a spare skeleton).
+// Whether `base` is on the filesystem of the first image layer: overlay numbers inodes and
+// reports devices differently when its layers span filesystems (overlayfs(5), "Inode
+// properties"), which a stand-in layer must not change. (No layers: nothing to compare with.)
+bool SameFilesystem(const std::string& base, const std::vector<std::string>& layers) {
+  struct stat base_st {};
+  struct stat layer_st {};
+  return !layers.empty() && ::stat(base.c_str(), &base_st) == 0 &&
+         ::stat(layers.front().c_str(), &layer_st) == 0 && base_st.st_dev == layer_st.st_dev;
+}
+
+// `have_work`: work/ is there already (a spare skeleton).
 Status MountOverlay(const std::vector<std::string>& layers, const std::string& dir,
-                    const SnapshotOptions& options, bool have_dirs) {
+                    const SnapshotOptions& options, bool have_work) {
   internal::OverlaySpec spec;
   spec.lowers.assign(layers.rbegin(), layers.rend());
-  if (!options.base_layer.empty() && layers.size() < kMaxLayers) {
+  if (!options.base_layer.empty() && layers.size() < kMaxLayers &&
+      SameFilesystem(options.base_layer, layers)) {
     spec.lowers.push_back(options.base_layer);
   }
   spec.target = In(dir, "rootfs");
@@ -131,8 +142,8 @@ Status MountOverlay(const std::vector<std::string>& layers, const std::string& d
     spec.upper = In(dir, "upper");
     spec.work = In(dir, "work");
     spec.volatile_upper = options.ephemeral;
-    if (!have_dirs) {
-      RETURN_IF_ERROR(Mkdir(spec.upper, 0755));
+    RETURN_IF_ERROR(Mkdir(spec.upper, 0755));
+    if (!have_work) {
       RETURN_IF_ERROR(Mkdir(spec.work, 0700));
     }
   }
@@ -177,7 +188,7 @@ Result<SnapshotKind> CreateSnapshot(const std::vector<std::string>& layers, cons
   if (!options.base_layer.empty()) {
     RETURN_IF_ERROR_CTX(CheckLayers({options.base_layer}), "base layer");
   }
-  // A spare skeleton has rootfs/, upper/, work/ and the overlay marker already.
+  // A spare skeleton has rootfs/, work/ and the overlay marker already.
   const bool spare = !options.force_copy && !options.read_only && !options.spare_dir.empty() &&
                      internal::TakeSpareSnapshot(options.spare_dir, dir);
   if (!spare) {

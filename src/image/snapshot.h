@@ -69,14 +69,13 @@ std::string SnapshotRootfs(const std::string& dir);
 inline constexpr size_t kMaxSpareSnapshots = 16;
 // Turns the writable overlay snapshot in `dir`, whose containers are gone, into a spare skeleton
 // for a later CreateSnapshot (SnapshotOptions::spare_dir): unmounts dir/rootfs (refused while
-// busy), empties upper/ (the writes go) and gives it back a new one's mode, owner and no
-// extended attributes (an app's changes to its "/" land there), clears the kernel's markers of
-// a volatile mount from
-// work/, and renames `dir` to spare_dir/`name` (spare_dir is made 0700 and kept out of a
+// busy), removes upper/ with the writes (a new snapshot always gets a new upper layer: the old
+// overlay may live on in another mount namespace), clears overlay's marker of a volatile mount
+// from work/, and renames `dir` to spare_dir/`name` (spare_dir is made 0700 and kept out of a
 // group-shared tree, as os::MakeUnsharedDir does). Refused, leaving what is left for
 // RemoveSnapshot, for any other kind of snapshot, anything unexpected in it, or a full pool
-// (kMaxSpareSnapshots). A spare is empty directories and the kind marker: removing it (or all of
-// spare_dir) is always safe.
+// (kMaxSpareSnapshots). A spare is its directory, an empty rootfs/, work/ and the kind marker:
+// removing it (or all of spare_dir) is always safe.
 [[nodiscard]] Status RecycleSnapshot(const std::string& dir, const std::string& spare_dir,
                                      const std::string& name);
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -250,14 +251,14 @@ TEST_F(SnapshotTest, SpareSkeletonsAreReusedClean) {
     CHILD_CHECK(::chmod(root.c_str(), 0777) == 0 && ::chown(root.c_str(), 123, 456) == 0);
     CHILD_CHECK(::setxattr(root.c_str(), "user.mark", "x", 1, 0) == 0);
     struct stat st {};
-    CHILD_CHECK(::stat(At("one/upper").c_str(), &st) == 0);
-    const ino_t upper_inode = st.st_ino;
+    CHILD_CHECK(::stat(At("one/work").c_str(), &st) == 0);
+    const ino_t work_inode = st.st_ino;
     CHILD_CHECK(RecycleSnapshot(At("one"), spares, "p1.web"));
     CHILD_CHECK(Missing(At("one")) && !MountedBelow(spares));
-    CHILD_CHECK(ListTree(spares + "/p1.web/upper").empty());
+    CHILD_CHECK(Missing(spares + "/p1.web/upper"));  // the upper layer is never reused
 
     CHILD_CHECK(CreateSnapshot(layers, At("two"), options) == SnapshotKind::kOverlay);
-    CHILD_CHECK(::stat(At("two/upper").c_str(), &st) == 0 && st.st_ino == upper_inode);
+    CHILD_CHECK(::stat(At("two/work").c_str(), &st) == 0 && st.st_ino == work_inode);
     CHILD_CHECK(Missing(spares + "/p1.web"));
     const std::string again = SnapshotRootfs(At("two"));
     CHILD_CHECK(Missing(again + "/written") && Missing(again + "/etc/deep"));
@@ -299,14 +300,35 @@ TEST_F(SnapshotTest, SpareSkeletonsAreReusedClean) {
       CHILD_CHECK(static_cast<bool>(recycled) == (i < kMaxSpareSnapshots));
       CHILD_CHECK(RemoveSnapshot(dir));
     }
-    // A spare that is not clean (something left in its upper layer) is dropped, not used.
+    // A spare that is not clean (something in its mount point, an upper layer, a volatile
+    // marker, a symlink for work/) is dropped, not used; so is a pool others may write to.
     CHILD_CHECK(os::RemoveAll(spares));
-    CHILD_CHECK(CreateSnapshot(layers, At("three"), options) == SnapshotKind::kOverlay);
-    CHILD_CHECK(RecycleSnapshot(At("three"), spares, "p3"));
-    CHILD_CHECK(os::WriteFile(spares + "/p3/upper/planted", "x"));
-    CHILD_CHECK(CreateSnapshot(layers, At("four"), options) == SnapshotKind::kOverlay);
-    CHILD_CHECK(Missing(SnapshotRootfs(At("four")) + "/planted") && Missing(spares + "/p3"));
-    CHILD_CHECK(RemoveSnapshot(At("four")));
+    const std::vector<std::function<bool(const std::string&)>> spoilers = {
+        [](const std::string& spare) { return !!os::WriteFile(spare + "/rootfs/planted", "x"); },
+        [](const std::string& spare) { return !!os::MkdirAll(spare + "/upper"); },
+        [](const std::string& spare) {
+          return !!os::MkdirAll(spare + "/work/work/incompat/volatile");
+        },
+        [&](const std::string& spare) {
+          return !!os::RemoveAll(spare + "/work") &&
+                 ::symlink(At("layers").c_str(), (spare + "/work").c_str()) == 0;
+        }};
+    for (const auto& spoil : spoilers) {
+      CHILD_CHECK(CreateSnapshot(layers, At("three"), fresh) == SnapshotKind::kOverlay);
+      CHILD_CHECK(RecycleSnapshot(At("three"), spares, "p3"));
+      CHILD_CHECK(spoil(spares + "/p3"));
+      CHILD_CHECK(CreateSnapshot(layers, At("four"), options) == SnapshotKind::kOverlay);
+      CHILD_CHECK(Missing(SnapshotRootfs(At("four")) + "/planted") && Missing(spares + "/p3"));
+      CHILD_CHECK(ListTree(At("four/upper")).empty());
+      CHILD_CHECK(RemoveSnapshot(At("four")));
+    }
+    CHILD_CHECK(Read(At("layers/one/etc/hello")) == "hi");  // nothing removed through a link
+    CHILD_CHECK(CreateSnapshot(layers, At("five"), fresh) == SnapshotKind::kOverlay);
+    CHILD_CHECK(RecycleSnapshot(At("five"), spares, "p5"));
+    CHILD_CHECK(::chmod(spares.c_str(), 0777) == 0);
+    CHILD_CHECK(CreateSnapshot(layers, At("six"), options) == SnapshotKind::kOverlay);
+    CHILD_CHECK(os::IsDirectory(spares + "/p5"));  // not taken from an open pool
+    CHILD_CHECK(RemoveSnapshot(At("six")));
     return 0;
   });
 }

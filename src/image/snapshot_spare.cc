@@ -1,14 +1,13 @@
-// Spare snapshot skeletons: a writable overlay snapshot that went with its pod is kept as empty
-// rootfs/, upper/ and work/ directories, which the next snapshot takes by one rename instead of
-// making them (and its predecessor removing them). On a data directory with `discard`, each
-// directory removed costs a synchronous discard; with ext4 without a journal, each one made
-// searches past the inodes freed in the last minutes. Thread-safe (no shared state); between
-// processes the renames decide who takes a spare.
-#include <dirent.h>
-#include <fcntl.h>
+// Spare snapshot skeletons: a writable overlay snapshot that went with its pod keeps its
+// directory, its rootfs/ mount point and its work/ directory, which the next snapshot takes by
+// one rename instead of making them (and its predecessor removing them). On a data directory with
+// `discard`, each directory removed costs a synchronous discard; with ext4 without a journal,
+// each one made searches past the inodes freed in the last minutes. The upper layer is never
+// reused: another mount namespace may still hold the old overlay (a process that outlived the
+// pod, or an fd passed out of it), which would go on writing into it. Thread-safe (no shared
+// state); between processes the renames decide who takes a spare.
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,62 +22,47 @@
 #include "image/snapshot_internal.h"
 #include "os/file.h"
 #include "os/group_dir.h"
-#include "os/unique_fd.h"
 
 namespace comet::image {
 namespace {
 
-// What a spare holds: the kind marker and the three directories of a writable overlay.
+// What a spare holds: the kind marker, the mount point and overlay's work directory.
 const std::set<std::string>& SpareEntries() {
-  static const std::set<std::string> kEntries = {"kind", "rootfs", "upper", "work"};
+  static const std::set<std::string> kEntries = {"kind", "rootfs", "work"};
   return kEntries;
 }
 
-// The names in directory `path` (".", ".." left out); an error when it cannot be listed.
-Result<std::vector<std::string>> Names(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    return Err(Error::FromErrno("open", path));
-  }
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    ::close(fd);
-    return Err(Error::FromErrno("opendir", path));
-  }
-  std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
-  }
-  ::closedir(dir);
-  return names;
-}
-
 bool IsEmptyDir(const std::string& path) {
-  auto names = Names(path);
+  auto names = os::ListDirectory(path);
   return names && names->empty();
 }
 
-// Overlay's marker of a volatile mount (work/work/incompat/volatile): a later mount of the same
-// upper and work directories is refused while it is there.
+// `path` itself (not through a symlink) is a directory of this user that nobody else may write
+// to.
+bool IsOwnDirectory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+         (st.st_mode & 022) == 0;
+}
+
+// Overlay's marker of a volatile mount (work/work/incompat/volatile): a later mount with the
+// same work directory is refused while it is there.
 std::string IncompatDir(const std::string& dir) {
   return os::JoinPath(dir, "work/work/incompat");
 }
 
-// A spare as RecycleSnapshot leaves it: the overlay marker, empty rootfs/ (not a mount point)
-// and upper/, work/ without overlay's volatile marker, and nothing else.
+// A spare as RecycleSnapshot leaves it: the overlay marker, an empty rootfs/ that is not a mount
+// point, work/ without overlay's volatile marker, and nothing else.
 bool IsCleanSpare(const std::string& dir) {
   auto kind = SnapshotKindOf(dir);
-  auto names = Names(dir);
+  auto names = os::ListDirectory(dir);
   auto mounted = internal::IsMountPoint(os::JoinPath(dir, "rootfs"));
   struct stat st {};
-  return kind && *kind == SnapshotKind::kOverlay && names &&
+  return IsOwnDirectory(dir) && kind && *kind == SnapshotKind::kOverlay && names &&
          std::set<std::string>(names->begin(), names->end()) == SpareEntries() && mounted &&
          !*mounted && IsEmptyDir(os::JoinPath(dir, "rootfs")) &&
-         IsEmptyDir(os::JoinPath(dir, "upper")) && os::IsDirectory(os::JoinPath(dir, "work")) &&
-         ::lstat(IncompatDir(dir).c_str(), &st) != 0 && errno == ENOENT;
+         IsOwnDirectory(os::JoinPath(dir, "work")) && ::lstat(IncompatDir(dir).c_str(), &st) != 0 &&
+         errno == ENOENT;
 }
 
 // Unmounts dir/rootfs, however many times it is mounted; EBUSY while a process uses it (a spare
@@ -96,56 +80,35 @@ Status UnmountNow(const std::string& rootfs) {
   return Err(Error(EBUSY, fmt::format("{} is still mounted after 16 unmounts", rootfs)));
 }
 
-// Gives the upper directory back the attributes of a new one (CreateSnapshot makes it 0755,
-// this user's, without extended attributes): an app's chmod, chown or setxattr on its "/" lands
-// on the upper directory itself, and must not reach the next pod.
-Status ResetUpperRoot(const std::string& upper) {
-  char names[16384];
-  const ssize_t size = ::llistxattr(upper.c_str(), names, sizeof(names));
-  if (size < 0 && errno != ENOTSUP) {
-    return Err(Error::FromErrno("listxattr", upper));
-  }
-  for (ssize_t at = 0; at < size;) {
-    const std::string name(names + at);
-    at += static_cast<ssize_t>(name.size()) + 1;
-    if (::lremovexattr(upper.c_str(), name.c_str()) != 0 && errno != ENODATA) {
-      return Err(Error::FromErrno("removexattr " + name, upper));
-    }
-  }
-  if (::lchown(upper.c_str(), ::geteuid(), ::getegid()) != 0) {
-    return Err(Error::FromErrno("chown", upper));
-  }
-  if (::chmod(upper.c_str(), 0755) != 0) {
-    return Err(Error::FromErrno("chmod", upper));
-  }
-  return Ok();
-}
-
 }  // namespace
 
 namespace internal {
 
 bool TakeSpareSnapshot(const std::string& spare_dir, const std::string& dir) {
-  auto names = Names(spare_dir);
+  if (!IsOwnDirectory(spare_dir)) {
+    return false;
+  }
+  auto names = os::ListDirectory(spare_dir);
   if (!names) {
     return false;
   }
   for (const std::string& name : *names) {
     const std::string spare = os::JoinPath(spare_dir, name);
-    if (::rename(spare.c_str(), dir.c_str()) != 0) {
-      if (errno == ENOENT) {
-        continue;  // another pod took it
+    // Checked where it lies, so that a bad one never reaches the pod: dropped, or left alone
+    // when even that fails.
+    if (!IsCleanSpare(spare)) {
+      log::Warning("snapshot spare {} is not clean: removing it", spare);
+      if (auto removed = RemoveSnapshot(spare); !removed) {
+        log::Warning("{}", removed.error().ToString());
       }
-      return false;
+      continue;
     }
-    if (IsCleanSpare(dir)) {
+    if (::rename(spare.c_str(), dir.c_str()) == 0) {
       return true;
     }
-    log::Warning("snapshot spare {} is not clean: removed", spare);
-    if (auto removed = RemoveSnapshot(dir); !removed) {
-      log::Warning("{}", removed.error().ToString());
+    if (errno != ENOENT) {  // ENOENT: another pod took it meanwhile
+      return false;
     }
-    return false;
   }
   return false;
 }
@@ -158,8 +121,9 @@ Status RecycleSnapshot(const std::string& dir, const std::string& spare_dir,
   if (kind != SnapshotKind::kOverlay) {
     return Err(Error::Invalid(dir + " is not an overlay snapshot"));
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> entries, Names(dir));
-  if (std::set<std::string>(entries.begin(), entries.end()) != SpareEntries()) {
+  ASSIGN_OR_RETURN(std::vector<std::string> entries, os::ListDirectory(dir));
+  const std::set<std::string> writable = {"kind", "rootfs", "upper", "work"};
+  if (std::set<std::string>(entries.begin(), entries.end()) != writable) {
     return Err(Error::Invalid(dir + " is not a writable overlay snapshot"));
   }
   const std::string rootfs = os::JoinPath(dir, "rootfs");
@@ -167,15 +131,14 @@ Status RecycleSnapshot(const std::string& dir, const std::string& spare_dir,
   if (!IsEmptyDir(rootfs)) {
     return Err(Error::Invalid(rootfs + " is not an empty directory"));
   }
-  const std::string upper = os::JoinPath(dir, "upper");
-  ASSIGN_OR_RETURN(std::vector<std::string> written, Names(upper));
-  for (const std::string& entry : written) {
-    RETURN_IF_ERROR(os::RemoveAll(os::JoinPath(upper, entry)));
-  }
-  RETURN_IF_ERROR(ResetUpperRoot(upper));
+  RETURN_IF_ERROR(os::RemoveAll(os::JoinPath(dir, "upper")));
   RETURN_IF_ERROR(os::RemoveAll(IncompatDir(dir)));
   RETURN_IF_ERROR(os::MakeUnsharedDir(spare_dir, 0700));
-  ASSIGN_OR_RETURN(std::vector<std::string> spares, Names(spare_dir));
+  if (!IsOwnDirectory(spare_dir)) {
+    return Err(Error(EPERM, spare_dir + " must be a directory of this user that no one else may "
+                                        "write to"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> spares, os::ListDirectory(spare_dir));
   if (spares.size() >= kMaxSpareSnapshots) {
     return Err(Error(ENOSPC, fmt::format("{} holds {} spares already", spare_dir, spares.size())));
   }

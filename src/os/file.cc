@@ -164,6 +164,33 @@ Status MkdirAll(const std::string& path, mode_t mode) {
   return Ok();
 }
 
+Result<std::vector<std::string>> ListDirectory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return Err(Error::FromErrno("open", path));
+  }
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    const Error error = Error::FromErrno("opendir", path);
+    ::close(fd);
+    return Err(error);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (const struct dirent* entry = ::readdir(dir)) {  // NOLINT(concurrency-mt-unsafe): own DIR*
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") {
+      names.emplace_back(name);
+    }
+  }
+  const int code = errno;
+  ::closedir(dir);
+  if (code != 0) {
+    return Err(Error::FromCode(code, "readdir", path));
+  }
+  return names;
+}
+
 namespace {
 
 // RemoveAll keeps only the current directory open, whatever the depth: the way back up is

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "os/unique_fd.h"
@@ -36,6 +37,9 @@ namespace comet::os {
 [[nodiscard]] Status RemoveAll(const std::string& path);
 [[nodiscard]] bool Exists(const std::string& path);
 [[nodiscard]] bool IsDirectory(const std::string& path);
+// The names in the directory `path` ("." and ".." left out); a symlink at `path` is refused
+// (ENOTDIR, as for a file).
+[[nodiscard]] Result<std::vector<std::string>> ListDirectory(const std::string& path);
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(std::string_view a, std::string_view b);
 

@@ -34,6 +34,22 @@ TEST(FileTest, ReadLimitedRejectsLargeFiles) {
   EXPECT_EQ(r.error().code(), EFBIG);
 }
 
+TEST(FileTest, ListDirectoryNamesEntriesAndRefusesSymlinksAndFiles) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(WriteFile(JoinPath(dir->path(), "file"), "x"));
+  ASSERT_TRUE(MkdirAll(JoinPath(dir->path(), "sub/deeper")));
+  ASSERT_EQ(::symlink("sub", JoinPath(dir->path(), "link").c_str()), 0);
+  auto names = ListDirectory(dir->path());
+  ASSERT_TRUE(names) << names.error().ToString();
+  std::sort(names->begin(), names->end());
+  EXPECT_EQ(*names, (std::vector<std::string>{"file", "link", "sub"}));
+  EXPECT_TRUE(ListDirectory(JoinPath(dir->path(), "sub/deeper"))->empty());
+  EXPECT_EQ(ListDirectory(JoinPath(dir->path(), "link")).error().code(), ENOTDIR);
+  EXPECT_EQ(ListDirectory(JoinPath(dir->path(), "file")).error().code(), ENOTDIR);
+  EXPECT_EQ(ListDirectory(JoinPath(dir->path(), "missing")).error().code(), ENOENT);
+}
+
 TEST(FileTest, MkdirAllAndRemoveAll) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir);

@@ -72,9 +72,6 @@ std::string AppStatusPath(const std::string& pod_dir, std::string_view app) {
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app) {
   return AppDiskDir(pod_dir, app);
 }
-std::string LegacyAppSnapshotDir(const std::string& pod_dir, std::string_view app) {
-  return os::JoinPath(AppDiskDir(pod_dir, app), "snapshot");
-}
 std::string AppLogPath(const std::string& pod_dir, std::string_view app) {
   return os::JoinPath(os::JoinPath(pod_dir, "logs"), fmt::format("{}.log", app));
 }

@@ -53,8 +53,6 @@ std::string AppDir(const std::string& pod_dir, std::string_view app);
 std::string AppStatusPath(const std::string& pod_dir, std::string_view app);
 // The app's directory on disk, which is its snapshot (image/snapshot.h): <pod>/apps/<app>.
 std::string AppSnapshotDir(const std::string& pod_dir, std::string_view app);
-// Where older pods have the app's snapshot (<pod>/apps/<app>/snapshot): removal only.
-std::string LegacyAppSnapshotDir(const std::string& pod_dir, std::string_view app);
 std::string AppLogPath(const std::string& pod_dir, std::string_view app);
 std::string VolumeDir(const std::string& pod_dir, std::string_view volume);
 std::string RuntimeRoot(const std::string& pod_dir);

@@ -19,7 +19,6 @@ TEST(PodDirTest, Paths) {
   EXPECT_EQ(AppDir("/p", "web"), "/p/state/apps/web");
   EXPECT_EQ(AppStatusPath("/p", "web"), "/p/state/apps/web/status.json");
   EXPECT_EQ(AppSnapshotDir("/p", "web"), "/p/apps/web");
-  EXPECT_EQ(LegacyAppSnapshotDir("/p", "web"), "/p/apps/web/snapshot");
   EXPECT_EQ(AppLogPath("/p", "web"), "/p/logs/web.log");
   EXPECT_EQ(VolumeDir("/p", "data"), "/p/volumes/data");
   EXPECT_EQ(RuntimeRoot("/p"), "/p/state/runtime");

@@ -159,13 +159,7 @@ std::vector<std::string> AppDirNames(const std::string& pod_dir) {
 Status RemoveSnapshots(const std::string& pod_dir) {
   Errors errors;
   for (const std::string& app : AppDirNames(pod_dir)) {
-    // An older pod's snapshot is one level down: it goes first (unmounted, never removed
-    // through its mount).
-    const std::string legacy = LegacyAppSnapshotDir(pod_dir, app);
-    if (os::IsDirectory(legacy)) {
-      errors.Add(image::RemoveSnapshot(legacy),
-                 fmt::format("removing the snapshot of app {}", app));
-    }
+    // (An older pod's apps/<app>/snapshot goes with it: UnmountLeftovers unmounted it first.)
     errors.Add(image::RemoveSnapshot(AppSnapshotDir(pod_dir, app)),
                fmt::format("removing the snapshot of app {}", app));
   }

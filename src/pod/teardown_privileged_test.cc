@@ -84,6 +84,20 @@ class TeardownPrivilegedTest : public ::testing::Test {
     return dirs;
   }
 
+  // In a child: a private mount namespace for the test's mounts; false on failure.
+  static bool PrivateMounts() {
+    return unshare(CLONE_NEWNS) == 0 && mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+  }
+
+  // A one-layer image tree holding etc/hello; "" on failure.
+  std::string MakeLayer() const {
+    std::string layer = dir_->path() + "/layer";
+    if (!os::MkdirAll(layer + "/etc") || !os::WriteFile(layer + "/etc/hello", "hi\n")) {
+      return "";
+    }
+    return layer;
+  }
+
   std::optional<os::TempDir> dir_;
   std::string uuid_;
 };
@@ -171,8 +185,7 @@ TEST_F(TeardownPrivilegedTest, KillsContainersAndRemovesThePodCgroup) {
 TEST_F(TeardownPrivilegedTest, UnmountsLeftoversAndRemoveRefusesWhileMounted) {
   auto outcome = testing::RunInChild([&]() -> int {
     alarm(60);
-    CHILD_CHECK(unshare(CLONE_NEWNS) == 0);
-    CHILD_CHECK(mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+    CHILD_CHECK(PrivateMounts());
     auto store = PodStore::Open(dir_->path() + "/pods");
     CHILD_OK(store);
     auto created = store->CreatePreparing(uuid_);
@@ -180,9 +193,8 @@ TEST_F(TeardownPrivilegedTest, UnmountsLeftoversAndRemoveRefusesWhileMounted) {
     CHILD_OK(created->StartRunning());
     std::string pod = created->path();
 
-    std::string layer = dir_->path() + "/layer";
-    CHILD_OK(os::MkdirAll(layer + "/etc"));
-    CHILD_OK(os::WriteFile(layer + "/etc/hello", "hi\n"));
+    const std::string layer = MakeLayer();
+    CHILD_CHECK(!layer.empty());
     CHILD_OK(MakeAppDirs(pod, "web"));
     auto kind = image::CreateSnapshot({layer}, AppSnapshotDir(pod, "web"), {});
     CHILD_OK(kind);
@@ -237,33 +249,30 @@ TEST_F(TeardownPrivilegedTest, UnmountsLeftoversAndRemoveRefusesWhileMounted) {
 }
 
 // A pod of an older version has each app's snapshot one level down (apps/<app>/snapshot):
-// teardown still unmounts and removes it, never reaching the layer through the mount.
+// teardown still unmounts and removes it, never reaching the layer through the mount (a guard
+// for the layout change: nothing in teardown names the old path).
 TEST_F(TeardownPrivilegedTest, RemovesAnOlderPodsSnapshot) {
   auto outcome = testing::RunInChild([&]() -> int {
     alarm(60);
-    CHILD_CHECK(unshare(CLONE_NEWNS) == 0);
-    CHILD_CHECK(mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+    CHILD_CHECK(PrivateMounts());
     auto store = PodStore::Open(dir_->path() + "/pods");
     CHILD_OK(store);
-    auto created = store->CreatePreparing(uuid_);
-    CHILD_OK(created);
-    CHILD_OK(created->StartRunning());
-    const std::string pod = created->path();
-    const std::string layer = dir_->path() + "/layer";
-    CHILD_OK(os::MkdirAll(layer + "/etc"));
-    CHILD_OK(os::WriteFile(layer + "/etc/hello", "hi\n"));
-    CHILD_OK(os::MkdirAll(AppSnapshotDir(pod, "web"), 0750));
-    const std::string legacy = LegacyAppSnapshotDir(pod, "web");
+    auto pod = store->CreatePreparing(uuid_);
+    CHILD_OK(pod);
+    const std::string layer = MakeLayer();
+    CHILD_CHECK(!layer.empty());
+    CHILD_OK(os::MkdirAll(AppSnapshotDir(pod->path(), "web"), 0750));
+    const std::string legacy = AppSnapshotDir(pod->path(), "web") + "/snapshot";
     auto kind = image::CreateSnapshot({layer}, legacy, {});
     CHILD_OK(kind);
     CHILD_CHECK(*kind == image::SnapshotKind::kOverlay);
     CHILD_CHECK(os::Exists(image::SnapshotRootfs(legacy) + "/etc/hello"));
 
-    CHILD_OK(TeardownPod(pod, uuid_, {}));
-    auto after = internal::CurrentMountPointsUnder(pod);
+    CHILD_OK(TeardownPod(pod->path(), uuid_, {}));
+    auto after = internal::CurrentMountPointsUnder(pod->path());
     CHILD_OK(after);
     CHILD_CHECK(after->empty());
-    CHILD_CHECK(!os::Exists(AppSnapshotDir(pod, "web")));
+    CHILD_CHECK(!os::Exists(AppSnapshotDir(pod->path(), "web")));
     CHILD_CHECK(os::Exists(layer + "/etc/hello"));
     return 0;
   });

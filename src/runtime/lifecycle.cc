@@ -205,7 +205,11 @@ Status Delete(const GlobalOptions& global, const std::string& id, bool force,
 }
 
 Result<std::vector<std::string>> ContainerIds(const GlobalOptions& global) {
-  return MakeContext(global).store.ListIds();
+  RuntimeContext context = MakeContext(global);
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, context.store.ListIds());
+  // As List: a container whose state cannot be read (removed meanwhile, or torn) is left out.
+  std::erase_if(ids, [&](const std::string& id) { return !context.store.Load(id); });
+  return ids;
 }
 
 Result<std::vector<pid_t>> Pids(const GlobalOptions& global, const std::string& id) {

@@ -121,7 +121,7 @@ struct ContainerInfo {
 // subreaper), so the caller must waitpid() it. A terminal needs options.console_socket.
 [[nodiscard]] Result<pid_t> ExecDetached(const GlobalOptions& global, const ExecOptions& options);
 [[nodiscard]] Result<std::vector<ContainerInfo>> List(const GlobalOptions& global);
-// The ids List would report, without reading their states (nor looking up owners' names).
+// The ids List would report (those whose state can be read), without looking up owners' names.
 [[nodiscard]] Result<std::vector<std::string>> ContainerIds(const GlobalOptions& global);
 [[nodiscard]] Result<std::vector<pid_t>> Pids(const GlobalOptions& global, const std::string& id);
 [[nodiscard]] Status Pause(const GlobalOptions& global, const std::string& id);

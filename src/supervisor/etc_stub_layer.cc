@@ -6,14 +6,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <vector>
 
 #include "os/file.h"
+#include "os/group_dir.h"
 #include "os/temp_dir.h"
 #include "os/unique_fd.h"
 
 namespace comet::supervisor {
 namespace {
+
+constexpr const char* kNewPrefix = ".new-";
 
 // A directory of this user that nobody else may write to (`path` itself, not through a symlink).
 Status CheckOwnDirectory(const std::string& path) {
@@ -59,6 +63,23 @@ Status FillLayer(const std::string& root, const std::vector<const char*>& files)
   return Ok();
 }
 
+// Layers a crash left half-made (".new-*", older than a minute: younger ones may be another
+// process's, being made): removed, best effort.
+void RemoveStaleLayers(const std::string& stubs_dir) {
+  auto names = os::ListDirectory(stubs_dir);
+  if (!names) {
+    return;
+  }
+  const time_t cutoff = ::time(nullptr) - 60;
+  for (const std::string& name : *names) {
+    const std::string path = os::JoinPath(stubs_dir, name);
+    struct stat st {};
+    if (name.starts_with(kNewPrefix) && ::lstat(path.c_str(), &st) == 0 && st.st_mtime < cutoff) {
+      (void)os::RemoveAll(path);
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::string> EnsureEtcStubLayer(const std::string& stubs_dir, bool resolv_conf) {
@@ -70,9 +91,8 @@ Result<std::string> EnsureEtcStubLayer(const std::string& stubs_dir, bool resolv
   // empty one.
   const std::string layer = os::JoinPath(
       stubs_dir, resolv_conf ? "etc-hosts-hostname-resolv.conf" : "etc-hosts-hostname");
-  if (::mkdir(stubs_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Err(Error::FromErrno("mkdir", stubs_dir));
-  }
+  // Out of a group-shared data directory's share: a stub /etc must not show the group.
+  RETURN_IF_ERROR(os::MakeUnsharedDir(stubs_dir, 0700));
   RETURN_IF_ERROR(CheckOwnDirectory(stubs_dir));
   struct stat st {};
   if (::lstat(layer.c_str(), &st) != 0) {
@@ -80,7 +100,8 @@ Result<std::string> EnsureEtcStubLayer(const std::string& stubs_dir, bool resolv
       return Err(Error::FromErrno("stat", layer));
     }
     // Made aside and renamed into place, so that no process ever stacks a half-made layer.
-    ASSIGN_OR_RETURN(os::TempDir temp, os::TempDir::Create(".new-", stubs_dir));
+    RemoveStaleLayers(stubs_dir);
+    ASSIGN_OR_RETURN(os::TempDir temp, os::TempDir::Create(kNewPrefix, stubs_dir));
     RETURN_IF_ERROR(FillLayer(temp.path(), files));
     if (::rename(temp.path().c_str(), layer.c_str()) == 0) {
       temp.Release();

@@ -1,7 +1,7 @@
 #include "supervisor/etc_stub_layer.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <set>
@@ -16,19 +16,8 @@ namespace comet::supervisor {
 namespace {
 
 std::set<std::string> Names(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return names;
-  }
-  while (const dirent* entry = ::readdir(d)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.insert(name);
-    }
-  }
-  ::closedir(d);
-  return names;
+  auto names = os::ListDirectory(dir);
+  return names ? std::set<std::string>(names->begin(), names->end()) : std::set<std::string>{};
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -65,6 +54,23 @@ TEST(EtcStubLayerTest, MakesEmptyStandInsOncePerSetOfFiles) {
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, *plain);
   EXPECT_EQ(Names(stubs).size(), 2U);
+}
+
+// What a crash left half-made is removed when a layer is made next, unless it may be another
+// process's layer being made (younger than a minute).
+TEST(EtcStubLayerTest, RemovesStaleHalfMadeLayers) {
+  auto temp = os::TempDir::Create();
+  ASSERT_TRUE(temp);
+  const std::string stubs = temp->path() + "/stubs";
+  ASSERT_EQ(::mkdir(stubs.c_str(), 0700), 0);
+  ASSERT_TRUE(os::MkdirAll(stubs + "/.new-old/etc"));
+  ASSERT_TRUE(os::MkdirAll(stubs + "/.new-young/etc"));
+  const struct timeval old_times[2] = {{.tv_sec = 1000, .tv_usec = 0},
+                                       {.tv_sec = 1000, .tv_usec = 0}};
+  ASSERT_EQ(::utimes((stubs + "/.new-old").c_str(), old_times), 0);
+  auto layer = EnsureEtcStubLayer(stubs, false);
+  ASSERT_TRUE(layer) << layer.error().ToString();
+  EXPECT_EQ(Names(stubs), (std::set<std::string>{".new-young", "etc-hosts-hostname"}));
 }
 
 TEST(EtcStubLayerTest, RefusesWhatOthersMayWriteOrASymlink) {

@@ -92,7 +92,8 @@ Supervisor::Supervisor(EventLoop& loop, AppIo& io, SupervisorOptions options)
   const std::string volatile_root = pod::VolatileRoot();
   const std::string per_boot = volatile_root.substr(0, volatile_root.rfind('/'));
   runtime_.seccomp_cache_dir = os::JoinPath(per_boot, "seccomp");
-  etc_stubs_dir_ = os::JoinPath(per_boot, "stubs");
+  // In the data directory, beside the image layers: on their filesystem (SnapshotOptions).
+  etc_stubs_dir_ = os::JoinPath(options_.data_dir, "stubs");
 }
 
 Supervisor::~Supervisor() {

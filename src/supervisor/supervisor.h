@@ -162,7 +162,7 @@ class Supervisor : public PodController {
   SupervisorOptions options_;
   pod::PodManifest manifest_;
   runtime::GlobalOptions runtime_;
-  std::string etc_stubs_dir_;  // per boot, this user's: where the /etc stub layers are
+  std::string etc_stubs_dir_;  // <data dir>/stubs: the /etc stub layers
   pod::BackoffPolicy backoff_policy_;
   std::vector<std::unique_ptr<AppRecord>> apps_;  // manifest order
   std::map<pid_t, std::function<void(int)>> execs_;
