@@ -7,6 +7,23 @@
 # usage: with-hugetlb-v1.sh COMMAND [ARGS...]   (root only; a no-op when v2 has no controllers)
 set -euo pipefail
 v2=/sys/fs/cgroup/unified/cgroup.controllers
+# hugetlb's v1 hierarchy id (0: on the v2 tree).
+hugetlb_hierarchy() { awk '$1 == "hugetlb" {print $2}' /proc/cgroups; }
+# Right after an earlier run of this script, hugetlb may still sit on that run's v1 hierarchy,
+# which no mount shows any more and which dies a moment later (putting hugetlb back on v2 in the
+# middle of this run): wait for it, and kill it as the end of this script does when it lingers.
+if [[ $(id -u) -eq 0 && -z ${COMET_HUGETLB_WRAPPED:-} && -e $v2 ]] && ! grep -qw hugetlb "$v2" &&
+  [[ $(hugetlb_hierarchy) != 0 ]] && ! grep -q ' - cgroup [^ ]* [^ ]*hugetlb' /proc/self/mountinfo; then
+  for _ in $(seq 50); do grep -qw hugetlb "$v2" && break; sleep 0.1; done
+  if ! grep -qw hugetlb "$v2"; then
+    dir=$(mktemp -d /tmp/comet-hugetlb-XXXXXX)
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    unshare --mount --propagation private -- sh -c \
+      'mount -t cgroup -o hugetlb comet-hugetlb "$1" && umount "$1"' kick "$dir" || true
+    rmdir "$dir"
+    for _ in $(seq 50); do grep -qw hugetlb "$v2" && break; sleep 0.1; done
+  fi
+fi
 if [[ $(id -u) -ne 0 || -n ${COMET_HUGETLB_WRAPPED:-} ]] || ! grep -qw hugetlb "$v2" 2>/dev/null; then
   exec "$@"
 fi
