@@ -9,20 +9,28 @@ set -euo pipefail
 v2=/sys/fs/cgroup/unified/cgroup.controllers
 # hugetlb's v1 hierarchy id (0: on the v2 tree).
 hugetlb_hierarchy() { awk '$1 == "hugetlb" {print $2}' /proc/cgroups; }
+# Whether hugetlb is back on v2 within 5 s.
+back_on_v2() {
+  for _ in $(seq 50); do grep -qw hugetlb "$v2" && return 0; sleep 0.1; done
+  return 1
+}
+# A childless v1 hierarchy whose last superblock went away while it still had a child group
+# lingers with hugetlb on it: mounting and unmounting it once more kills it (harmless when
+# another user still has a child group in it).
+kill_lingering_hierarchy() {
+  local dir
+  dir=$(mktemp -d /tmp/comet-hugetlb-XXXXXX)
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  unshare --mount --propagation private -- sh -c \
+    'mount -t cgroup -o hugetlb comet-hugetlb "$1" && umount "$1"' kick "$dir" || true
+  rmdir "$dir"
+}
 # Right after an earlier run of this script, hugetlb may still sit on that run's v1 hierarchy,
 # which no mount shows any more and which dies a moment later (putting hugetlb back on v2 in the
-# middle of this run): wait for it, and kill it as the end of this script does when it lingers.
+# middle of this run): wait for it first.
 if [[ $(id -u) -eq 0 && -z ${COMET_HUGETLB_WRAPPED:-} && -e $v2 ]] && ! grep -qw hugetlb "$v2" &&
   [[ $(hugetlb_hierarchy) != 0 ]] && ! grep -q ' - cgroup [^ ]* [^ ]*hugetlb' /proc/self/mountinfo; then
-  for _ in $(seq 50); do grep -qw hugetlb "$v2" && break; sleep 0.1; done
-  if ! grep -qw hugetlb "$v2"; then
-    dir=$(mktemp -d /tmp/comet-hugetlb-XXXXXX)
-    # shellcheck disable=SC2016 # expanded by the inner sh
-    unshare --mount --propagation private -- sh -c \
-      'mount -t cgroup -o hugetlb comet-hugetlb "$1" && umount "$1"' kick "$dir" || true
-    rmdir "$dir"
-    for _ in $(seq 50); do grep -qw hugetlb "$v2" && break; sleep 0.1; done
-  fi
+  back_on_v2 || { kill_lingering_hierarchy && back_on_v2; } || true
 fi
 if [[ $(id -u) -ne 0 || -n ${COMET_HUGETLB_WRAPPED:-} ]] || ! grep -qw hugetlb "$v2" 2>/dev/null; then
   exec "$@"
@@ -51,15 +59,5 @@ unshare --mount --propagation private -- bash -c '
   trap cleanup EXIT
   trap "exit 143" TERM INT
   "$@"' with-hugetlb-v1 "$@" && rc=0 || rc=$?
-# If the last superblock went away while the child group still existed, the childless hierarchy
-# lingers with hugetlb on it. Mounting and unmounting it once more kills it (harmless when
-# another user still has a child group in it).
-for _ in $(seq 50); do grep -qw hugetlb "$v2" && break; sleep 0.1; done
-if ! grep -qw hugetlb "$v2"; then
-  dir=$(mktemp -d /tmp/comet-hugetlb-XXXXXX)
-  # shellcheck disable=SC2016 # expanded by the inner sh
-  unshare --mount --propagation private -- sh -c \
-    'mount -t cgroup -o hugetlb comet-hugetlb "$1" && umount "$1"' kick "$dir" || true
-  rmdir "$dir"
-fi
+back_on_v2 || kill_lingering_hierarchy
 exit "$rc"
