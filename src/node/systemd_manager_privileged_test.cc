@@ -149,14 +149,15 @@ class SystemdManagerTest : public ::testing::Test {
   }
 
   // The unit's main process as the instance sees it: its /proc/<pid>/comm. With Type=simple
-  // systemd reports the unit active right after its fork, while the child is still "(sleep)"
-  // setting itself up, so a name in parentheses is waited out (for up to 5 s).
+  // systemd reports the unit active right after its fork, while the child still has its
+  // parent's name ("systemd") or is "(sleep)" setting itself up: both are waited out (for up to
+  // 5 s).
   [[nodiscard]] std::string CommOf(uint32_t pid) const {
     auto deadline = Clock::now() + seconds(5);
     for (;;) {
       auto comm = os::ReadFile(fmt::format("{}/proc/{}/comm", instance_->root(), pid));
       std::string name = comm ? std::string(TrimSpace(*comm)) : "";
-      if (!name.starts_with('(') || Clock::now() > deadline) {
+      if ((!name.starts_with('(') && name != "systemd") || Clock::now() > deadline) {
         return name;
       }
       std::this_thread::sleep_for(milliseconds(10));
