@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -298,6 +299,65 @@ std::string CommandPath(CLI::App& app) {
   return path;
 }
 
+// The command word of `args` (args[0] is the program): the first argument after the global
+// flags; empty when there is none or when something before it is not a global flag this
+// function knows (the full command line then parses it, and reports what is wrong).
+std::string_view CommandWord(const std::vector<std::string>& args) {
+  static constexpr std::string_view kValueFlags[] = {"--dir", "--local-config",
+                                                     "--default-registry", "--cdi-spec-dir"};
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg.empty() || arg[0] != '-') {
+      return arg;
+    }
+    if (arg == "--debug") {
+      continue;
+    }
+    bool known = false;
+    for (std::string_view flag : kValueFlags) {
+      if (arg == flag) {
+        ++i;  // its value
+        known = true;
+        break;
+      }
+      if (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
+          arg[flag.size()] == '=') {
+        known = true;
+        break;
+      }
+    }
+    if (!known) {
+      return {};
+    }
+  }
+  return {};
+}
+
+// Every command, or only stage0's `word` (run, prepare, run-prepared): those take every argument
+// after the command word as it is, so the others need not be built (a pod start's main
+// command-line cost). Returns `comet image` when it was built.
+CLI::App* AddCommands(CLI::App& app, std::string_view word, CometInvocation& in, RawFlags& raw,
+                      PodCommandParts& pod_parts) {
+  if (!word.empty() && AddStage0Command(app, word, pod_parts)) {
+    return nullptr;
+  }
+  CLI::App* image = AddCommand(app, "image", "Manage images in the store",
+                               "Images are stored content-addressed (an OCI image layout) "
+                               "under <dir>/images, with their layers unpacked once and "
+                               "shared by every pod.");
+  image->require_subcommand(0, 1);
+  AddFetch(app, in);
+  AddImageQueries(image, in);
+  AddImageChanges(image, in, raw);
+  AddImageOutputs(image, in);
+  AddPodCommands(app, in, pod_parts);
+  AddApiService(app, in);
+  AddInstall(app, in);
+  AddPlay(app, in);
+  AddNode(app, in);
+  return image;
+}
+
 }  // namespace
 
 Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocation& in) {
@@ -311,21 +371,8 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
   app.formatter(formatter);  // before the subcommands: they copy it
   RawFlags raw;
   AddGlobalFlags(app, in);
-  CLI::App* image = AddCommand(app, "image", "Manage images in the store",
-                               "Images are stored content-addressed (an OCI image layout) "
-                               "under <dir>/images, with their layers unpacked once and "
-                               "shared by every pod.");
-  image->require_subcommand(0, 1);
-  AddFetch(app, in);
-  AddImageQueries(image, in);
-  AddImageChanges(image, in, raw);
-  AddImageOutputs(image, in);
   PodCommandParts pod_parts;
-  AddPodCommands(app, in, pod_parts);
-  AddApiService(app, in);
-  AddInstall(app, in);
-  AddPlay(app, in);
-  AddNode(app, in);
+  CLI::App* image = AddCommands(app, CommandWord(args), in, raw, pod_parts);
 
   std::vector<std::string> rest(args.rbegin(), args.rend());
   if (!rest.empty()) {
@@ -353,12 +400,12 @@ Status ParseCometCommandLine(const std::vector<std::string>& args, CometInvocati
     in.output = app.help();
     return Ok();
   }
-  if (in.command == "image") {
+  if (in.command == "image" && image != nullptr) {
     in.output = image->help();
     in.command.clear();
     return Ok();
   }
-  if (in.command == "app") {
+  if (in.command == "app" && pod_parts.app != nullptr) {
     in.output = pod_parts.app->help();
     in.command.clear();
     return Ok();

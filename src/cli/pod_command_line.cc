@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -319,10 +321,24 @@ Status CheckUuids(const CometInvocation& in) {
 
 }  // namespace
 
+bool AddStage0Command(CLI::App& app, std::string_view name, PodCommandParts& parts) {
+  static constexpr std::pair<std::string_view, std::string_view> kStage0Commands[] = {
+      {"run", "Run a pod (stage0)"},
+      {"prepare", "Prepare a pod to run later (prints its UUID)"},
+      {"run-prepared", "Run a prepared pod"}};
+  for (const auto& [command, summary] : kStage0Commands) {
+    if (name.empty() || name == command) {
+      AddRawCommand(app, std::string(command), std::string(summary), std::string(command), parts);
+      if (!name.empty()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 void AddPodCommands(CLI::App& app, CometInvocation& in, PodCommandParts& parts) {
-  AddRawCommand(app, "run", "Run a pod (stage0)", "run", parts);
-  AddRawCommand(app, "prepare", "Prepare a pod to run later (prints its UUID)", "prepare", parts);
-  AddRawCommand(app, "run-prepared", "Run a prepared pod", "run-prepared", parts);
+  (void)AddStage0Command(app, "", parts);
   AddQueries(app, in, parts);
   AddChanges(app, in, parts);
   AddProcessCommands(app, in, parts);

@@ -6,6 +6,7 @@
 #define COMET_CLI_POD_COMMAND_LINE_H_
 
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "cli/comet_command_line.h"
@@ -37,6 +38,11 @@ struct PodCommandParts {
 
 // Adds every pod command to `app` (after its formatter is set), binding flags to `in.pod`.
 void AddPodCommands(CLI::App& app, CometInvocation& in, PodCommandParts& parts);
+
+// Adds only stage0's top-level command `name` (run, prepare or run-prepared; empty: all three),
+// as AddPodCommands would; false when `name` is none of them. `comet run` needs no other
+// command, and building them all is most of its command-line work.
+bool AddStage0Command(CLI::App& app, std::string_view name, PodCommandParts& parts);
 
 // True for the canonical path of a pod command ("list", "app start", "run", ...).
 bool IsPodCommandPath(const std::string& command);

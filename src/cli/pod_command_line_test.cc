@@ -47,6 +47,35 @@ TEST(PodCommandLine, Stage0CommandsPassArgumentsThrough) {
   EXPECT_EQ(prepared->pod.args, (std::vector<std::string>{"-d", "abcd1234"}));
 }
 
+// stage0's commands are parsed without the other commands built: the global flags before them,
+// in every spelling, and the errors about them read as with the whole command line.
+TEST(PodCommandLine, Stage0CommandsAfterGlobalFlags) {
+  auto run = Parse({"--debug", "--dir=/d", "--local-config", "/etc/x", "--cdi-spec-dir", "/cdi",
+                    "--default-registry=r.example", "run", "--rm", "busybox"});
+  ASSERT_TRUE(run) << ErrorText(run);
+  EXPECT_EQ(run->command, "run");
+  EXPECT_TRUE(run->global.debug);
+  EXPECT_EQ(run->global.dir, "/d");
+  EXPECT_EQ(run->global.local_config, "/etc/x");
+  EXPECT_EQ(run->global.cdi_spec_dirs, (std::vector<std::string>{"/cdi"}));
+  EXPECT_EQ(run->global.default_registry, "r.example");
+  EXPECT_EQ(run->pod.args, (std::vector<std::string>{"--rm", "busybox"}));
+  // "run" as the value of --dir is not the command word.
+  auto list = Parse({"--dir", "run", "list"});
+  ASSERT_TRUE(list) << ErrorText(list);
+  EXPECT_EQ(list->command, "list");
+  EXPECT_EQ(list->global.dir, "run");
+  auto unknown = Parse({"--bogus", "run", "busybox"});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().ToString().find("--bogus"), std::string::npos)
+      << unknown.error().ToString();
+  auto help = Parse({"--help"});
+  ASSERT_TRUE(help) << ErrorText(help);
+  for (const char* command : {"run", "run-prepared", "list", "image", "app"}) {
+    EXPECT_NE(help->output.find(command), std::string::npos) << command;
+  }
+}
+
 TEST(PodCommandLine, List) {
   auto in = Parse({"list", "--format=json-pretty", "--no-legend", "--full"});
   ASSERT_TRUE(in) << ErrorText(in);
