@@ -12,6 +12,7 @@ list(APPEND POD_SOURCES
   pod_store.cc
   pod_store_list.cc
   restart_backoff.cc
+  spare_pod_dir.cc
   teardown.cc
   volatile_dir.cc)
 list(APPEND POD_TEST_SOURCES
@@ -19,6 +20,7 @@ list(APPEND POD_TEST_SOURCES
   mount_table_test.cc
   pod_dir_test.cc
   pod_store_test.cc
-  restart_backoff_test.cc)
+  restart_backoff_test.cc
+  spare_pod_dir_test.cc)
 list(APPEND POD_TEST_SOURCES teardown_test.cc volatile_dir_test.cc)
 list(APPEND POD_PRIVILEGED_TEST_SOURCES teardown_privileged_test.cc)

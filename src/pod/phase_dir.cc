@@ -25,8 +25,8 @@ using std::chrono::milliseconds;
 // taken to tell running from exited) must not make a transition fail.
 constexpr milliseconds kLockRetryFor{200};
 
-// rename(2) that never replaces: a directory may be renamed over an empty one, which must not
-// happen to a pod. Falls back to rename(2) where RENAME_NOREPLACE is not supported.
+}  // namespace
+
 int RenameNoReplace(const std::string& from, const std::string& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
     return 0;
@@ -38,8 +38,6 @@ int RenameNoReplace(const std::string& from, const std::string& to) {
   }
   return errno;
 }
-
-}  // namespace
 
 std::string PodPath(const std::string& root, std::string_view phase, std::string_view uuid) {
   return os::JoinPath(os::JoinPath(root, phase), uuid);

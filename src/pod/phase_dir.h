@@ -36,6 +36,11 @@ inline constexpr const char* kGarbage = "garbage";
 // LOCK_EX | LOCK_NB, retried for a moment; 0 or the errno (EWOULDBLOCK: really held).
 [[nodiscard]] int TryLockExclusive(int fd);
 
+// rename(2) that never replaces: a directory may be renamed over an empty one, which must not
+// happen to a pod. Falls back to rename(2) where RENAME_NOREPLACE is not supported. 0 or the
+// errno.
+[[nodiscard]] int RenameNoReplace(const std::string& from, const std::string& to);
+
 // Renames <root>/<from>/<uuid> to <root>/<to>/<uuid>, never replacing anything there.
 [[nodiscard]] Status Move(const std::string& root, std::string_view uuid, std::string_view from,
                           std::string_view to);

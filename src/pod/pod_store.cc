@@ -17,6 +17,7 @@
 #include "pod/manifest.h"
 #include "pod/mount_table.h"
 #include "pod/phase_dir.h"
+#include "pod/spare_pod_dir.h"
 #include "pod/volatile_dir.h"
 
 namespace comet::pod {
@@ -132,7 +133,9 @@ Result<Pod> PodStore::CreatePreparing(const std::string& uuid) const {
     }
   }
   std::string embryo = PodPath(root_, kEmbryo, id);
-  if (::mkdir(embryo.c_str(), 0750) != 0) {
+  std::optional<os::UniqueFd> spare = internal::TakeSparePodDir(root_, embryo);
+  const bool from_spare = spare.has_value();
+  if (!from_spare && ::mkdir(embryo.c_str(), 0750) != 0) {
     if (errno == EEXIST) {
       return Err(Error(EEXIST, fmt::format("pod {} already exists", id)));
     }
@@ -142,8 +145,10 @@ Result<Pod> PodStore::CreatePreparing(const std::string& uuid) const {
     (void)os::RemoveAll(embryo);
     return Err(std::move(unshared).error());
   }
-  auto lock = OpenPodDir(embryo);
-  int err = lock ? TryLockExclusive(lock->get()) : 0;
+  // A spare comes locked already (a second lock of ours would conflict with it).
+  Result<os::UniqueFd> lock =
+      from_spare ? Result<os::UniqueFd>(std::move(*spare)) : OpenPodDir(embryo);
+  int err = lock && !from_spare ? TryLockExclusive(lock->get()) : 0;
   Status moved = Ok();
   if (lock && err == 0) {
     moved = Move(root_, id, kEmbryo, kPrepare);

@@ -98,8 +98,9 @@ class PodStore {
 
   [[nodiscard]] const std::string& root() const { return root_; }
 
-  // embryo/<uuid> created (0750) and locked exclusively, then renamed to prepare/. `uuid` empty:
-  // a fresh one. The returned Pod holds the lock.
+  // embryo/<uuid> created (0750), or a spare pod directory renamed there (spare_pod_dir.h), and
+  // locked exclusively, then renamed to prepare/. `uuid` empty: a fresh one. The returned Pod
+  // holds the lock.
   [[nodiscard]] Result<Pod> CreatePreparing(const std::string& uuid = "") const;
   // Locks prepared/<uuid> (EWOULDBLOCK: another run-prepared has it) and renames it to run/
   // (`comet run-prepared`). NotFound when it is not prepared (anymore).

@@ -25,6 +25,7 @@
 #include "network/port_mapping.h"
 #include "os/file.h"
 #include "pod/pod_networks.h"
+#include "pod/spare_pod_dir.h"
 #include "pod/teardown.h"
 #include "pod/volatile_dir.h"
 #include "supervisor/pod_net.h"
@@ -523,11 +524,21 @@ void Supervisor::RemovePod() {
   teardown.rootless = manifest_.rootless;
   if (auto st = pod::TeardownPod(options_.pod_dir, manifest_.uuid, teardown); !st) {
     log::Warning("tearing the pod down: {}", st.error().ToString());
-  } else if (auto removed = os::RemoveAll(options_.pod_dir); !removed) {
+  } else if (auto removed = RemovePodDir(); !removed) {
     log::Warning("removing {}: {}", options_.pod_dir, removed.error().ToString());
   } else {
     RecordEvent(pod::EventType::kPodGarbageCollected);
   }
+}
+
+// A rootful pod's directory is left as a spare for the next pod (pod/spare_pod_dir.h); a
+// rootless one is removed, as its snapshots are.
+Status Supervisor::RemovePodDir() const {
+  if (manifest_.rootless) {
+    return os::RemoveAll(options_.pod_dir);
+  }
+  return pod::RecyclePodDir(os::JoinPath(options_.data_dir, "pods"), options_.pod_dir,
+                            manifest_.uuid);
 }
 
 int Supervisor::Finish() {

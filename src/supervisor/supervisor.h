@@ -136,6 +136,7 @@ class Supervisor : public PodController {
   void RemoveEmptyPodCgroups() const;
   bool EndNetworks();
   void RemovePod();
+  [[nodiscard]] Status RemovePodDir() const;
 
   // Apps (supervisor_apps.cc).
   Result<std::vector<std::string>> AppLayers(const pod::App& app) const;

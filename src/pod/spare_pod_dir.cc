@@ -1,0 +1,206 @@
+// Spare pod directories (spare_pod_dir.h): kept by RecyclePodDir, taken by
+// PodStore::CreatePreparing through TakeSparePodDir.
+#include "pod/spare_pod_dir.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "os/file.h"
+#include "os/group_dir.h"
+#include "pod/phase_dir.h"
+
+namespace comet::pod {
+namespace {
+
+// What a spare may hold: the empty directories a new pod gets first (pod_store.cc, the
+// supervisor), so that they need not be made again.
+bool IsKeptEntry(std::string_view name) {
+  return name == "apps" || name == "volumes";
+}
+
+// `st` is a directory of this user that no one else may write to.
+bool IsOwnDirectory(const struct stat& st) {
+  return S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
+}
+
+bool IsOwnDirectory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && IsOwnDirectory(st);
+}
+
+bool IsOwnEmptyDirectory(const std::string& path) {
+  if (!IsOwnDirectory(path)) {
+    return false;
+  }
+  auto names = os::ListDirectory(path);
+  return names && names->empty();
+}
+
+// This process's umask, from /proc/self/status (umask(2) cannot read it without setting it, which
+// would race with other threads making files).
+std::optional<mode_t> CurrentUmask() {
+  auto status = os::ReadFileLimited("/proc/self/status", 1U << 16U);
+  if (!status) {
+    return std::nullopt;
+  }
+  constexpr std::string_view kField = "\nUmask:\t";
+  size_t at = status->find(kField);
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  unsigned int mask = 0;
+  if (std::sscanf(status->c_str() + at + kField.size(), "%o", &mask) != 1 || mask > 0777) {
+    return std::nullopt;
+  }
+  return static_cast<mode_t>(mask);
+}
+
+// What mkdir(<embryo>/<uuid>, 0750) makes now: its mode bits (setgid included) and group.
+struct FreshDir {
+  mode_t mode = 0;
+  gid_t gid = 0;
+};
+
+std::optional<FreshDir> FreshPodDir(const std::string& embryo_dir) {
+  struct stat parent {};
+  std::optional<mode_t> umask = CurrentUmask();
+  if (!umask || ::stat(embryo_dir.c_str(), &parent) != 0) {
+    return std::nullopt;
+  }
+  FreshDir fresh;
+  fresh.mode = 0750 & ~*umask;
+  fresh.gid = ::getegid();
+  if ((parent.st_mode & S_ISGID) != 0) {  // the group and the setgid bit pass down
+    fresh.mode |= S_ISGID;
+    fresh.gid = parent.st_gid;
+  }
+  return fresh;
+}
+
+// `spare` is exactly what a new pod directory would be (spare_pod_dir.h).
+bool IsCleanSpare(const std::string& spare, const FreshDir& fresh) {
+  struct stat st {};
+  if (::lstat(spare.c_str(), &st) != 0 || !IsOwnDirectory(st) ||
+      (st.st_mode & 07777) != fresh.mode || st.st_gid != fresh.gid) {
+    return false;
+  }
+  auto names = os::ListDirectory(spare);
+  return names && std::ranges::all_of(*names, [&](const std::string& name) {
+           return IsKeptEntry(name) && IsOwnEmptyDirectory(os::JoinPath(spare, name));
+         });
+}
+
+// Removes everything in `pod_dir` but the kept entries that are empty directories.
+Status EmptyPodDir(const std::string& pod_dir) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, os::ListDirectory(pod_dir));
+  for (const std::string& name : names) {
+    const std::string path = os::JoinPath(pod_dir, name);
+    if (IsKeptEntry(name) && IsOwnEmptyDirectory(path)) {
+      continue;
+    }
+    RETURN_IF_ERROR(os::RemoveAll(path));
+  }
+  return Ok();
+}
+
+// Moves the emptied `pod_dir` into the pool; an error leaves it where it was.
+Status KeepAsSpare(const std::string& pods_dir, const std::string& pod_dir,
+                   const std::string& uuid) {
+  const std::string spares = SparePodDirsPath(pods_dir);
+  RETURN_IF_ERROR(os::MakeUnsharedDir(spares, 0700));
+  if (!IsOwnDirectory(spares)) {
+    return Err(Error(EPERM, spares + " must be a directory of this user that no one else may "
+                                     "write to"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> kept, os::ListDirectory(spares));
+  if (kept.size() >= kMaxSparePodDirs) {
+    return Err(Error(ENOSPC, fmt::format("{} holds {} spares already", spares, kept.size())));
+  }
+  RETURN_IF_ERROR(EmptyPodDir(pod_dir));
+  const std::string target = os::JoinPath(spares, uuid);
+  if (int err = internal::RenameNoReplace(pod_dir, target); err != 0) {
+    return Err(Error::FromCode(err, "rename", fmt::format("{} to {}", pod_dir, target)));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string SparePodDirsPath(const std::string& pods_dir) {
+  std::string_view dir = pods_dir;
+  while (dir.size() > 1 && dir.back() == '/') {
+    dir.remove_suffix(1);
+  }
+  const size_t slash = dir.rfind('/');
+  return os::JoinPath(slash == std::string_view::npos ? "." : dir.substr(0, slash), "pod-spares");
+}
+
+Status RecyclePodDir(const std::string& pods_dir, const std::string& pod_dir,
+                     const std::string& uuid) {
+  if (auto kept = KeepAsSpare(pods_dir, pod_dir, uuid); !kept) {
+    log::Debug("pod directory {} not kept as a spare: {}", pod_dir, kept.error().ToString());
+    return os::RemoveAll(pod_dir);
+  }
+  return Ok();
+}
+
+namespace internal {
+
+std::optional<os::UniqueFd> TakeSparePodDir(const std::string& pods_dir,
+                                            const std::string& embryo) {
+  const std::string spares = SparePodDirsPath(pods_dir);
+  if (!IsOwnDirectory(spares)) {
+    return std::nullopt;
+  }
+  auto names = os::ListDirectory(spares);
+  if (!names || names->empty()) {
+    return std::nullopt;
+  }
+  const size_t slash = embryo.rfind('/');
+  std::optional<FreshDir> fresh =
+      FreshPodDir(slash == std::string::npos ? "." : embryo.substr(0, slash));
+  if (!fresh) {
+    return std::nullopt;
+  }
+  for (const std::string& name : *names) {
+    const std::string spare = os::JoinPath(spares, name);
+    // The pod that left it may still hold its lock for the moment before it exits: that one is
+    // for a later pod.
+    auto lock = OpenPodDir(spare);
+    if (!lock || Flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;
+    }
+    // Checked where it lies, so that a bad one never enters the pods tree: dropped, or left
+    // alone when even that fails.
+    if (!IsCleanSpare(spare, *fresh)) {
+      log::Debug("spare pod directory {} is not what a new pod gets: removing it", spare);
+      if (auto removed = os::RemoveAll(spare); !removed) {
+        log::Warning("{}", removed.error().ToString());
+      }
+      continue;
+    }
+    int err = RenameNoReplace(spare, embryo);
+    if (err == 0) {
+      return std::move(*lock);
+    }
+    if (err != ENOENT) {  // ENOENT: another pod took it meanwhile
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace internal
+
+}  // namespace comet::pod
