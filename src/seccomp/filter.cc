@@ -261,6 +261,14 @@ Result<CompiledFilter> Compile(const oci::Seccomp& profile) {
     return Err(Error::Invalid(fmt::format("{}.defaultAction: libseccomp rejected \"{}\"", field,
                                           profile.default_action)));
   }
+  // A binary tree over the syscall numbers instead of libseccomp's default linear list: the
+  // kernel walks the program for every syscall number when the filter is attached (to cache
+  // the ones always allowed), which a 300-rule list makes a large part of a container's start;
+  // the processes' own syscalls are tested in fewer steps too. Same decisions either way.
+  if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0) {
+    log::Debug("seccomp: no binary tree optimization: {}",
+               Error::FromCode(-rc, "libseccomp").ToString());
+  }
   // Architectures first: libseccomp applies a rule only to the architectures present when the
   // rule is added. The native one is already in the context (EEXIST when listed again).
   for (size_t i = 0; i < profile.architectures.size(); ++i) {
