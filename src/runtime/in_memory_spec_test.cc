@@ -89,10 +89,12 @@ TEST_F(InMemorySpecTest, RunsLikeConfigJson) {
   auto outcome = testing::RunInChild([&]() -> int {
     ::alarm(60);
     CHILD_OK(os::WriteFile(bundle_ + "/config.json", oci::SpecToJson(spec)));
-    CHILD_OK(Create(global_, Options("disk", nullptr)));
+    auto disk_pid = Create(global_, Options("disk", nullptr));
+    CHILD_OK(disk_pid);
     ScopeExit delete_disk([&] { (void)Delete(global_, "disk", true); });
     CHILD_OK(os::RemoveAll(bundle_ + "/config.json"));  // memory must not need it
-    CHILD_OK(Create(global_, Options("mem", &spec)));
+    auto mem_pid = Create(global_, Options("mem", &spec));
+    CHILD_OK(mem_pid);
     ScopeExit delete_mem([&] { (void)Delete(global_, "mem", true); });
 
     CHILD_CHECK(Saved("disk") == Saved("mem"));
@@ -101,6 +103,8 @@ TEST_F(InMemorySpecTest, RunsLikeConfigJson) {
     auto mem = GetState(global_, "mem");
     CHILD_OK(disk);
     CHILD_OK(mem);
+    // Create returns init's pid, as the state has it.
+    CHILD_CHECK(disk->pid == *disk_pid && mem->pid == *mem_pid && *disk_pid != *mem_pid);
     CHILD_CHECK(disk->bundle == mem->bundle && disk->status == "created" &&
                 mem->status == "created" && disk->annotations == mem->annotations);
     CHILD_OK(Start(global_, "disk"));

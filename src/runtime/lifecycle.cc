@@ -132,13 +132,13 @@ Status DestroyContainer(const RuntimeContext& context, const ContainerRecord& re
   return context.store.Remove(record.id);
 }
 
-Status Create(const GlobalOptions& global, const CreateOptions& options) {
+Result<pid_t> Create(const GlobalOptions& global, const CreateOptions& options) {
   RuntimeContext context = MakeContext(global);
   auto created = CreateContainer(context, options, false);
   if (!created) {
     return Err(std::move(created).error());
   }
-  return Ok();
+  return created->record.pid;
 }
 
 Status Start(const GlobalOptions& global, const std::string& id, const oci::Hooks* hooks) {

@@ -95,10 +95,11 @@ struct ContainerInfo {
   std::map<std::string, std::string> annotations;
 };
 
-// Init's pid (in the caller's pid namespace) is GetState(global, id)->pid once Create returned.
-// Init is a child of the caller (the caller is made a child subreaper), so the caller may
-// waitpid() it after Start; runtime::Delete afterwards removes the state.
-[[nodiscard]] Status Create(const GlobalOptions& global, const CreateOptions& options);
+// Returns init's pid in the caller's pid namespace (GetState(global, id)->pid, without reading
+// the state back: init waits for Start meanwhile). Init is a child of the caller (the caller is
+// made a child subreaper), so the caller may waitpid() it after Start; runtime::Delete
+// afterwards removes the state.
+[[nodiscard]] Result<pid_t> Create(const GlobalOptions& global, const CreateOptions& options);
 // `hooks`, in Start and Delete (which need nothing else of the spec): the hooks of the spec
 // the container was created with, when the caller holds it (CreateOptions::spec; an empty
 // Hooks when it has none), so the saved config.json need not be read back and parsed; null

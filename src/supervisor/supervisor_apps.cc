@@ -273,20 +273,15 @@ Status Supervisor::LaunchApp(AppRecord& record) {
   create.console_socket = stdio.console_socket;
   create.stdio = {stdio.in, stdio.out, stdio.err};
   create.spec = &*record.spec;
-  if (auto created = runtime::Create(runtime_, create); !created) {
+  auto created = runtime::Create(runtime_, create);
+  if (!created) {
     io_.LaunchFailed(name);
-    return created;
+    return Err(std::move(created).error());
   }
   record.container = true;
   record.hooks = record.spec->hooks.value_or(oci::Hooks{});
   CrashAt("create");
-  auto state = runtime::GetState(runtime_, name);
-  if (!state) {
-    io_.LaunchFailed(name);
-    DeleteContainer(record);
-    return Err(std::move(state).error());
-  }
-  pid_t pid = state->pid;
+  const pid_t pid = *created;
   if (auto launched = io_.Launched(name); !launched) {
     DeleteContainer(record);
     return launched;
