@@ -37,14 +37,6 @@ bool IsEmptyDir(const std::string& path) {
   return names && names->empty();
 }
 
-// `path` itself (not through a symlink) is a directory of this user that nobody else may write
-// to.
-bool IsOwnDirectory(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
-         (st.st_mode & 022) == 0;
-}
-
 // Overlay's marker of a volatile mount (work/work/incompat/volatile): a later mount with the
 // same work directory is refused while it is there.
 std::string IncompatDir(const std::string& dir) {
@@ -58,11 +50,11 @@ bool IsCleanSpare(const std::string& dir) {
   auto names = os::ListDirectory(dir);
   auto mounted = internal::IsMountPoint(os::JoinPath(dir, "rootfs"));
   struct stat st {};
-  return IsOwnDirectory(dir) && kind && *kind == SnapshotKind::kOverlay && names &&
+  return os::IsOwnDirectory(dir) && kind && *kind == SnapshotKind::kOverlay && names &&
          std::set<std::string>(names->begin(), names->end()) == SpareEntries() && mounted &&
          !*mounted && IsEmptyDir(os::JoinPath(dir, "rootfs")) &&
-         IsOwnDirectory(os::JoinPath(dir, "work")) && ::lstat(IncompatDir(dir).c_str(), &st) != 0 &&
-         errno == ENOENT;
+         os::IsOwnDirectory(os::JoinPath(dir, "work")) &&
+         ::lstat(IncompatDir(dir).c_str(), &st) != 0 && errno == ENOENT;
 }
 
 // Unmounts dir/rootfs, however many times it is mounted; EBUSY while a process uses it (a spare
@@ -85,7 +77,7 @@ Status UnmountNow(const std::string& rootfs) {
 namespace internal {
 
 bool TakeSpareSnapshot(const std::string& spare_dir, const std::string& dir) {
-  if (!IsOwnDirectory(spare_dir)) {
+  if (!os::IsOwnDirectory(spare_dir)) {
     return false;
   }
   auto names = os::ListDirectory(spare_dir);
@@ -133,15 +125,7 @@ Status RecycleSnapshot(const std::string& dir, const std::string& spare_dir,
   }
   RETURN_IF_ERROR(os::RemoveAll(os::JoinPath(dir, "upper")));
   RETURN_IF_ERROR(os::RemoveAll(IncompatDir(dir)));
-  RETURN_IF_ERROR(os::MakeUnsharedDir(spare_dir, 0700));
-  if (!IsOwnDirectory(spare_dir)) {
-    return Err(Error(EPERM, spare_dir + " must be a directory of this user that no one else may "
-                                        "write to"));
-  }
-  ASSIGN_OR_RETURN(std::vector<std::string> spares, os::ListDirectory(spare_dir));
-  if (spares.size() >= kMaxSpareSnapshots) {
-    return Err(Error(ENOSPC, fmt::format("{} holds {} spares already", spare_dir, spares.size())));
-  }
+  RETURN_IF_ERROR(os::OpenSparePool(spare_dir, kMaxSpareSnapshots));
   const std::string target = os::JoinPath(spare_dir, name);
   if (::rename(dir.c_str(), target.c_str()) != 0) {
     return Err(Error::FromErrno("rename", target));

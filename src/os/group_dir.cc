@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include <fmt/format.h>
+
 #include "os/file.h"
 #include "os/unique_fd.h"
 
@@ -62,6 +64,28 @@ Status MakeUnsharedDir(const std::string& path, mode_t mode) {
     return Err(Error::FromErrno("chmod", path));
   }
   return Ok();
+}
+
+bool IsOwnDirectory(const struct stat& st) {
+  return S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
+}
+
+bool IsOwnDirectory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && IsOwnDirectory(st);
+}
+
+Result<std::vector<std::string>> OpenSparePool(const std::string& path, size_t max) {
+  RETURN_IF_ERROR(MakeUnsharedDir(path, 0700));
+  if (!IsOwnDirectory(path)) {
+    return Err(
+        Error(EPERM, path + " must be a directory of this user that no one else may write to"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(path));
+  if (names.size() >= max) {
+    return Err(Error(ENOSPC, fmt::format("{} holds {} spares already", path, names.size())));
+  }
+  return names;
 }
 
 }  // namespace comet::os

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -112,6 +114,43 @@ TEST(GroupDirTest, SymlinksAreRefused) {
   auto shared = ShareDirectory(link, ::getegid(), 0750);
   ASSERT_FALSE(shared);
   EXPECT_EQ(Stat(target).st_mode & 07777, 0700u);
+}
+
+TEST(SparePoolTest, MadePrivateAndCapped) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir);
+  const std::string pool = JoinPath(dir->path(), "spares");
+  auto names = OpenSparePool(pool, 2);
+  ASSERT_TRUE(names) << names.error().ToString();
+  EXPECT_TRUE(names->empty());
+  struct stat st {};
+  ASSERT_EQ(::lstat(pool.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700U);
+  EXPECT_TRUE(IsOwnDirectory(pool));
+  ASSERT_TRUE(MkdirAll(JoinPath(pool, "a"), 0700));
+  names = OpenSparePool(pool, 2);
+  ASSERT_TRUE(names);
+  EXPECT_EQ(*names, std::vector<std::string>{"a"});
+  ASSERT_TRUE(MkdirAll(JoinPath(pool, "b"), 0700));
+  auto full = OpenSparePool(pool, 2);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code(), ENOSPC);
+}
+
+TEST(SparePoolTest, OnlyAnOwnUnwritableDirectoryIsOne) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir);
+  const std::string pool = JoinPath(dir->path(), "spares");
+  ASSERT_TRUE(MkdirAll(pool, 0700));
+  ASSERT_EQ(::chmod(pool.c_str(), 0770), 0);  // group-writable
+  EXPECT_FALSE(IsOwnDirectory(pool));
+  auto refused = OpenSparePool(pool, 2);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), EPERM);
+  const std::string link = JoinPath(dir->path(), "link");
+  ASSERT_EQ(::symlink(dir->path().c_str(), link.c_str()), 0);
+  EXPECT_FALSE(IsOwnDirectory(link));
+  EXPECT_FALSE(IsOwnDirectory(JoinPath(dir->path(), "missing")));
 }
 
 }  // namespace

@@ -29,18 +29,8 @@ bool IsKeptEntry(std::string_view name) {
   return name == "apps" || name == "volumes";
 }
 
-// `st` is a directory of this user that no one else may write to.
-bool IsOwnDirectory(const struct stat& st) {
-  return S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
-}
-
-bool IsOwnDirectory(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0 && IsOwnDirectory(st);
-}
-
 bool IsOwnEmptyDirectory(const std::string& path) {
-  if (!IsOwnDirectory(path)) {
+  if (!os::IsOwnDirectory(path)) {
     return false;
   }
   auto names = os::ListDirectory(path);
@@ -91,7 +81,7 @@ std::optional<FreshDir> FreshPodDir(const std::string& embryo_dir) {
 // `spare` is exactly what a new pod directory would be (spare_pod_dir.h).
 bool IsCleanSpare(const std::string& spare, const FreshDir& fresh) {
   struct stat st {};
-  if (::lstat(spare.c_str(), &st) != 0 || !IsOwnDirectory(st) ||
+  if (::lstat(spare.c_str(), &st) != 0 || !os::IsOwnDirectory(st) ||
       (st.st_mode & 07777) != fresh.mode || st.st_gid != fresh.gid) {
     return false;
   }
@@ -118,15 +108,7 @@ Status EmptyPodDir(const std::string& pod_dir) {
 Status KeepAsSpare(const std::string& pods_dir, const std::string& pod_dir,
                    const std::string& uuid) {
   const std::string spares = SparePodDirsPath(pods_dir);
-  RETURN_IF_ERROR(os::MakeUnsharedDir(spares, 0700));
-  if (!IsOwnDirectory(spares)) {
-    return Err(Error(EPERM, spares + " must be a directory of this user that no one else may "
-                                     "write to"));
-  }
-  ASSIGN_OR_RETURN(std::vector<std::string> kept, os::ListDirectory(spares));
-  if (kept.size() >= kMaxSparePodDirs) {
-    return Err(Error(ENOSPC, fmt::format("{} holds {} spares already", spares, kept.size())));
-  }
+  RETURN_IF_ERROR(os::OpenSparePool(spares, kMaxSparePodDirs));
   RETURN_IF_ERROR(EmptyPodDir(pod_dir));
   const std::string target = os::JoinPath(spares, uuid);
   if (int err = internal::RenameNoReplace(pod_dir, target); err != 0) {
@@ -160,7 +142,7 @@ namespace internal {
 std::optional<os::UniqueFd> TakeSparePodDir(const std::string& pods_dir,
                                             const std::string& embryo) {
   const std::string spares = SparePodDirsPath(pods_dir);
-  if (!IsOwnDirectory(spares)) {
+  if (!os::IsOwnDirectory(spares)) {
     return std::nullopt;
   }
   auto names = os::ListDirectory(spares);
