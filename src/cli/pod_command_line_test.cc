@@ -60,11 +60,13 @@ TEST(PodCommandLine, Stage0CommandsAfterGlobalFlags) {
   EXPECT_EQ(run->global.cdi_spec_dirs, (std::vector<std::string>{"/cdi"}));
   EXPECT_EQ(run->global.default_registry, "r.example");
   EXPECT_EQ(run->pod.args, (std::vector<std::string>{"--rm", "busybox"}));
-  // "run" as the value of --dir is not the command word.
-  auto list = Parse({"--dir", "run", "list"});
+  // "run" as the value of a global flag is not the command word.
+  auto list = Parse({"--dir", "run", "--local-config", "run", "--default-registry", "run",
+                     "--cdi-spec-dir", "run", "list"});
   ASSERT_TRUE(list) << ErrorText(list);
   EXPECT_EQ(list->command, "list");
   EXPECT_EQ(list->global.dir, "run");
+  EXPECT_EQ(list->global.local_config, "run");
   auto unknown = Parse({"--bogus", "run", "busybox"});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().ToString().find("--bogus"), std::string::npos)

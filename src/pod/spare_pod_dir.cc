@@ -4,10 +4,12 @@
 
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string_view>
@@ -78,17 +80,38 @@ std::optional<FreshDir> FreshPodDir(const std::string& embryo_dir) {
   return fresh;
 }
 
-// `spare` is exactly what a new pod directory would be (spare_pod_dir.h).
-bool IsCleanSpare(const std::string& spare, const FreshDir& fresh) {
+// What a spare is fit for (spare_pod_dir.h).
+enum class Fitness { kFit, kWrongMode, kUnfit, kTooRecent };
+
+// `locked` is the spare's fd (its lock held); the path must still name it (another stage0 may
+// have taken that directory, and a later one put another there under the same name).
+Fitness FitnessOf(const std::string& spare, int locked, const FreshDir& fresh) {
   struct stat st {};
-  if (::lstat(spare.c_str(), &st) != 0 || !os::IsOwnDirectory(st) ||
-      (st.st_mode & 07777) != fresh.mode || st.st_gid != fresh.gid) {
-    return false;
+  struct stat held {};
+  if (::lstat(spare.c_str(), &st) != 0 || ::fstat(locked, &held) != 0 || st.st_dev != held.st_dev ||
+      st.st_ino != held.st_ino) {
+    return Fitness::kUnfit;
+  }
+  if (!os::IsOwnDirectory(st) || st.st_gid != fresh.gid) {
+    return Fitness::kUnfit;
   }
   auto names = os::ListDirectory(spare);
-  return names && std::ranges::all_of(*names, [&](const std::string& name) {
-           return IsKeptEntry(name) && IsOwnEmptyDirectory(os::JoinPath(spare, name));
-         });
+  if (!names || !std::ranges::all_of(*names, [&](const std::string& name) {
+        return IsKeptEntry(name) && IsOwnEmptyDirectory(os::JoinPath(spare, name));
+      })) {
+    return Fitness::kUnfit;
+  }
+  // The rename into the pool set its ctime: a pod that just went may still have waiters on its
+  // lock (`status --wait`, `stop`) that have not run yet since it was released; a new pod
+  // locking the directory first would keep them waiting on the wrong pod.
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const auto age = std::chrono::seconds(now.tv_sec - st.st_ctim.tv_sec) +
+                   std::chrono::nanoseconds(now.tv_nsec - st.st_ctim.tv_nsec);
+  if (age < kSpareQuarantine) {
+    return Fitness::kTooRecent;
+  }
+  return (st.st_mode & 07777) == fresh.mode ? Fitness::kFit : Fitness::kWrongMode;
 }
 
 // Removes everything in `pod_dir` but the kept entries that are empty directories.
@@ -157,15 +180,24 @@ std::optional<os::UniqueFd> TakeSparePodDir(const std::string& pods_dir,
   }
   for (const std::string& name : *names) {
     const std::string spare = os::JoinPath(spares, name);
+    auto lock = OpenPodDir(spare);
+    if (!lock && (lock.error().code() == ENOTDIR || lock.error().code() == ELOOP)) {
+      (void)os::RemoveAll(spare);  // not a directory: nothing a pod could use
+      continue;
+    }
     // The pod that left it may still hold its lock for the moment before it exits: that one is
     // for a later pod.
-    auto lock = OpenPodDir(spare);
     if (!lock || Flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
       continue;
     }
     // Checked where it lies, so that a bad one never enters the pods tree: dropped, or left
     // alone when even that fails.
-    if (!IsCleanSpare(spare, *fresh)) {
+    const Fitness fitness = FitnessOf(spare, lock->get(), *fresh);
+    if (fitness == Fitness::kTooRecent) {
+      continue;
+    }
+    if (fitness == Fitness::kUnfit ||
+        (fitness == Fitness::kWrongMode && ::fchmod(lock->get(), fresh->mode) != 0)) {
       log::Debug("spare pod directory {} is not what a new pod gets: removing it", spare);
       if (auto removed = os::RemoveAll(spare); !removed) {
         log::Warning("{}", removed.error().ToString());

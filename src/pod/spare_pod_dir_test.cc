@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -36,6 +38,11 @@ bool LockedByAnyone(const std::string& path) {
   const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
   ::close(fd);
   return locked;
+}
+
+// Past the time a spare rests before a pod takes it.
+void Rest() {
+  std::this_thread::sleep_for(kSpareQuarantine + std::chrono::milliseconds(20));
 }
 
 class SparePodDirTest : public ::testing::Test {
@@ -117,6 +124,7 @@ TEST_F(SparePodDirTest, ARemovedPodLeavesItsEmptyDirectoriesForTheNextPod) {
   EXPECT_EQ(st.st_mode & 07777, 0700U);
   const ino_t inode = InodeOf(spare);
 
+  Rest();
   auto next = store_->CreatePreparing();
   ASSERT_TRUE(next) << next.error().ToString();
   EXPECT_EQ(InodeOf(next->path()), inode);
@@ -139,6 +147,7 @@ TEST_F(SparePodDirTest, ASpareItsPodStillLocksIsNotTaken) {
   FillLikeARun(pod->path());
   ASSERT_TRUE(RecyclePodDir(pods_, pod->path(), pod->uuid()));
   const std::string spare = os::JoinPath(Spares(), pod->uuid());
+  Rest();
   // `pod` (its supervisor, exiting) still holds the lock.
   auto next = store_->CreatePreparing();
   ASSERT_TRUE(next) << next.error().ToString();
@@ -146,14 +155,30 @@ TEST_F(SparePodDirTest, ASpareItsPodStillLocksIsNotTaken) {
   EXPECT_EQ(SpareNames().size(), 1U);
 }
 
+// Waiters on the lock of a pod that just went must get it before a new pod takes its directory.
+TEST_F(SparePodDirTest, AFreshSpareRestsFirst) {
+  const std::string spare = RecycledPod();
+  ASSERT_FALSE(spare.empty());
+  const ino_t inode = InodeOf(spare);
+  auto early = store_->CreatePreparing();
+  ASSERT_TRUE(early) << early.error().ToString();
+  EXPECT_NE(InodeOf(early->path()), inode);
+  EXPECT_EQ(SpareNames().size(), 1U);
+  Rest();
+  auto later = store_->CreatePreparing();
+  ASSERT_TRUE(later) << later.error().ToString();
+  EXPECT_EQ(InodeOf(later->path()), inode);
+}
+
 TEST_F(SparePodDirTest, OnlyACleanSpareIsTaken) {
-  const std::vector<std::string> spares = RecycledPods(4);
-  ASSERT_EQ(SpareNames().size(), 4U);
-  // A file, something in apps/, a mode a new pod directory would not have, a writable apps/.
+  const std::vector<std::string> spares = RecycledPods(3);
+  ASSERT_EQ(SpareNames().size(), 3U);
+  // A file, something in apps/, a writable apps/; and a symlink in the pool.
   ASSERT_TRUE(os::WriteFile(os::JoinPath(spares[0], "pod"), "{}"));
   ASSERT_TRUE(os::WriteFile(os::JoinPath(spares[1], "apps/x"), ""));
-  ASSERT_EQ(::chmod(spares[2].c_str(), 0755), 0);
-  ASSERT_EQ(::chmod(os::JoinPath(spares[3], "apps").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(os::JoinPath(spares[2], "apps").c_str(), 0777), 0);
+  ASSERT_EQ(::symlink(dir_->path().c_str(), os::JoinPath(Spares(), "link").c_str()), 0);
+  Rest();
   auto next = store_->CreatePreparing();
   ASSERT_TRUE(next) << next.error().ToString();
   for (const std::string& spare : spares) {
@@ -166,15 +191,18 @@ TEST_F(SparePodDirTest, OnlyACleanSpareIsTaken) {
   EXPECT_TRUE(inside->empty());
 }
 
-TEST_F(SparePodDirTest, AnotherUmaskMakesTheSpareUnfit) {
+// A pod made under another umask takes the spare with the mode a new directory would have.
+TEST_F(SparePodDirTest, ASpareGetsTheModeOfTheUmask) {
   const mode_t old = ::umask(022);
   const std::string spare = RecycledPod();
+  const ino_t inode = InodeOf(spare);
+  Rest();
   ::umask(077);
   auto next = store_->CreatePreparing();
   ::umask(old);
   ASSERT_FALSE(spare.empty());
   ASSERT_TRUE(next) << next.error().ToString();
-  EXPECT_NE(InodeOf(next->path()), InodeOf(spare));
+  EXPECT_EQ(InodeOf(next->path()), inode);
   struct stat st {};
   ASSERT_EQ(::lstat(next->path().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700U);

@@ -179,7 +179,7 @@ Result<std::vector<std::vector<scmp_arg_cmp>>> RuleConditions(const oci::Seccomp
 }
 
 Status AddSyscallRules(void* ctx, const oci::SeccompSyscall& syscall, uint32_t default_action,
-                       const std::string& field, bool& uses_notify) {
+                       const std::string& field, bool& uses_notify, size_t& rules_added) {
   ASSIGN_OR_RETURN(const uint32_t action,
                    ParseAction(syscall.action, syscall.errno_ret, field + ".action"));
   ASSIGN_OR_RETURN(const auto rules, RuleConditions(syscall, field));
@@ -201,6 +201,7 @@ Status AddSyscallRules(void* ctx, const oci::SeccompSyscall& syscall, uint32_t d
       if (rc < 0) {
         return Err(Error::FromCode(-rc, fmt::format("{}: adding a rule for \"{}\"", field, name)));
       }
+      ++rules_added;
     }
     uses_notify = uses_notify || action == SCMP_ACT_NOTIFY;
   }
@@ -234,6 +235,9 @@ Result<std::vector<sock_filter>> ExportProgram(void* ctx) {
   return program;
 }
 
+// The fewest rules compiled to a binary tree (Compile).
+constexpr size_t kMinRulesForTree = 8;
+
 }  // namespace
 
 Result<CompiledFilter> Compile(const oci::Seccomp& profile) {
@@ -261,14 +265,6 @@ Result<CompiledFilter> Compile(const oci::Seccomp& profile) {
     return Err(Error::Invalid(fmt::format("{}.defaultAction: libseccomp rejected \"{}\"", field,
                                           profile.default_action)));
   }
-  // A binary tree over the syscall numbers instead of libseccomp's default linear list: the
-  // kernel walks the program for every syscall number when the filter is attached (to cache
-  // the ones always allowed), which a 300-rule list makes a large part of a container's start;
-  // the processes' own syscalls are tested in fewer steps too. Same decisions either way.
-  if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0) {
-    log::Debug("seccomp: no binary tree optimization: {}",
-               Error::FromCode(-rc, "libseccomp").ToString());
-  }
   // Architectures first: libseccomp applies a rule only to the architectures present when the
   // rule is added. The native one is already in the context (EEXIST when listed again).
   for (size_t i = 0; i < profile.architectures.size(); ++i) {
@@ -291,10 +287,22 @@ Result<CompiledFilter> Compile(const oci::Seccomp& profile) {
           -rc, fmt::format("{}.architectures[{}]: adding {}", field, i, profile.architectures[i])));
     }
   }
+  size_t rules = 0;
   for (size_t i = 0; i < profile.syscalls.size(); ++i) {
     RETURN_IF_ERROR(AddSyscallRules(ctx.get(), profile.syscalls[i], default_action,
-                                    fmt::format("{}.syscalls[{}]", field, i),
-                                    filter.needs_listener));
+                                    fmt::format("{}.syscalls[{}]", field, i), filter.needs_listener,
+                                    rules));
+  }
+  // A binary tree over the syscall numbers instead of libseccomp's default linear list: the
+  // kernel walks the program for every syscall number when the filter is attached (to cache
+  // the ones always allowed), which a 300-rule list makes a large part of a container's start;
+  // the processes' own syscalls are tested in fewer steps too. Same decisions either way. Only
+  // from 8 rules on (as runc): libseccomp before 2.5.4 (seccomp#370) lost the default action of
+  // a tree with no rules.
+  if (rules >= kMinRulesForTree) {
+    if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0) {
+      log::Debug("seccomp: no binary tree: {}", Error::FromCode(-rc, "libseccomp").ToString());
+    }
   }
   ASSIGN_OR_RETURN(filter.program, ExportProgram(ctx.get()));
   return filter;

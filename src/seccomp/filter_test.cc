@@ -174,6 +174,33 @@ TEST(SeccompInstall, ErrnoRetOnGetcwdAndMkdir) {
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
 }
 
+// No rule left (unknown syscalls only): the default action alone decides.
+TEST(SeccompInstall, AProfileWithNoKnownSyscallKeepsItsDefault) {
+  auto filter =
+      Compile(Profile("SCMP_ACT_ALLOW", {Rule({"comet_no_such_call"}, "SCMP_ACT_ERRNO", EPERM)}));
+  ASSERT_TRUE(filter) << filter.error().ToString();
+  auto outcome = RunFiltered(*filter, [](int) {
+    return ExpectSuccess(SYS_getppid, 0, 0) + ExpectSuccess(SYS_getpid, 0, 0);
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
+// Enough rules for a binary tree over the syscall numbers: the listed calls (on both sides of
+// the tree) meet their action, the others the default.
+TEST(SeccompInstall, ManyRulesDecideAsFew) {
+  auto filter = Compile(Profile(
+      "SCMP_ACT_ALLOW", {Rule({"getcwd", "mkdir", "mkdirat", "rmdir", "chdir", "fchdir", "link",
+                               "symlink", "unlink", "unlinkat", "getppid", "acct", "swapoff"},
+                              "SCMP_ACT_ERRNO", 43)}));
+  ASSERT_TRUE(filter) << filter.error().ToString();
+  auto outcome = RunFiltered(*filter, [](int) {
+    return ExpectErrno(SYS_getppid, 0, 0, 43) + ExpectErrno(SYS_rmdir, 0, 0, 43) +
+           ExpectErrno(SYS_swapoff, 0, 0, 43) + ExpectErrno(SYS_getcwd, 0, 0, 43) +
+           10 * ExpectSuccess(SYS_getpid, 0, 0) + 10 * ExpectSuccess(SYS_gettid, 0, 0);
+  });
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
 TEST(SeccompInstall, KillActionsKillWithSigsys) {
   for (const char* action : {"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD"}) {
     auto filter = Compile(Profile("SCMP_ACT_ALLOW", {Rule({"getppid"}, action)}));
