@@ -124,6 +124,12 @@ bench_hyperfine_rounds() {
 # disk) named after the benchmark.
 bench_make_tmp() {
   tmp=$(mktemp -d "${BENCH_TMP:-/var/tmp}/comet-bench-$1-XXXXXX")
+  # On ext4, the top of a directory hierarchy (chattr +T): the stores made in it (comet's data
+  # dir, podman's storage) get block groups of their own instead of sharing the temp dir's. ext4
+  # without a journal searches past the inodes freed in the last minutes at each inode it makes,
+  # so one tool's file churn (podman's, and that of earlier runs) would otherwise slow the next
+  # tool's. Elsewhere a no-op.
+  chattr +T "$tmp" 2>/dev/null || true
 }
 
 # bench_remove_tmp: unmounts whatever is mounted below $tmp (podman's overlay), deepest first,
